@@ -1,0 +1,257 @@
+"""Network namespaces, links and processes for the lab, with cleanup that survives crashes.
+
+Safety rules (README, rule 5): everything the root namespace talks to is on loopback or in
+198.18.0.0/15; :func:`ensure_safety_route` installs an ``unreachable`` route for that range in the
+root namespace so that nothing leaves the machine when a namespace is missing.  The seeds' own
+addresses (172.16.x, 192.168.x, ...) are only ever configured inside namespaces made here.
+
+Every namespace made here is recorded under ``RUN_DIR/netns/<name>/`` with the PIDs of the
+processes started in it, so :func:`destroy` (and ``python -m lab down``) can remove them by PID even
+after the process that made them has died.
+"""
+import errno
+import ipaddress
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from .paths import RUN_DIR
+
+MGMT_RANGE = ipaddress.ip_network("198.18.0.0/15")
+NETNS_DIR = RUN_DIR / "netns"
+ALLOC_DIR = RUN_DIR / "mgmt-alloc"
+
+
+class LabError(RuntimeError):
+    pass
+
+
+def sh(args, check=True, input=None, ns=None, capture=True, env=None, timeout=60):
+    """Run a command (in namespace ``ns`` when given) and return its stdout as text."""
+    if ns is not None:
+        args = ["ip", "netns", "exec", ns] + list(args)
+    proc = subprocess.run(args, input=input, stdout=subprocess.PIPE if capture else None,
+                          stderr=subprocess.PIPE if capture else None, text=True, env=env,
+                          timeout=timeout)
+    if check and proc.returncode != 0:
+        raise LabError("command failed (%d): %s\n%s" % (proc.returncode, " ".join(args),
+                                                         (proc.stderr or "").strip()))
+    return proc.stdout or ""
+
+
+def ensure_safety_route():
+    """``unreachable 198.18.0.0/15`` in the root namespace; more specific /30s win over it."""
+    out = sh(["ip", "-4", "route", "show", "type", "unreachable", str(MGMT_RANGE)], check=False)
+    if str(MGMT_RANGE) not in out:
+        sh(["ip", "route", "add", "unreachable", str(MGMT_RANGE)], check=False)
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == errno.EPERM
+    # a zombie is not alive for our purposes
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            return fh.read().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+class MgmtLink:
+    """A /30 from 198.18.0.0/15 between the root namespace and a namespace (veth)."""
+
+    def __init__(self, index, ns, ns_ifname="mgmt0"):
+        self.index = index
+        self.ns = ns
+        self.ns_ifname = ns_ifname
+        net = ipaddress.ip_network((int(MGMT_RANGE.network_address) + 4 * index, 30))
+        self.network = net
+        self.host_ip = str(net.network_address + 1)  # root namespace end
+        self.ns_ip = str(net.network_address + 2)  # the device's management address
+        self.root_ifname = "kfm%d" % index
+
+
+def allocate_mgmt_index(owner):
+    """Claim a free /30 index atomically (a directory per index, owned by a PID)."""
+    ALLOC_DIR.mkdir(parents=True, exist_ok=True)
+    for index in range(1, MGMT_RANGE.num_addresses // 4):
+        path = ALLOC_DIR / str(index)
+        try:
+            path.mkdir()
+        except FileExistsError:
+            try:
+                holder = (path / "owner").read_text().split()
+                if holder and not (NETNS_DIR / holder[0]).exists():
+                    shutil.rmtree(path, ignore_errors=True)
+                    path.mkdir()
+                else:
+                    continue
+            except (OSError, FileExistsError):
+                continue
+        (path / "owner").write_text("%s\n" % owner)
+        return index
+    raise LabError("no free management /30 left in %s" % MGMT_RANGE)
+
+
+def release_mgmt_index(index):
+    shutil.rmtree(ALLOC_DIR / str(index), ignore_errors=True)
+
+
+class Netns:
+    """A network namespace made by the lab (``ip netns``), with its processes tracked by PID."""
+
+    def __init__(self, name):
+        if len(name) > 40 or "/" in name:
+            raise LabError("bad namespace name %r" % name)
+        self.name = name
+        self.dir = NETNS_DIR / name
+        self.mgmt = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def create(self):
+        ensure_safety_route()
+        if not Path("/run/netns/%s" % self.name).exists():
+            sh(["ip", "netns", "add", self.name])
+        (self.dir / "pids").mkdir(parents=True, exist_ok=True)
+        sh(["ip", "link", "set", "lo", "up"], ns=self.name)
+        return self
+
+    def exists(self):
+        return Path("/run/netns/%s" % self.name).exists()
+
+    def destroy(self):
+        destroy(self.name)
+
+    # -- commands and processes --------------------------------------------------------------
+    def run(self, args, **kw):
+        return sh(args, ns=self.name, **kw)
+
+    def spawn(self, args, tag, log=None, env=None, cwd=None, prefix=None):
+        """Start a long-running process in the namespace; its PID is recorded under ``tag``."""
+        cmd = ["ip", "netns", "exec", self.name] + (list(prefix or [])) + list(args)
+        logf = open(log, "ab") if log else subprocess.DEVNULL
+        try:
+            proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+                                    stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
+        finally:
+            if log:
+                logf.close()
+        self.record_pid(tag, proc.pid)
+        return proc
+
+    def record_pid(self, tag, pid):
+        (self.dir / "pids").mkdir(parents=True, exist_ok=True)
+        (self.dir / "pids" / ("%s.pid" % tag)).write_text("%d\n" % pid)
+
+    # -- links -------------------------------------------------------------------------------
+    def add_mgmt_link(self, ns_ifname="mgmt0"):
+        """Join this namespace to the root namespace on a fresh /30 of 198.18.0.0/15."""
+        index = allocate_mgmt_index(self.name)
+        link = MgmtLink(index, self.name, ns_ifname)
+        sh(["ip", "link", "del", link.root_ifname], check=False)
+        sh(["ip", "link", "add", link.root_ifname, "type", "veth", "peer", "name", ns_ifname,
+            "netns", self.name])
+        sh(["ip", "addr", "add", "%s/30" % link.host_ip, "dev", link.root_ifname])
+        sh(["ip", "link", "set", link.root_ifname, "up"])
+        self.run(["ip", "addr", "add", "%s/30" % link.ns_ip, "dev", ns_ifname])
+        self.run(["ip", "link", "set", ns_ifname, "up"])
+        (self.dir / "mgmt").write_text("%d %s\n" % (index, link.root_ifname))
+        self.mgmt = link
+        return link
+
+    def add_address(self, ifname, cidr):
+        self.run(["ip", "addr", "replace", cidr, "dev", ifname])
+
+    def set_sysctl(self, key, value):
+        self.run(["sysctl", "-q", "-w", "%s=%s" % (key, value)])
+
+
+def veth_between(ns_a, if_a, ns_b, if_b):
+    """A veth pair from ``ns_a:if_a`` to ``ns_b:if_b`` (both Netns objects), both ends up."""
+    sh(["ip", "link", "add", if_a, "netns", ns_a.name, "type", "veth", "peer", "name", if_b,
+        "netns", ns_b.name])
+    ns_a.run(["ip", "link", "set", if_a, "up"])
+    ns_b.run(["ip", "link", "set", if_b, "up"])
+
+
+def bridge_in(ns, bridge):
+    """A Linux bridge (STP off) inside namespace ``ns``."""
+    ns.run(["ip", "link", "add", bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0"])
+    ns.run(["ip", "link", "set", bridge, "up"])
+
+
+def attach_to_bridge(ns, ifname, bridge):
+    ns.run(["ip", "link", "set", ifname, "master", bridge])
+
+
+def _kill_pids(pids, timeout=3.0):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    deadline = time.time() + timeout
+    while time.time() < deadline and any(_pid_alive(p) for p in pids):
+        time.sleep(0.05)
+    for pid in pids:
+        if _pid_alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def destroy(name):
+    """Kill every process recorded for (and still inside) namespace ``name``, then delete it."""
+    d = NETNS_DIR / name
+    pids = []
+    if (d / "pids").is_dir():
+        for f in (d / "pids").glob("*.pid"):
+            try:
+                pids.append(int(f.read_text().split()[0]))
+            except (OSError, ValueError, IndexError):
+                pass
+    if Path("/run/netns/%s" % name).exists():
+        out = sh(["ip", "netns", "pids", name], check=False)
+        pids.extend(int(p) for p in out.split() if p.isdigit())
+    _kill_pids(sorted(set(pids)))
+    if (d / "mgmt").exists():
+        try:
+            index, root_if = (d / "mgmt").read_text().split()
+            sh(["ip", "link", "del", root_if], check=False)
+            release_mgmt_index(int(index))
+        except (OSError, ValueError):
+            pass
+    if Path("/run/netns/%s" % name).exists():
+        sh(["ip", "netns", "del", name], check=False)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def list_recorded():
+    """Names of namespaces the lab has recorded (alive or left over from a crash)."""
+    if not NETNS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in NETNS_DIR.iterdir() if p.is_dir())
+
+
+def destroy_matching(prefix):
+    for name in list_recorded():
+        if name.startswith(prefix):
+            destroy(name)
+
+
+def wait_for(predicate, timeout, interval=0.1, what="condition"):
+    """Poll ``predicate`` until it returns a true value; raise LabError naming ``what`` on timeout."""
+    deadline = time.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.time() >= deadline:
+            raise LabError("timed out after %.0f s waiting for %s" % (timeout, what))
+        time.sleep(interval)

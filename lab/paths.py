@@ -1,0 +1,25 @@
+"""Where things are, and making ``ansible_collections.kubefabric.bgp`` importable from a checkout.
+
+The lab's emulated calico-node uses the collection's Calico peering engine (by design, see
+ARCHITECTURE.md); everything else in the lab stays independent of the collection's code.
+"""
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD = REPO / ".build"
+COLLECTIONS = BUILD  # contains ansible_collections/kubefabric/bgp -> REPO
+RUN_DIR = Path(os.environ.get("KUBEFABRIC_LAB_RUN", "/run/kubefabric-lab"))
+
+
+def ensure_collection_importable():
+    link = COLLECTIONS / "ansible_collections" / "kubefabric" / "bgp"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            link.symlink_to(REPO)
+        except FileExistsError:
+            pass
+    if str(COLLECTIONS) not in sys.path:
+        sys.path.insert(0, str(COLLECTIONS))

@@ -1,0 +1,29 @@
+import subprocess
+
+from lab import netns
+
+
+def test_namespace_mgmt_link_and_cleanup(netns_factory):
+    ns = netns_factory("a")
+    link = ns.add_mgmt_link()
+    assert ipaddr_in_range(link.ns_ip)
+    # the root namespace reaches the device's management address over the /30
+    subprocess.run(["ping", "-c", "1", "-W", "2", link.ns_ip], check=True, stdout=subprocess.DEVNULL)
+    proc = ns.spawn(["sleep", "60"], tag="sleeper")
+    name = ns.name
+    ns.destroy()
+    assert proc.wait(timeout=5) is not None
+    assert name not in subprocess.run(["ip", "netns", "list"], stdout=subprocess.PIPE, text=True).stdout
+    assert link.root_ifname not in subprocess.run(["ip", "link"], stdout=subprocess.PIPE, text=True).stdout
+
+
+def test_safety_route_blackholes_missing_devices():
+    netns.ensure_safety_route()
+    out = subprocess.run(["ip", "route", "get", "198.19.255.254"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True).stdout
+    assert "unreachable" in out or "No route to host" in out
+
+
+def ipaddr_in_range(ip):
+    import ipaddress
+    return ipaddress.ip_address(ip) in netns.MGMT_RANGE
