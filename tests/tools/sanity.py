@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DEST = ROOT / ".build" / "sanity" / "ansible_collections" / "kubefabric" / "bgp"
+# one copy per run, so that several runs (developers, CI) never share a tree
+DEST = ROOT / ".build" / ("sanity-%d" % os.getpid()) / "ansible_collections" / "kubefabric" / "bgp"
 
 GET_PIP_STANDIN = '''\
 """Stand-in for get-pip.py written by kubefabric.bgp's tests/tools/sanity.py: ensurepip, then pip."""
@@ -68,11 +69,17 @@ def main(argv):
         dst = DEST / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, dst)
+    # ansible-test lists content with git: give the copy its own index (the checkout ignores .build/)
+    subprocess.run(["git", "init", "-q"], cwd=DEST, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=DEST, check=True)
     install_get_pip_standin()
     cmd = [str(Path(sys.executable).parent / "ansible-test"), "sanity", "--venv", "--python",
            "%d.%d" % sys.version_info[:2], "--color", "no"] + argv
     print("+ " + " ".join(cmd), flush=True)
-    return subprocess.call(cmd, cwd=DEST)
+    try:
+        return subprocess.call(cmd, cwd=DEST)
+    finally:
+        shutil.rmtree(DEST.parents[2], ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,92 @@
+"""A real BIRD 1.6 (Debian's ``bird``, the version calico-node forks) inside a lab namespace.
+
+Reconfiguration is ``birdc configure`` as calico-node does, never a restart, so sessions whose
+configuration text did not change stay up (shared/reference/LAB_NOTES.md, mesh → RR measurements).
+"""
+import re
+import subprocess
+from pathlib import Path
+
+from .netns import LabError, wait_for
+
+
+class BirdInstance:
+    """One BIRD 1.6 daemon; its config, control socket, PID file and log live in ``workdir``."""
+
+    def __init__(self, ns, workdir, name):
+        self.ns = ns
+        self.dir = Path(workdir)
+        self.name = name
+        self.cfg = self.dir / "bird.cfg"
+        self.ctl = self.dir / "bird.ctl"
+        self.proc = None
+
+    def start(self, config_text, timeout=10):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.cfg.write_text(config_text)
+        self.check_config()
+        args = ["bird", "-f", "-c", str(self.cfg), "-s", str(self.ctl), "-P", str(self.dir / "bird.pid")]
+        self.proc = self.ns.spawn(args, tag="bird-%s" % self.name, log=str(self.dir / "bird.out"))
+        wait_for(self._ready, timeout, what="BIRD of %s" % self.name)
+        return self
+
+    def _ready(self):
+        if self.proc is not None and self.proc.poll() is not None:
+            raise LabError("BIRD of %s exited (%s); see %s" % (self.name, self.proc.returncode,
+                                                               self.dir / "bird.out"))
+        if not self.ctl.exists():
+            return False
+        return "BIRD" in self.birdc("show status", check=False)
+
+    def check_config(self, path=None):
+        out = subprocess.run(["bird", "-p", "-c", str(path or self.cfg)], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        if out.returncode != 0:
+            raise LabError("bird -p rejected %s: %s" % (path or self.cfg, out.stdout.strip()))
+
+    def configure(self, config_text):
+        """Write the new configuration and apply it with ``birdc configure``."""
+        new = self.dir / "bird.cfg.new"
+        new.write_text(config_text)
+        self.check_config(new)
+        new.replace(self.cfg)
+        out = self.birdc("configure")
+        if "Reconfigured" not in out and "Reconfiguration in progress" not in out:
+            raise LabError("birdc configure on %s: %s" % (self.name, out.strip()))
+        return out
+
+    def birdc(self, command, check=True):
+        proc = subprocess.run(["birdc", "-s", str(self.ctl)] + command.split(), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=20)
+        if check and proc.returncode != 0:
+            raise LabError("birdc %s on %s failed: %s" % (command, self.name, proc.stdout))
+        return proc.stdout
+
+    def protocols(self):
+        """``show protocols`` as ``{name: {proto, table, state, since, info}}``."""
+        rows = {}
+        for line in self.birdc("show protocols").splitlines():
+            parts = line.split()
+            if len(parts) < 5 or parts[0] in ("name", "BIRD") or line[:4].isdigit():
+                continue
+            name, proto, table, state = parts[:4]
+            rest = parts[4:]
+            since = rest.pop(0)
+            if re.match(r"^\d{4}-\d{2}-\d{2}$", since) and rest:  # "2026-11-23 18:00:01"
+                since += " " + rest.pop(0)
+            rows[name] = {"proto": proto, "table": table, "state": state, "since": since,
+                          "info": " ".join(rest)}
+        return rows
+
+    def wait_established(self, protocol, timeout=30):
+        return wait_for(lambda: self.protocols().get(protocol, {}).get("info", "").startswith("Established"),
+                        timeout, interval=0.25, what="BIRD %s protocol %s Established" % (self.name, protocol))
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
