@@ -16,7 +16,8 @@ COMMANDS = {
 
 def usage():
     lines = ["usage: python -m lab COMMAND [ARGS]", "", "commands:"]
-    for name, (_, _, text) in COMMANDS.items():
+    for name, entry in COMMANDS.items():
+        text = entry[2]
         lines.append("  %-9s %s" % (name, text))
     return "\n".join(lines)
 
@@ -28,7 +29,7 @@ def main(argv):
     if argv[0] not in COMMANDS:
         print("unknown command %r\n\n%s" % (argv[0], usage()), file=sys.stderr)
         return 2
-    module_name, func, _ = COMMANDS[argv[0]]
+    module_name, func = COMMANDS[argv[0]][:2]
     module = importlib.import_module(module_name)
     return getattr(module, func)(argv[1:]) or 0
 

@@ -39,7 +39,7 @@ class BirdInstance:
         return "BIRD" in self.birdc("show status", check=False)
 
     def check_config(self, path=None):
-        out = subprocess.run(["bird", "-p", "-c", str(path or self.cfg)], stdout=subprocess.PIPE,
+        out = subprocess.run(["bird", "-p", "-c", str(path or self.cfg)], stdout=subprocess.PIPE, check=False,
                              stderr=subprocess.STDOUT, text=True)
         if out.returncode != 0:
             raise LabError("bird -p rejected %s: %s" % (path or self.cfg, out.stdout.strip()))
@@ -56,7 +56,7 @@ class BirdInstance:
         return out
 
     def birdc(self, command, check=True):
-        proc = subprocess.run(["birdc", "-s", str(self.ctl)] + command.split(), stdout=subprocess.PIPE,
+        proc = subprocess.run(["birdc", "-s", str(self.ctl)] + command.split(), stdout=subprocess.PIPE, check=False,
                               stderr=subprocess.STDOUT, text=True, timeout=20)
         if check and proc.returncode != 0:
             raise LabError("birdc %s on %s failed: %s" % (command, self.name, proc.stdout))

@@ -96,7 +96,7 @@ class FrrInstance:
         for cmd in commands:
             args += ["-c", cmd]
         env = dict(os.environ, HOME=str(self.dir), VTYSH_PAGER="cat")
-        proc = subprocess.run(["ip", "netns", "exec", self.ns.name] + args, stdout=subprocess.PIPE,
+        proc = subprocess.run(["ip", "netns", "exec", self.ns.name] + args, stdout=subprocess.PIPE, check=False,
                               stderr=subprocess.STDOUT, text=True, env=env, timeout=timeout)
         if check and proc.returncode != 0:
             raise LabError("vtysh on %s failed (%d): %s\n%s" % (self.hostname, proc.returncode,

@@ -33,12 +33,12 @@ def sh(args, check=True, input=None, ns=None, capture=True, env=None, timeout=60
     """Run a command (in namespace ``ns`` when given) and return its stdout as text."""
     if ns is not None:
         args = ["ip", "netns", "exec", ns] + list(args)
-    proc = subprocess.run(args, input=input, stdout=subprocess.PIPE if capture else None,
+    proc = subprocess.run(args, input=input, check=False, stdout=subprocess.PIPE if capture else None,
                           stderr=subprocess.PIPE if capture else None, text=True, env=env,
                           timeout=timeout)
     if check and proc.returncode != 0:
-        raise LabError("command failed (%d): %s\n%s" % (proc.returncode, " ".join(args),
-                                                         (proc.stderr or "").strip()))
+        raise LabError("command failed (%d): %s\n%s"
+                       % (proc.returncode, " ".join(args), (proc.stderr or "").strip()))
     return proc.stdout or ""
 
 
