@@ -1,0 +1,390 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The platform-neutral BGP model shared by every device driver (RouterOS, Comware, FRR).
+
+A device's BGP configuration is one dict::
+
+    {"asn": 64513, "router_id": "10.0.0.1",
+     "neighbors": [{"address": "172.16.30.102", "remote_as": 64513, ...}],
+     "listen_ranges": [{"prefix": "172.16.30.0/24", "remote_as": 64513, "peer_group": "k8s"}]}
+
+``normalise()`` validates user input (or a driver's gathered data) and returns that dict in its
+canonical form: every key present, ``None`` meaning "not specified", integers for AS numbers and
+timers, compressed IP addresses, sorted lists.  Errors are ``FabricError`` naming the field path
+(``config.neighbors[1].remote_as``), the host and the fix.
+
+Neighbors are keyed by ``address`` and listen ranges by ``prefix``.  ``DEFAULTS`` gives the neutral
+value that an unset field has on every platform (used by the engine when it compares and when
+``replaced`` resets a field).
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import re
+
+from ..common.errors import FabricError
+
+ASN_MAX = 4294967295
+
+GLOBAL_FIELDS = ("asn", "router_id")
+
+NEIGHBOR_FIELDS = (
+    "address", "remote_as", "description", "password", "route_reflector_client", "multihop",
+    "update_source", "hold_time", "keepalive_time", "bfd", "import_policy", "export_policy",
+    "address_families",
+)
+
+LISTEN_RANGE_FIELDS = ("prefix", "remote_as", "peer_group")
+
+ADDRESS_FAMILIES = ("ipv4", "ipv6", "vpnv4", "vpnv6", "l2vpn", "evpn")
+
+SECRET_FIELDS = ("password",)
+
+# The value an unset field has on every platform.  Fields not listed default to None (unset).
+DEFAULTS = {
+    "route_reflector_client": False,
+    "multihop": False,
+    "bfd": False,
+    "address_families": ["ipv4"],
+}
+
+# Neighbor fields the argument spec exposes, with their Ansible types (one source for the
+# module argspecs of routeros_bgp, comware_bgp and frr_bgp).
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,63}$")
+
+
+def config_argument_spec():
+    """The ``config`` option shared by every ``<platform>_bgp`` module."""
+    return dict(
+        type="dict",
+        options=dict(
+            asn=dict(type="str"),
+            router_id=dict(type="str"),
+            neighbors=dict(
+                type="list", elements="dict",
+                options=dict(
+                    address=dict(type="str", required=True, aliases=["peer"]),
+                    remote_as=dict(type="str"),
+                    description=dict(type="str"),
+                    password=dict(type="str", no_log=True),
+                    route_reflector_client=dict(type="bool"),
+                    multihop=dict(type="bool"),
+                    update_source=dict(type="str"),
+                    hold_time=dict(type="int"),
+                    keepalive_time=dict(type="int"),
+                    bfd=dict(type="bool"),
+                    import_policy=dict(type="str"),
+                    export_policy=dict(type="str"),
+                    address_families=dict(type="list", elements="str", choices=list(ADDRESS_FAMILIES)),
+                ),
+            ),
+            listen_ranges=dict(
+                type="list", elements="dict",
+                options=dict(
+                    prefix=dict(type="str", required=True),
+                    remote_as=dict(type="str"),
+                    peer_group=dict(type="str"),
+                ),
+            ),
+        ),
+    )
+
+
+def resource_argument_spec():
+    """``config`` + ``state`` + ``running_config`` (+ ``password_update``) for a ``<platform>_bgp`` module."""
+    return dict(
+        config=config_argument_spec(),
+        state=dict(type="str", default="merged",
+                   choices=["merged", "replaced", "overridden", "deleted", "gathered", "rendered", "parsed"]),
+        running_config=dict(type="str"),
+        password_update=dict(type="str", default="on_create", choices=["on_create", "always"]),
+    )
+
+
+RESOURCE_REQUIRED_IF = [
+    ("state", "merged", ("config",)),
+    ("state", "replaced", ("config",)),
+    ("state", "overridden", ("config",)),
+    ("state", "rendered", ("config",)),
+    ("state", "parsed", ("running_config",)),
+]
+RESOURCE_MUTUALLY_EXCLUSIVE = [("config", "running_config")]
+
+
+def empty_config():
+    return {"asn": None, "router_id": None, "neighbors": [], "listen_ranges": []}
+
+
+def empty_neighbor(address):
+    item = dict.fromkeys(NEIGHBOR_FIELDS)
+    item["address"] = address
+    return item
+
+
+def empty_listen_range(prefix):
+    item = dict.fromkeys(LISTEN_RANGE_FIELDS)
+    item["prefix"] = prefix
+    return item
+
+
+# --------------------------------------------------------------------------- scalar parsers
+
+def parse_asn(value, field="asn", host=None):
+    """An AS number: int, digits, or dotted ``X.Y`` (asdot); 1..4294967295."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise FabricError("AS number must be a number, got %r" % (value,), host=host, field=field,
+                          fix="use a plain AS number 1..4294967295 or asdot X.Y")
+    text = str(value).strip()
+    number = None
+    if re.fullmatch(r"\d+", text):
+        number = int(text)
+    else:
+        match = re.fullmatch(r"(\d+)\.(\d+)", text)
+        if match and int(match.group(1)) <= 65535 and int(match.group(2)) <= 65535:
+            number = int(match.group(1)) * 65536 + int(match.group(2))
+    if number is None or number < 1 or number > ASN_MAX:
+        raise FabricError("invalid AS number %r" % (value,), host=host, field=field,
+                          fix="use a plain AS number 1..4294967295 or asdot X.Y (each part 0..65535)")
+    return number
+
+
+def format_asn(number):
+    return None if number is None else str(number)
+
+
+def parse_ip(value, field, host=None, version=None):
+    """A host address (IPv4 or IPv6), returned compressed; ``/32`` or ``/128`` is accepted."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        if "/" in text:
+            iface = ipaddress.ip_interface(text)
+            if iface.network.prefixlen != iface.max_prefixlen:
+                raise ValueError("a prefix, not an address")
+            addr = iface.ip
+        else:
+            addr = ipaddress.ip_address(text)
+    except ValueError:
+        raise FabricError("invalid IP address %r" % (value,), host=host, field=field,
+                          fix="give a single IPv4 or IPv6 address such as 172.16.30.254") from None
+    if version and addr.version != version:
+        raise FabricError("%r is not an IPv%d address" % (value, version), host=host, field=field,
+                          fix="give an IPv%d address" % version)
+    return str(addr)
+
+
+def parse_prefix(value, field, host=None):
+    """A network prefix ``a.b.c.d/n`` (host bits must be zero), returned canonical."""
+    text = str(value).strip()
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise FabricError("invalid prefix %r" % (value,), host=host, field=field,
+                          fix="give a network such as 172.16.30.0/24") from None
+    if "/" not in text:
+        raise FabricError("%r is an address, not a prefix" % (value,), host=host, field=field,
+                          fix="add the prefix length, e.g. %s/24" % text)
+    if ipaddress.ip_interface(text).ip != network.network_address:
+        raise FabricError("%r has host bits set" % (value,), host=host, field=field,
+                          fix="use the network address: %s" % network)
+    return str(network)
+
+
+def _bool(value, field, host):
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("yes", "true", "on"):
+        return True
+    if isinstance(value, str) and value.lower() in ("no", "false", "off"):
+        return False
+    raise FabricError("expected a boolean, got %r" % (value,), host=host, field=field, fix="use true or false")
+
+
+def _int(value, field, host, low, high, what):
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        value = None
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number < low or number > high:
+        raise FabricError("invalid %s %r" % (what, value), host=host, field=field,
+                          fix="use an integer %d..%d (seconds)" % (low, high))
+    return number
+
+
+def _name(value, field, host, what):
+    if value is None:
+        return None
+    text = str(value)
+    if not _NAME_RE.match(text):
+        raise FabricError("invalid %s %r" % (what, value), host=host, field=field,
+                          fix="use 1-63 characters from A-Z a-z 0-9 _ . : -")
+    return text
+
+
+def _text(value, field, host):
+    if value is None:
+        return None
+    text = str(value)
+    if "\n" in text or '"' in text:
+        raise FabricError("description must be one line without double quotes", host=host, field=field,
+                          fix="remove the newline or quote")
+    return text
+
+
+# --------------------------------------------------------------------------- normalisation
+
+def _normalise_neighbor(item, path, host, require_remote_as):
+    if not isinstance(item, dict):
+        raise FabricError("each neighbor must be a dict", host=host, field=path, fix="give address, remote_as, ...")
+    unknown = sorted(set(item) - set(NEIGHBOR_FIELDS) - {"peer"})
+    if unknown:
+        raise FabricError("unknown neighbor field(s) %s" % ", ".join(unknown), host=host, field=path,
+                          fix="use only %s" % ", ".join(NEIGHBOR_FIELDS))
+    address = item.get("address", item.get("peer"))
+    if address is None:
+        raise FabricError("a neighbor needs an address", host=host, field=path + ".address",
+                          fix="give the peer's IP address")
+    out = empty_neighbor(parse_ip(address, path + ".address", host))
+    out["remote_as"] = parse_asn(item.get("remote_as"), path + ".remote_as", host)
+    if require_remote_as and out["remote_as"] is None:
+        raise FabricError("neighbor %s has no remote_as" % out["address"], host=host, field=path + ".remote_as",
+                          fix="give the peer's AS number")
+    out["description"] = _text(item.get("description"), path + ".description", host)
+    password = item.get("password")
+    out["password"] = None if password is None else str(password)
+    for key in ("route_reflector_client", "multihop", "bfd"):
+        out[key] = _bool(item.get(key), "%s.%s" % (path, key), host)
+    source = item.get("update_source")
+    if source is not None:
+        source = str(source).strip()
+        try:
+            source = str(ipaddress.ip_address(source))
+        except ValueError:
+            source = _name(source, path + ".update_source", host, "update_source (address or interface)")
+    out["update_source"] = source
+    out["hold_time"] = _int(item.get("hold_time"), path + ".hold_time", host, 0, 65535, "hold_time")
+    if out["hold_time"] is not None and 0 < out["hold_time"] < 3:
+        raise FabricError("hold_time must be 0 or 3..65535", host=host, field=path + ".hold_time",
+                          fix="use 0 (no keepalives) or at least 3 seconds")
+    out["keepalive_time"] = _int(item.get("keepalive_time"), path + ".keepalive_time", host, 0, 65535,
+                                 "keepalive_time")
+    if out["hold_time"] and out["keepalive_time"] and out["keepalive_time"] >= out["hold_time"]:
+        raise FabricError("keepalive_time %d is not below hold_time %d" % (out["keepalive_time"], out["hold_time"]),
+                          host=host, field=path + ".keepalive_time", fix="use about a third of hold_time")
+    out["import_policy"] = _name(item.get("import_policy"), path + ".import_policy", host, "policy name")
+    out["export_policy"] = _name(item.get("export_policy"), path + ".export_policy", host, "policy name")
+    families = item.get("address_families")
+    if families is not None:
+        if isinstance(families, str):
+            families = [part for part in re.split(r"[,\s]+", families) if part]
+        bad = [fam for fam in families if fam not in ADDRESS_FAMILIES]
+        if bad:
+            raise FabricError("unknown address family %s" % ", ".join(map(str, bad)), host=host,
+                              field=path + ".address_families", fix="use %s" % ", ".join(ADDRESS_FAMILIES))
+        families = sorted(set(families), key=ADDRESS_FAMILIES.index)
+        if not families:
+            raise FabricError("address_families is empty", host=host, field=path + ".address_families",
+                              fix="list at least one family or leave the field out")
+    out["address_families"] = families
+    return out
+
+
+def _normalise_range(item, path, host, require_remote_as):
+    if not isinstance(item, dict):
+        raise FabricError("each listen range must be a dict", host=host, field=path, fix="give prefix, remote_as")
+    unknown = sorted(set(item) - set(LISTEN_RANGE_FIELDS))
+    if unknown:
+        raise FabricError("unknown listen range field(s) %s" % ", ".join(unknown), host=host, field=path,
+                          fix="use only %s" % ", ".join(LISTEN_RANGE_FIELDS))
+    if item.get("prefix") is None:
+        raise FabricError("a listen range needs a prefix", host=host, field=path + ".prefix",
+                          fix="give the network the dynamic peers come from, e.g. 172.16.30.0/24")
+    out = empty_listen_range(parse_prefix(item["prefix"], path + ".prefix", host))
+    out["remote_as"] = parse_asn(item.get("remote_as"), path + ".remote_as", host)
+    if require_remote_as and out["remote_as"] is None:
+        raise FabricError("listen range %s has no remote_as" % out["prefix"], host=host, field=path + ".remote_as",
+                          fix="give the AS number of the dynamic peers")
+    out["peer_group"] = _name(item.get("peer_group"), path + ".peer_group", host, "peer_group")
+    return out
+
+
+def normalise(config, host=None, require_remote_as=True, path="config"):
+    """Validate and canonicalise a BGP config dict (user input or gathered data).
+
+    ``require_remote_as`` is False for ``state: deleted`` (only the keys matter there).
+    """
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise FabricError("config must be a dict", host=host, field=path, fix="give asn, router_id, neighbors")
+    unknown = sorted(set(config) - {"asn", "router_id", "neighbors", "listen_ranges"})
+    if unknown:
+        raise FabricError("unknown field(s) %s" % ", ".join(unknown), host=host, field=path,
+                          fix="use only asn, router_id, neighbors, listen_ranges")
+    out = empty_config()
+    out["asn"] = parse_asn(config.get("asn"), path + ".asn", host)
+    out["router_id"] = parse_ip(config.get("router_id"), path + ".router_id", host, version=4)
+    seen = {}
+    for index, item in enumerate(config.get("neighbors") or []):
+        field = "%s.neighbors[%d]" % (path, index)
+        neighbor = _normalise_neighbor(item, field, host, require_remote_as)
+        if neighbor["address"] in seen:
+            raise FabricError("neighbor %s is listed twice (also at %s)" % (neighbor["address"], seen[neighbor["address"]]),
+                              host=host, field=field + ".address", fix="merge the two entries")
+        seen[neighbor["address"]] = field
+        out["neighbors"].append(neighbor)
+    seen = {}
+    for index, item in enumerate(config.get("listen_ranges") or []):
+        field = "%s.listen_ranges[%d]" % (path, index)
+        rng = _normalise_range(item, field, host, require_remote_as)
+        if rng["prefix"] in seen:
+            raise FabricError("listen range %s is listed twice (also at %s)" % (rng["prefix"], seen[rng["prefix"]]),
+                              host=host, field=field + ".prefix", fix="merge the two entries")
+        seen[rng["prefix"]] = field
+        out["listen_ranges"].append(rng)
+    out["neighbors"].sort(key=lambda n: _ip_sort_key(n["address"]))
+    out["listen_ranges"].sort(key=lambda r: _ip_sort_key(r["prefix"]))
+    return out
+
+
+def _ip_sort_key(text):
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+        return (net.version, int(net.network_address), net.prefixlen)
+    except ValueError:  # pragma: no cover - normalised data is always valid
+        return (9, 0, 0)
+
+
+def effective(field, value):
+    """The value a field has on the device when ``value`` (possibly None) is configured."""
+    if value is None and field in DEFAULTS:
+        return copy.deepcopy(DEFAULTS[field])
+    return value
+
+
+def redact(config):
+    """A copy of a config without secrets, for before/after/gathered/parsed (never shows a password)."""
+    if config is None:
+        return None
+    out = copy.deepcopy(config)
+    for neighbor in out.get("neighbors") or []:
+        for key in SECRET_FIELDS:
+            neighbor.pop(key, None)
+    return out
+
+
+def find(items, key_field, key):
+    for item in items:
+        if item[key_field] == key:
+            return item
+    return None

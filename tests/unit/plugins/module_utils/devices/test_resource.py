@@ -1,0 +1,230 @@
+"""Unit tests of devices/resource.py: state semantics, the check-mode gate, results without secrets."""
+import copy
+
+import pytest
+
+from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import model, resource
+
+
+class MemoryDriver(resource.Driver):
+    """A driver over an in-memory config: render = ops, apply = replay them; counts writes."""
+
+    platform = "memory"
+
+    def __init__(self, config=None, password_readable=False, read_only=False):
+        self.store = model.normalise(config or {}, require_remote_as=False)
+        self.password_readable = password_readable
+        self.read_only = read_only
+        self.writes = 0
+        self.gathers = 0
+        self.closed = False
+
+    def gather(self):
+        self.gathers += 1
+        have = copy.deepcopy(self.store)
+        if not self.password_readable:
+            for neighbor in have["neighbors"]:
+                neighbor["password"] = None
+        return have
+
+    def parse(self, running_config):
+        return model.normalise({"asn": running_config.strip()})
+
+    def render(self, plan):
+        return [(op["action"], op["object"], op["key"], op) for op in plan.ops]
+
+    def show(self, commands):
+        out = []
+        for action, obj, key, op in commands:
+            changes = {k: ("******" if k == "password" else v) for k, v in op["changes"].items()}
+            out.append("%s %s %s %s" % (action, obj, key or "", sorted(changes.items())))
+        return out
+
+    def apply(self, commands):
+        assert not self.read_only, "write in check mode"
+        for action, obj, key, op in commands:
+            self.writes += 1
+            if obj == "global":
+                if action == "delete":
+                    self.store["asn"] = self.store["router_id"] = None
+                else:
+                    self.store.update(op["changes"])
+                continue
+            field = "address" if obj == "neighbor" else "prefix"
+            items = self.store["neighbors" if obj == "neighbor" else "listen_ranges"]
+            items[:] = [item for item in items if item[field] != key]
+            if action != "delete":
+                items.append(copy.deepcopy(op["after"]))
+            items.sort(key=lambda i: model._ip_sort_key(i[field]))
+
+    def close(self):
+        self.closed = True
+
+
+BASE = {
+    "asn": 64513, "router_id": "172.16.30.254",
+    "neighbors": [
+        {"address": "172.16.30.101", "remote_as": 64513, "description": "ubuntu-1", "hold_time": 90},
+        {"address": "172.16.30.102", "remote_as": 64513, "route_reflector_client": True},
+    ],
+    "listen_ranges": [{"prefix": "172.16.40.0/24", "remote_as": 64600, "peer_group": "autoscale"}],
+}
+
+
+def run(driver, state, config=None, check_mode=False, **kw):
+    return resource.run(driver, state, config=config, check_mode=check_mode, host="r1", **kw)
+
+
+def test_merged_creates_then_is_idempotent():
+    drv = MemoryDriver()
+    first = run(drv, "merged", BASE)
+    assert first["changed"] is True and drv.writes == 4
+    assert first["before"] == model.empty_config()
+    assert first["after"] == model.redact(model.normalise(BASE))
+    assert first["diff"] == {"before": first["before"], "after": first["after"]}
+    writes = drv.writes
+    second = run(drv, "merged", BASE)
+    assert second["changed"] is False and second["commands"] == [] and drv.writes == writes
+    assert second["before"] == second["after"] == first["after"]
+    assert drv.closed
+
+
+def test_check_mode_reports_but_never_applies():
+    drv = MemoryDriver(read_only=True)
+    result = run(drv, "merged", BASE, check_mode=True)
+    assert result["changed"] is True and result["commands"]
+    assert drv.writes == 0 and drv.store == model.empty_config()
+    assert result["after"]["asn"] == 64513
+
+
+def test_merged_only_touches_given_fields():
+    drv = MemoryDriver(BASE)
+    result = run(drv, "merged", {"neighbors": [{"address": "172.16.30.101", "remote_as": 64513, "bfd": True}]})
+    assert result["changed"] is True
+    after = model.find(result["after"]["neighbors"], "address", "172.16.30.101")
+    assert after["bfd"] is True and after["description"] == "ubuntu-1" and after["hold_time"] == 90
+    assert len(result["after"]["neighbors"]) == 2 and result["after"]["listen_ranges"]
+
+
+def test_replaced_resets_unlisted_fields_of_listed_neighbors_only():
+    drv = MemoryDriver(BASE)
+    result = run(drv, "replaced", {"neighbors": [{"address": "172.16.30.101", "remote_as": 64513}]})
+    after = model.find(result["after"]["neighbors"], "address", "172.16.30.101")
+    assert after["description"] is None and after["hold_time"] is None
+    assert model.find(result["after"]["neighbors"], "address", "172.16.30.102")["route_reflector_client"] is True
+    # router_id is part of the replaced global object
+    assert result["after"]["router_id"] is None and result["after"]["asn"] == 64513
+    assert drv.store == model.normalise(dict(result["after"]), require_remote_as=False)
+
+
+def test_replaced_default_equals_unset_no_churn():
+    drv = MemoryDriver({"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2, "bfd": False,
+                                                  "address_families": ["ipv4"]}]})
+    result = run(drv, "replaced", {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2}]})
+    assert result["changed"] is False and drv.writes == 0
+
+
+def test_overridden_removes_unlisted_managed_objects():
+    drv = MemoryDriver(BASE)
+    want = {"asn": 64513, "router_id": "172.16.30.254",
+            "neighbors": [{"address": "172.16.30.103", "remote_as": 64513}]}
+    result = run(drv, "overridden", want)
+    assert [n["address"] for n in result["after"]["neighbors"]] == ["172.16.30.103"]
+    assert result["after"]["listen_ranges"] == []
+    assert drv.store["neighbors"][0]["address"] == "172.16.30.103"
+    assert run(drv, "overridden", want)["changed"] is False
+
+
+def test_deleted_listed_and_all():
+    drv = MemoryDriver(BASE)
+    result = run(drv, "deleted", {"neighbors": [{"address": "172.16.30.101"}, {"address": "10.9.9.9"}]})
+    assert [n["address"] for n in result["after"]["neighbors"]] == ["172.16.30.102"]
+    assert len(result["commands"]) == 1
+    result = run(drv, "deleted")
+    assert result["after"] == model.empty_config()
+    assert drv.store == model.empty_config()
+    assert run(drv, "deleted")["changed"] is False
+
+
+def test_asn_change_is_a_global_update():
+    drv = MemoryDriver(BASE)
+    result = run(drv, "merged", {"asn": "65000"})
+    assert result["changed"] is True
+    assert result["commands"] == ["update global  [('asn', 65000)]"]
+
+
+def test_password_write_only_on_create_and_always():
+    drv = MemoryDriver()
+    want = {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2, "password": "s3cret"}]}
+    first = run(drv, "merged", want)
+    assert first["changed"] is True
+    assert "s3cret" not in repr(first)
+    # unreadable password: on_create does not resend, so the second run is idempotent
+    assert run(drv, "merged", want)["changed"] is False
+    # always: sent on every run
+    again = run(drv, "merged", want, password_update="always")
+    assert again["changed"] is True and "s3cret" not in repr(again)
+    assert again["commands"] == ["update neighbor 10.0.0.1 [('password', '******')]"]
+
+
+def test_password_readable_compares():
+    drv = MemoryDriver(password_readable=True)
+    want = {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2, "password": "a"}]}
+    run(drv, "merged", want)
+    assert run(drv, "merged", want)["changed"] is False
+    want["neighbors"][0]["password"] = "b"
+    result = run(drv, "merged", want)
+    assert result["changed"] is True and "'b'" not in repr(result)
+
+
+def test_gathered_rendered_parsed():
+    drv = MemoryDriver(dict(BASE, neighbors=[dict(BASE["neighbors"][0], password="pw")]))
+    gathered = run(drv, "gathered")
+    assert gathered["changed"] is False and gathered["gathered"]["asn"] == 64513
+    assert "password" not in gathered["gathered"]["neighbors"][0]
+    offline = MemoryDriver()
+    offline.gather = None  # rendered/parsed must not touch the device
+    rendered = run(offline, "rendered", BASE)
+    assert rendered["changed"] is False and len(rendered["rendered"]) == 4
+    parsed = resource.run(offline, "parsed", running_config="65001\n")
+    assert parsed == {"changed": False, "parsed": dict(model.empty_config(), asn=65001)}
+
+
+@pytest.mark.parametrize("state, kwargs, field", [
+    ("merged", {}, "config"),
+    ("rendered", {}, "config"),
+    ("parsed", {}, "running_config"),
+    ("bogus", {}, "state"),
+    ("merged", {"config": {"asn": "x"}}, "config.asn"),
+])
+def test_bad_params_fail_before_gather(state, kwargs, field):
+    drv = MemoryDriver()
+    with pytest.raises(FabricError) as err:
+        resource.run(drv, state, host="r1", **kwargs)
+    assert err.value.field == field
+    assert drv.gathers == 0
+
+
+def test_driver_validation_fails_before_any_write():
+    class Picky(MemoryDriver):
+        def validate(self, want, state):
+            if want["listen_ranges"]:
+                raise FabricError("listen ranges need RouterOS 7", host="r1", field="config.listen_ranges",
+                                  fix="remove them")
+    drv = Picky(read_only=True)
+    with pytest.raises(FabricError):
+        run(drv, "merged", BASE)
+    assert drv.writes == 0 and drv.closed
+
+
+def test_compute_ops_shape():
+    have = model.normalise(BASE)
+    want = model.normalise({"neighbors": [{"address": "172.16.30.101", "remote_as": 64513, "hold_time": 30}]})
+    plan = resource.compute(want, have, "merged")
+    assert plan.ops == [dict(action="update", object="neighbor", key="172.16.30.101",
+                             before=have["neighbors"][0], after=dict(have["neighbors"][0], hold_time=30),
+                             changes={"hold_time": 30})]
+    assert plan.of("neighbor", "update") == plan.ops and plan.of("global") == []
+    with pytest.raises(ValueError):
+        resource.compute(want, have, "gathered")
