@@ -1,0 +1,86 @@
+"""kubectl against the emulator: discovery, apply/get/patch/label/annotate/delete, cordon/drain."""
+import json
+
+import pytest
+
+PEER_V3 = """
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata:
+  name: rack1-tor
+spec:
+  peerIP: 192.0.2.1
+  asNumber: 64512
+  nodeSelector: rack == 'rack1'
+"""
+
+NODE = """
+apiVersion: v1
+kind: Node
+metadata:
+  name: node1
+  labels:
+    rack: rack1
+"""
+
+
+def test_version_and_api_resources(kubectl):
+    version = json.loads(kubectl.run("version", "-o", "json").stdout)
+    assert version["serverVersion"]["major"] == "1"
+    out = kubectl.run("api-resources", "-o", "wide").stdout
+    for line in ("bgppeers", "bgpconfigurations", "caliconodestatuses", "ippools", "bgpfilters", "nodes",
+                 "namespaces", "secrets", "pods"):
+        assert line in out
+    groups = kubectl.run("api-versions").stdout.split()
+    assert "crd.projectcalico.org/v1" in groups and "projectcalico.org/v3" in groups and "v1" in groups
+
+
+def test_apply_get_delete_calico_v3_reads_through_v1(kubectl, kube):
+    assert "created" in kubectl.run("apply", "-f", "-", stdin=PEER_V3).stdout
+    v1 = kubectl.json("get", "bgppeers.crd.projectcalico.org", "rack1-tor")
+    assert v1["apiVersion"] == "crd.projectcalico.org/v1"
+    assert v1["spec"]["peerIP"] == "192.0.2.1"
+    assert v1["metadata"]["uid"] and v1["metadata"]["creationTimestamp"]
+    assert "unchanged" in kubectl.run("apply", "-f", "-", stdin=PEER_V3).stdout
+    changed = PEER_V3.replace("64512", "64513")
+    assert "configured" in kubectl.run("apply", "-f", "-", stdin=changed).stdout
+    v3 = kubectl.json("get", "bgppeers.projectcalico.org", "rack1-tor")
+    assert v3["apiVersion"] == "projectcalico.org/v3" and v3["spec"]["asNumber"] == 64513
+    table = kubectl.run("get", "bgppeers.projectcalico.org").stdout
+    assert "rack1-tor" in table and "192.0.2.1" in table
+    kubectl.run("delete", "bgppeers.crd.projectcalico.org", "rack1-tor")
+    gone = kubectl.run("get", "bgppeers.projectcalico.org", "rack1-tor", check=False)
+    assert gone.returncode != 0 and "NotFound" in gone.stderr
+
+
+def test_apply_node_label_annotate_patch(kubectl):
+    assert "created" in kubectl.run("apply", "-f", "-", stdin=NODE).stdout
+    kubectl.run("label", "node", "node1", "route-reflector=true")
+    kubectl.run("annotate", "node", "node1", "projectcalico.org/ASNumber=64600")
+    kubectl.run("patch", "node", "node1", "-p", '{"metadata":{"labels":{"rack":"rack2"}}}')
+    node = kubectl.json("get", "node", "node1")
+    assert node["metadata"]["labels"]["route-reflector"] == "true"
+    assert node["metadata"]["labels"]["rack"] == "rack2"
+    assert node["metadata"]["annotations"]["projectcalico.org/ASNumber"] == "64600"
+    kubectl.run("label", "node", "node1", "route-reflector-")
+    assert "route-reflector" not in kubectl.json("get", "node", "node1")["metadata"]["labels"]
+    selected = kubectl.json("get", "nodes", "-l", "rack=rack2")
+    assert [n["metadata"]["name"] for n in selected["items"]] == ["node1"]
+    assert kubectl.json("get", "nodes", "-l", "rack=rack1")["items"] == []
+    kubectl.run("delete", "node", "node1")
+    assert kubectl.json("get", "nodes")["items"] == []
+
+
+def test_unauthorized_without_token(kubectl, kube):
+    proc = kubectl.run("get", "nodes", "--token", "wrong", check=False)
+    assert proc.returncode != 0
+    assert "Unauthorized" in proc.stderr or "provide credentials" in proc.stderr
+
+
+@pytest.mark.parametrize("group", ["projectcalico.org/v3", "crd.projectcalico.org/v1"])
+def test_invalid_bgppeer_is_rejected_with_422(kubectl, group):
+    bad = PEER_V3.replace("projectcalico.org/v3", group) + "  node: node1\n"
+    proc = kubectl.run("apply", "-f", "-", stdin=bad, check=False)
+    assert proc.returncode != 0
+    assert "node and nodeSelector cannot both be set" in proc.stderr
+    assert kubectl.json("get", "bgppeers.crd.projectcalico.org")["items"] == []
