@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for kubefabric.bgp.fabric_plan: read nodes and devices from the inventory."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import (
+    DEVICE_VARS, NODE_VARS, OPTION_VARS)
+
+
+def _host_vars(hostvars, host, keys):
+    data = hostvars[host]
+    return {key: data[key] for key in keys if key in data and data[key] is not None}
+
+
+class ActionModule(ActionBase):
+    """Fill nodes/devices and unset options from the inventory, then run the module locally."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        args = dict(self._task.args)
+        groups = task_vars.get("groups", {})
+        hostvars = task_vars.get("hostvars", {})
+        if args.get("nodes") is None:
+            group = args.get("node_group") or "k8s_nodes"
+            args["nodes"] = {h: _host_vars(hostvars, h, NODE_VARS) for h in groups.get(group, [])}
+        if args.get("devices") is None:
+            group = args.get("device_group") or "network_devices"
+            args["devices"] = {h: _host_vars(hostvars, h, DEVICE_VARS) for h in groups.get(group, [])}
+        for option, var in OPTION_VARS.items():
+            if args.get(option) is None and task_vars.get(var) is not None:
+                args[option] = self._templar.template(task_vars[var])
+        result.update(self._execute_module(module_name="kubefabric.bgp.fabric_plan", module_args=args,
+                                           task_vars=task_vars))
+        return result

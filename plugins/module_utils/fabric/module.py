@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fabric_plan module's argument spec and body (shared with its action plugin)."""
+
+from __future__ import annotations
+
+import copy
+
+from ..common.errors import FabricError
+from ..common.query import check_expectations
+from .plan import build_plan
+
+# inventory variables the action plugin reads when the option is not given
+OPTION_VARS = {
+    "pattern": "fabric_pattern", "calico_asn": "calico_asn", "racks": "fabric_racks",
+    "route_reflector_cluster_id": "route_reflector_cluster_id",
+    "route_reflector_label": "route_reflector_label", "tor_peering": "tor_peering",
+    "service_cluster_ips": "service_cluster_ips", "service_external_ips": "service_external_ips",
+    "global_peers": "fabric_global_peers",
+}
+NODE_VARS = ("bgp_ipv4_address", "bgp_ipv6_address", "rack", "route_reflector", "bgp_asn",
+             "route_reflector_cluster_id", "calico_labels", "calico_node_name")
+DEVICE_VARS = ("platform", "fabric_role", "bgp_asn", "router_id", "racks", "uplinks", "bgp_password",
+               "ansible_host", "mgmt_address", "dynamic_neighbors")
+
+
+def argument_spec():
+    return dict(
+        pattern=dict(type="str", choices=["full_mesh", "route_reflector", "rr_per_leaf", "tor"]),
+        calico_asn=dict(type="str"),
+        racks=dict(type="dict"),
+        route_reflector_cluster_id=dict(type="str"),
+        route_reflector_label=dict(type="str"),
+        tor_peering=dict(type="str", choices=["all_nodes", "route_reflectors"]),
+        service_cluster_ips=dict(type="list", elements="str"),
+        service_external_ips=dict(type="list", elements="str"),
+        global_peers=dict(type="list", elements="str"),
+        dynamic_neighbors=dict(type="bool", default=False),
+        secret_namespace=dict(type="str", default="kube-system"),
+        nodes=dict(type="dict"),
+        devices=dict(type="dict"),
+        node_group=dict(type="str", default="k8s_nodes"),
+        device_group=dict(type="str", default="network_devices"),
+        expect=dict(type="raw"),
+    )
+
+
+def _redact(plan):
+    """The plan without secrets: device neighbor passwords become a marker."""
+    plan = copy.deepcopy(plan)
+    for device in plan["devices"].values():
+        for neighbor in device["config"]["neighbors"]:
+            if neighbor.get("password"):
+                neighbor["password"] = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    return plan
+
+
+def run(params):
+    if not params.get("pattern"):
+        raise FabricError("no pattern", field="fabric_pattern",
+                          fix="set fabric_pattern (or the pattern option) to full_mesh, route_reflector, "
+                              "rr_per_leaf or tor")
+    if params.get("nodes") is None:
+        raise FabricError("no nodes", field="nodes", fix="pass nodes, or run the module through its action "
+                          "plugin so that it reads the inventory group node_group")
+    fabric = {key: params.get(key) for key in OPTION_VARS}
+    fabric.update(nodes=params["nodes"], devices=params.get("devices") or {},
+                  dynamic_neighbors=params.get("dynamic_neighbors"), secret_namespace=params.get("secret_namespace"))
+    plan = build_plan(fabric)
+    result = {"plan": _redact(plan), "sessions_total": plan["sessions"]["total"]}
+    failures = check_expectations(result, params.get("expect"))
+    if failures:
+        raise FabricError("expectations not met: %s" % "; ".join(failures), field="expect",
+                          fix="compare the plan with what you expected (the result holds the whole plan)",
+                          details={"plan": result["plan"]})
+    return result

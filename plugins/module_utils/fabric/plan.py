@@ -1,0 +1,580 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fabric planner: inventory -> what each side must be configured with, and which sessions result.
+
+Pure and offline.  ``build_plan(fabric)`` validates the whole fabric first (errors name the host,
+the field and the fix; nothing is planned when anything is wrong) and returns::
+
+    {"pattern": ..., "calico": {"bgp_configuration": {...}, "bgp_peers": [...], "nodes": {...}},
+     "devices": {name: {"platform", "mgmt_address", "config": <device model>}},
+     "sessions": {"nodes": {node: [row]}, "devices": {device: [row]}, "links": [...], "total": N},
+     "warnings": [...], "dot": "graph fabric {...}"}
+
+The node-side session table is computed by the Calico peering engine from ``plan.calico`` (the
+same engine the lab's calico-node and ``calico_peering_info`` use), then every session to an address
+that is not a node is paired with the device neighbor that must mirror it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ..calico import peering
+from ..calico.asn import parse_asn
+from ..calico.selector import parse as parse_selector
+from ..common.errors import FabricError
+
+PATTERNS = ("full_mesh", "route_reflector", "rr_per_leaf", "tor")
+PLATFORMS = ("routeros", "comware", "frr")
+ROLES = ("tor", "leaf", "spine", "router")
+MANAGED_BY = {"app.kubernetes.io/managed-by": "kubefabric"}
+DEFAULT_AS = 64512
+
+
+# ------------------------------------------------------------------------------------------------
+# input normalisation
+
+def _asn(value, host, field):
+    try:
+        number = parse_asn(value)
+    except (TypeError, ValueError) as exc:
+        raise FabricError("invalid AS number %r: %s" % (value, exc), host=host, field=field,
+                          fix="use 1-4294967295 or dotted X.Y notation")
+    if number == 0:
+        raise FabricError("AS number 0 is reserved", host=host, field=field, fix="use 1-4294967295")
+    return number
+
+
+def _interface(value, host, field):
+    try:
+        iface = ipaddress.ip_interface(str(value))
+    except ValueError:
+        raise FabricError("%r is not an address with prefix length" % (value,), host=host, field=field,
+                          fix="write it as ADDRESS/PREFIXLEN, e.g. 172.16.30.101/24")
+    if "/" not in str(value):
+        raise FabricError("%r has no prefix length" % (value,), host=host, field=field,
+                          fix="write it as ADDRESS/PREFIXLEN, e.g. 172.16.30.101/24")
+    return iface
+
+
+def _ip(value, host, field):
+    try:
+        return ipaddress.ip_address(str(value))
+    except ValueError:
+        raise FabricError("%r is not an IP address" % (value,), host=host, field=field,
+                          fix="write a plain IPv4 or IPv6 address")
+
+
+def normalise_fabric(fabric):
+    """Check and normalise the planner's input; returns a new dict.  Raises FabricError."""
+    pattern = fabric.get("pattern")
+    if pattern not in PATTERNS:
+        raise FabricError("unknown pattern %r" % (pattern,), field="fabric_pattern",
+                          fix="set fabric_pattern to one of %s" % ", ".join(PATTERNS))
+    out = {
+        "pattern": pattern,
+        "calico_asn": _asn(fabric.get("calico_asn") or DEFAULT_AS, "all", "calico_asn"),
+        "rr_label": fabric.get("route_reflector_label") or ("rr-id" if pattern == "rr_per_leaf"
+                                                            else "route-reflector"),
+        "rr_cluster_id": fabric.get("route_reflector_cluster_id"),
+        "tor_peering": fabric.get("tor_peering") or "all_nodes",
+        "service_cluster_ips": list(fabric.get("service_cluster_ips") or []),
+        "service_external_ips": list(fabric.get("service_external_ips") or []),
+        "secret_namespace": fabric.get("secret_namespace") or "kube-system",
+        "global_peers": list(fabric.get("global_peers") or []),
+        "dynamic_neighbors": bool(fabric.get("dynamic_neighbors")),
+        "racks": {},
+        "nodes": {},
+        "devices": {},
+    }
+    if out["tor_peering"] not in ("all_nodes", "route_reflectors"):
+        raise FabricError("unknown tor_peering %r" % out["tor_peering"], field="tor_peering",
+                          fix="use all_nodes or route_reflectors")
+    for rack, spec in sorted((fabric.get("racks") or {}).items()):
+        spec = spec or {}
+        entry = {"asn": _asn(spec["asn"], "rack %s" % rack, "fabric_racks.%s.asn" % rack) if spec.get("asn")
+                 else out["calico_asn"],
+                 "cluster_id": spec.get("cluster_id"),
+                 "allow_local_as": int(spec.get("allow_local_as") or 0)}
+        if entry["cluster_id"] is not None:
+            cid = _ip(entry["cluster_id"], "rack %s" % rack, "fabric_racks.%s.cluster_id" % rack)
+            if cid.version != 4:
+                raise FabricError("a route reflector cluster ID must be an IPv4 address",
+                                  host="rack %s" % rack, field="fabric_racks.%s.cluster_id" % rack,
+                                  fix="use an unused IPv4 address, e.g. 244.0.0.1")
+        out["racks"][rack] = entry
+    for name, spec in sorted((fabric.get("nodes") or {}).items()):
+        out["nodes"][name] = _normalise_node(name, spec or {}, out)
+    for name, spec in sorted((fabric.get("devices") or {}).items()):
+        out["devices"][name] = _normalise_device(name, spec or {}, out)
+    if not out["nodes"]:
+        raise FabricError("no Kubernetes nodes in the inventory", field="node_group",
+                          fix="put the nodes in the group named by node_group (default k8s_nodes)")
+    return out
+
+
+def _normalise_node(name, spec, fabric):
+    address = spec.get("bgp_ipv4_address")
+    if not address:
+        raise FabricError("no BGP IPv4 address", host=name, field="bgp_ipv4_address",
+                          fix="set bgp_ipv4_address to the node's address with prefix length")
+    iface = _interface(address, name, "bgp_ipv4_address")
+    if iface.version != 4:
+        raise FabricError("bgp_ipv4_address must be IPv4", host=name, field="bgp_ipv4_address",
+                          fix="put IPv6 addresses in bgp_ipv6_address")
+    rack = spec.get("rack")
+    if fabric["pattern"] in ("rr_per_leaf", "tor") and not rack:
+        raise FabricError("no rack", host=name, field="rack",
+                          fix="set rack to the rack (leaf/ToR segment) the node is cabled to")
+    if rack and fabric["racks"] and rack not in fabric["racks"]:
+        raise FabricError("rack %r is not in fabric_racks" % rack, host=name, field="rack",
+                          fix="add %s to fabric_racks or correct the node's rack" % rack)
+    node = {
+        "name": spec.get("calico_node_name") or name,
+        "host": name,
+        "address": str(iface.ip),
+        "cidr": str(iface),
+        "network": str(iface.network),
+        "rack": rack,
+        "route_reflector": bool(spec.get("route_reflector")),
+        "asn": _asn(spec["bgp_asn"], name, "bgp_asn") if spec.get("bgp_asn") else None,
+        "cluster_id": spec.get("route_reflector_cluster_id"),
+        "labels": dict(spec.get("calico_labels") or {}),
+    }
+    if node["cluster_id"] is not None and _ip(node["cluster_id"], name,
+                                               "route_reflector_cluster_id").version != 4:
+        raise FabricError("a route reflector cluster ID must be an IPv4 address", host=name,
+                          field="route_reflector_cluster_id", fix="use an unused IPv4 address")
+    return node
+
+
+def _normalise_device(name, spec, fabric):
+    platform = spec.get("platform")
+    if platform not in PLATFORMS:
+        raise FabricError("unknown platform %r" % (platform,), host=name, field="platform",
+                          fix="set platform to one of %s" % ", ".join(PLATFORMS))
+    role = spec.get("fabric_role") or "tor"
+    if role not in ROLES:
+        raise FabricError("unknown fabric_role %r" % (role,), host=name, field="fabric_role",
+                          fix="set fabric_role to one of %s" % ", ".join(ROLES))
+    if not spec.get("bgp_asn"):
+        raise FabricError("no AS number", host=name, field="bgp_asn", fix="set bgp_asn")
+    router_id = spec.get("router_id")
+    if not router_id or _ip(router_id, name, "router_id").version != 4:
+        raise FabricError("router_id must be an IPv4 address", host=name, field="router_id",
+                          fix="set router_id, e.g. to the loopback address")
+    racks = {}
+    for rack, address in sorted((spec.get("racks") or {}).items()):
+        if fabric["racks"] and rack not in fabric["racks"]:
+            raise FabricError("rack %r is not in fabric_racks" % rack, host=name, field="racks",
+                              fix="add %s to fabric_racks or correct the device's racks" % rack)
+        racks[rack] = str(_ip(address, name, "racks.%s" % rack))
+    uplinks = []
+    for index, link in enumerate(spec.get("uplinks") or []):
+        field = "uplinks[%d]" % index
+        if not isinstance(link, dict) or not link.get("peer"):
+            raise FabricError("an uplink needs peer, address and peer_address", host=name, field=field,
+                              fix="write {peer: spine1, address: 10.255.0.1/31, peer_address: 10.255.0.0}")
+        iface = _interface(link.get("address"), name, field + ".address")
+        peer_ip = _ip(link.get("peer_address"), name, field + ".peer_address")
+        if peer_ip not in iface.network:
+            raise FabricError("peer_address %s is not in %s" % (peer_ip, iface.network), host=name,
+                              field=field + ".peer_address", fix="use the other end of the link subnet")
+        uplinks.append({"peer": link["peer"], "address": str(iface.ip), "cidr": str(iface),
+                        "peer_address": str(peer_ip)})
+    return {
+        "name": name,
+        "platform": platform,
+        "role": role,
+        "mgmt_address": spec.get("mgmt_address") or spec.get("ansible_host") or name,
+        "asn": _asn(spec["bgp_asn"], name, "bgp_asn"),
+        "router_id": str(router_id),
+        "racks": racks,
+        "uplinks": uplinks,
+        "password": spec.get("bgp_password"),
+        "dynamic_neighbors": bool(spec.get("dynamic_neighbors", fabric["dynamic_neighbors"])),
+        "global_peer": name in fabric["global_peers"],
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# the cluster side
+
+def _selector(text):
+    return {"text": text, "ast": parse_selector(text)}
+
+
+def _peer(name, spec):
+    return {"apiVersion": "projectcalico.org/v3", "kind": "BGPPeer",
+            "metadata": {"name": name, "labels": dict(MANAGED_BY)}, "spec": spec}
+
+
+def _rack_nodes(fabric, rack):
+    return [n for n in fabric["nodes"].values() if n["rack"] == rack]
+
+
+def _node_asn(fabric, node):
+    if node["asn"]:
+        return node["asn"]
+    if node["rack"] and node["rack"] in fabric["racks"]:
+        return fabric["racks"][node["rack"]]["asn"]
+    return fabric["calico_asn"]
+
+
+def _cluster_id(fabric, node):
+    """The RR cluster ID of a route-reflector node, or a FabricError naming the node."""
+    rack = fabric["racks"].get(node["rack"] or "", {})
+    cid = node["cluster_id"] or rack.get("cluster_id") or fabric["rr_cluster_id"]
+    if not cid and fabric["pattern"] == "rr_per_leaf":
+        cid = node["address"]  # seed 001: each RR's cluster ID is its own address
+    if not cid:
+        raise FabricError("route reflector without a cluster ID", host=node["host"],
+                          field="route_reflector_cluster_id",
+                          fix="set route_reflector_cluster_id (all vars), fabric_racks.<rack>.cluster_id "
+                              "or the node's route_reflector_cluster_id")
+    return str(cid)
+
+
+def _device_peers(fabric, device, secret_refs):
+    """BGPPeers from the nodes of each rack a device serves to the device."""
+    peers = []
+    label = fabric["rr_label"]
+    for rack, address in device["racks"].items():
+        if fabric["pattern"] == "rr_per_leaf":
+            selector = "rr-id == '%s'" % rack
+        elif fabric["tor_peering"] == "route_reflectors" and fabric["pattern"] != "full_mesh":
+            selector = "rack == '%s' && %s == 'true'" % (rack, label)
+        else:
+            selector = "rack == '%s'" % rack
+        spec = {"peerIP": address, "asNumber": device["asn"], "nodeSelector": selector}
+        if device["password"]:
+            spec["password"] = {"secretKeyRef": secret_refs[device["name"]]}
+        peers.append(_peer("%s-%s" % (rack, device["name"]), spec))
+    return peers
+
+
+def plan_calico(fabric):
+    """BGPConfiguration, BGPPeers and per-node settings for the pattern."""
+    pattern = fabric["pattern"]
+    label = fabric["rr_label"]
+    config = {"asNumber": fabric["calico_asn"], "nodeToNodeMeshEnabled": pattern == "full_mesh",
+              "logSeverityScreen": "Info"}
+    if fabric["service_cluster_ips"]:
+        config["serviceClusterIPs"] = [{"cidr": c} for c in fabric["service_cluster_ips"]]
+    if fabric["service_external_ips"]:
+        config["serviceExternalIPs"] = [{"cidr": c} for c in fabric["service_external_ips"]]
+
+    nodes = {}
+    for node in fabric["nodes"].values():
+        labels = dict(node["labels"])
+        if node["rack"]:
+            labels["rack"] = node["rack"]
+        settings = {"asNumber": None, "ipv4Address": node["cidr"], "routeReflectorClusterID": None}
+        asn = _node_asn(fabric, node)
+        if asn != fabric["calico_asn"] or node["asn"]:
+            settings["asNumber"] = asn
+        if node["route_reflector"] and pattern != "full_mesh":
+            settings["routeReflectorClusterID"] = _cluster_id(fabric, node)
+            if pattern == "rr_per_leaf":
+                labels["rr-id"] = node["rack"]
+            else:
+                labels[label] = "" if pattern == "route_reflector" else "true"
+        if pattern == "rr_per_leaf":
+            labels["rr-group"] = node["rack"]
+        nodes[node["name"]] = {"host": node["host"], "bgp": settings, "labels": labels}
+
+    secret_refs, secrets = {}, []
+    for device in fabric["devices"].values():
+        if device["password"]:
+            name = "kubefabric-bgp-%s" % device["name"]
+            secret_refs[device["name"]] = {"name": name, "key": "password"}
+            secrets.append({"name": name, "namespace": fabric["secret_namespace"], "key": "password",
+                            "device": device["name"]})
+
+    peers = []
+    if pattern == "route_reflector":
+        peers.append(_peer("peer-to-rrs", {"nodeSelector": "!has(%s)" % label,
+                                           "peerSelector": "has(%s)" % label}))
+        peers.append(_peer("rrs-to-rrs", {"nodeSelector": "has(%s)" % label,
+                                          "peerSelector": "has(%s)" % label}))
+    elif pattern == "rr_per_leaf":
+        for rack in sorted(fabric["racks"]):
+            if not _rack_nodes(fabric, rack):
+                continue
+            peers.append(_peer("%s-clients-to-rrs" % rack, {
+                "nodeSelector": "rr-group == '%s' && !has(rr-id)" % rack,
+                "peerSelector": "rr-id == '%s'" % rack}))
+            peers.append(_peer("%s-rr-mesh" % rack, {"nodeSelector": "rr-id == '%s'" % rack,
+                                                      "peerSelector": "rr-id == '%s'" % rack}))
+    elif pattern == "tor" and fabric["tor_peering"] == "route_reflectors":
+        for rack in sorted({n["rack"] for n in fabric["nodes"].values()}):
+            peers.append(_peer("%s-to-rrs" % rack, {
+                "nodeSelector": "rack == '%s'" % rack,
+                "peerSelector": "rack == '%s' && %s == 'true'" % (rack, label)}))
+    for device in fabric["devices"].values():
+        if device["global_peer"]:
+            addresses = sorted(set(device["racks"].values()))
+            if len(addresses) != 1:
+                raise FabricError("a global peer needs exactly one peering address", host=device["name"],
+                                  field="racks", fix="give the device one address all nodes reach")
+            spec = {"peerIP": addresses[0], "asNumber": device["asn"]}
+            if device["password"]:
+                spec["password"] = {"secretKeyRef": secret_refs[device["name"]]}
+            peers.append(_peer("global-%s" % device["name"], spec))
+        else:
+            peers.extend(_device_peers(fabric, device, secret_refs))
+    return {"bgp_configuration": {"name": "default", "spec": config}, "bgp_peers": peers,
+            "nodes": nodes, "secrets": secrets}
+
+
+def calico_resources(calico):
+    """``plan.calico`` as projectcalico.org/v3 objects (what the engine and calicoctl read)."""
+    objs = [{"apiVersion": "projectcalico.org/v3", "kind": "BGPConfiguration",
+             "metadata": {"name": "default"}, "spec": calico["bgp_configuration"]["spec"]}]
+    for name, node in sorted(calico["nodes"].items()):
+        bgp = {k: v for k, v in node["bgp"].items() if v is not None}
+        objs.append({"apiVersion": "projectcalico.org/v3", "kind": "Node",
+                     "metadata": {"name": name, "labels": node["labels"]}, "spec": {"bgp": bgp}})
+    objs.extend(calico["bgp_peers"])
+    return objs
+
+
+# ------------------------------------------------------------------------------------------------
+# the network side
+
+def _neighbor(address, remote_as, description, password=None, rr_client=False):
+    item = {"address": address, "remote_as": remote_as, "description": description,
+            "route_reflector_client": bool(rr_client)}
+    if password:
+        item["password"] = password
+    return item
+
+
+def plan_devices(fabric, node_peers):
+    """Device model config per device, mirroring every node session that ends on it, plus uplinks."""
+    by_address = {}
+    for device in fabric["devices"].values():
+        for address in device["racks"].values():
+            by_address[address] = device["name"]
+    nodes_by_name = {n["name"]: n for n in fabric["nodes"].values()}
+    configs = {name: {"asn": d["asn"], "router_id": d["router_id"], "neighbors": [], "listen_ranges": []}
+               for name, d in fabric["devices"].items()}
+    for node_name, peers in sorted(node_peers.items()):
+        node = nodes_by_name[node_name]
+        for peer in peers:
+            device_name = by_address.get(peer.peer_ip)
+            if device_name is None:
+                continue
+            device = fabric["devices"][device_name]
+            ibgp = peer.local_as == device["asn"]
+            rr_client = ibgp and fabric["pattern"] == "tor" and fabric["tor_peering"] == "all_nodes"
+            configs[device_name]["neighbors"].append(_neighbor(
+                node["address"], peer.local_as, "k8s %s" % node_name, device["password"], rr_client))
+    for device in fabric["devices"].values():
+        config = configs[device["name"]]
+        if device["dynamic_neighbors"]:
+            ranges = {}
+            for item in config["neighbors"]:
+                node = next(n for n in fabric["nodes"].values() if n["address"] == item["address"])
+                ranges.setdefault(node["network"], item["remote_as"])
+            config["listen_ranges"] = [{"prefix": prefix, "remote_as": asn, "peer_group": "k8s-%d" % i}
+                                       for i, (prefix, asn) in enumerate(sorted(ranges.items()))]
+            config["neighbors"] = []
+        for link in device["uplinks"]:
+            peer = fabric["devices"].get(link["peer"])
+            if peer is None:
+                raise FabricError("uplink peer %r is not a device of the inventory" % link["peer"],
+                                  host=device["name"], field="uplinks", fix="add it to the device group")
+            config["neighbors"].append(_neighbor(link["peer_address"], peer["asn"],
+                                                 "fabric %s" % peer["name"], device["password"]))
+            configs[peer["name"]]["neighbors"].append(_neighbor(
+                link["address"], device["asn"], "fabric %s" % device["name"], device["password"]))
+    out = {}
+    for name, device in sorted(fabric["devices"].items()):
+        config = configs[name]
+        config["neighbors"].sort(key=lambda n: ipaddress.ip_address(n["address"]))
+        out[name] = {"platform": device["platform"], "role": device["role"],
+                     "mgmt_address": device["mgmt_address"], "config": config}
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# sessions and consistency
+
+def _node_row(peer, names_by_address):
+    return {"peer_address": peer.peer_ip, "peer_type": peer.peer_type_label, "local_as": peer.local_as,
+            "peer_as": peer.peer_as, "rr_client": peer.rr_client,
+            "peer_name": peer.peer_node or names_by_address.get(peer.peer_ip)}
+
+
+def plan_sessions(fabric, node_peers, devices):
+    names_by_address = {n["address"]: n["name"] for n in fabric["nodes"].values()}
+    for device in fabric["devices"].values():
+        for address in device["racks"].values():
+            names_by_address[address] = device["name"]
+        for link in device["uplinks"]:
+            names_by_address[link["address"]] = device["name"]
+            names_by_address[link["peer_address"]] = link["peer"]
+    nodes = {name: [_node_row(p, names_by_address) for p in peers] for name, peers in sorted(node_peers.items())}
+    device_rows = {}
+    for name, device in devices.items():
+        rows = [{"peer_address": n["address"], "peer_name": names_by_address.get(n["address"]),
+                 "remote_as": n["remote_as"], "local_as": device["config"]["asn"],
+                 "rr_client": n["route_reflector_client"]} for n in device["config"]["neighbors"]]
+        device_rows[name] = rows
+    pairs = set()
+    for name, rows in nodes.items():
+        for row in rows:
+            pairs.add(frozenset((name, row["peer_name"] or row["peer_address"])))
+    for name, rows in device_rows.items():
+        for row in rows:
+            pairs.add(frozenset((name, row["peer_name"] or row["peer_address"])))
+    return {"nodes": nodes, "devices": device_rows, "total": len(pairs)}
+
+
+def check_consistency(fabric, node_peers, devices, calico):
+    """The cross-side rules; returns warnings, raises FabricError for the first violation."""
+    warnings = []
+    nodes_by_name = {n["name"]: n for n in fabric["nodes"].values()}
+    device_by_address = {}
+    for device in fabric["devices"].values():
+        for address in device["racks"].values():
+            device_by_address[address] = device
+
+    # addresses and router IDs are unique
+    seen = {}
+    for node in fabric["nodes"].values():
+        for what, value in (("bgp_ipv4_address", node["address"]), ("router ID", node["address"])):
+            key = (what == "router ID", value)
+            if key in seen and seen[key] != node["host"]:
+                raise FabricError("%s %s is also used by %s" % (what, value, seen[key]), host=node["host"],
+                                  field="bgp_ipv4_address", fix="give every node its own address")
+            seen[key] = node["host"]
+    for device in fabric["devices"].values():
+        key = (True, device["router_id"])
+        if key in seen and seen[key] != device["name"]:
+            raise FabricError("router ID %s is also used by %s" % (device["router_id"], seen[key]),
+                              host=device["name"], field="router_id", fix="give every device its own router_id")
+        seen[key] = device["name"]
+        addresses = list(device["racks"].values()) + [l["address"] for l in device["uplinks"]]
+        for address in addresses:
+            key = (False, address)
+            if key in seen and seen[key] != device["name"]:
+                raise FabricError("address %s is also used by %s" % (address, seen[key]), host=device["name"],
+                                  field="racks", fix="give every interface its own address")
+            seen[key] = device["name"]
+
+    # route reflectors per rack
+    if fabric["pattern"] == "rr_per_leaf" or (fabric["pattern"] == "tor"
+                                              and fabric["tor_peering"] == "route_reflectors"):
+        for rack in sorted({n["rack"] for n in fabric["nodes"].values()}):
+            rrs = [n for n in fabric["nodes"].values() if n["rack"] == rack and n["route_reflector"]]
+            if not rrs:
+                raise FabricError("rack %s has no route reflector" % rack, host="rack %s" % rack,
+                                  field="route_reflector", fix="set route_reflector: true on two nodes of the rack")
+            if len(rrs) < 2:
+                warnings.append("rack %s has one route reflector (%s): when it fails the rack's nodes lose "
+                                "their routes (seed 004's outage note); add a second" % (rack, rrs[0]["host"]))
+
+    # selectors of generated peers match something
+    labels = {name: node["labels"] for name, node in calico["nodes"].items()}
+    for peer in calico["bgp_peers"]:
+        for field in ("nodeSelector", "peerSelector"):
+            text = peer["spec"].get(field)
+            if text is None:
+                continue
+            selector = parse_selector(text)
+            if not any(selector.evaluate(l) for l in labels.values()):
+                raise FabricError("the selector %r of BGPPeer %s matches no node" % (text, peer["metadata"]["name"]),
+                                  host=peer["metadata"]["name"], field=field,
+                                  fix="check the nodes' rack / route_reflector settings in the inventory")
+
+    # AS-path loop: racks that share an AS behind eBGP devices drop each other's routes
+    by_asn = {}
+    for rack, spec in fabric["racks"].items():
+        ebgp = any(d["asn"] != spec["asn"] for d in fabric["devices"].values() if rack in d["racks"])
+        if ebgp and spec["allow_local_as"] == 0 and _rack_nodes(fabric, rack):
+            by_asn.setdefault(spec["asn"], []).append(rack)
+    for asn, racks in sorted(by_asn.items()):
+        if len(racks) > 1:
+            raise FabricError("racks %s share AS %d behind eBGP devices: each rack drops the other's routes "
+                              "(AS-path loop)" % (", ".join(racks), asn), host="rack %s" % racks[1],
+                              field="fabric_racks.%s.asn" % racks[1],
+                              fix="give each rack its own AS or set fabric_racks.<rack>.allow_local_as: 1")
+
+    # every node keeps at least one session when the mesh is off
+    for name, peers in node_peers.items():
+        if not peers:
+            raise FabricError("the node has no BGP session (mesh disabled and no replacement peering)",
+                              host=nodes_by_name[name]["host"], field="rack",
+                              fix="put the node in a rack with a ToR/leaf or route reflectors")
+
+    # every node session to a device is mirrored by that device, with the same AS pair and password
+    mirrored = set()
+    for name, peers in node_peers.items():
+        node = nodes_by_name[name]
+        for peer in peers:
+            device = device_by_address.get(peer.peer_ip)
+            if device is None:
+                if peer.peer_node is None:
+                    raise FabricError("session to %s, which is neither a node nor a device" % peer.peer_ip,
+                                      host=node["host"], field="BGPPeer %s" % peer.bgppeer,
+                                      fix="add the device to the inventory with that address in racks")
+                continue
+            config = devices[device["name"]]["config"]
+            neighbor = next((n for n in config["neighbors"] if n["address"] == node["address"]), None)
+            covered = neighbor is not None or any(
+                ipaddress.ip_address(node["address"]) in ipaddress.ip_network(r["prefix"])
+                and r["remote_as"] == peer.local_as for r in config["listen_ranges"])
+            if not covered or (neighbor and neighbor["remote_as"] != peer.local_as) or peer.peer_as != device["asn"]:
+                raise FabricError("node session %s -> %s has no mirrored neighbor (AS %s/%s) on the device"
+                                  % (node["address"], peer.peer_ip, peer.local_as, peer.peer_as),
+                                  host=device["name"], field="neighbors",
+                                  fix="align the device's bgp_asn and the rack's AS with the node side")
+            if bool(peer.password_ref) != bool(device["password"]):
+                raise FabricError("BGP password set on one side only", host=device["name"], field="bgp_password",
+                                  fix="set the password on both the device and the BGPPeer, or on neither")
+            mirrored.add((device["name"], node["address"]))
+    for name, device in devices.items():
+        node_addresses = {n["address"] for n in fabric["nodes"].values()}
+        for neighbor in device["config"]["neighbors"]:
+            if neighbor["address"] in node_addresses and (name, neighbor["address"]) not in mirrored:
+                raise FabricError("neighbor %s has no session on the node side" % neighbor["address"], host=name,
+                                  field="neighbors", fix="add the BGPPeer for the node, or remove the neighbor")
+    return warnings
+
+
+# ------------------------------------------------------------------------------------------------
+# the whole plan
+
+def to_dot(fabric, sessions):
+    lines = ["graph fabric {", "  node [shape=box, fontsize=10];"]
+    for device in sorted(fabric["devices"].values(), key=lambda d: d["name"]):
+        lines.append('  "%s" [label="%s\\n%s AS %d", style=filled, fillcolor=lightblue];'
+                     % (device["name"], device["name"], device["platform"], device["asn"]))
+    for node in sorted(fabric["nodes"].values(), key=lambda n: n["name"]):
+        shape = "doubleoctagon" if node["route_reflector"] else "ellipse"
+        lines.append('  "%s" [shape=%s, label="%s\\n%s"];' % (node["name"], shape, node["name"], node["address"]))
+    edges = set()
+    for side in ("nodes", "devices"):
+        for name, rows in sessions[side].items():
+            for row in rows:
+                other = row["peer_name"] or row["peer_address"]
+                edges.add(tuple(sorted((name, other))))
+    for a, b in sorted(edges):
+        lines.append('  "%s" -- "%s";' % (a, b))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def build_plan(fabric):
+    """Validate everything, then plan both sides and the expected sessions."""
+    normal = normalise_fabric(fabric)
+    calico = plan_calico(normal)
+    node_peers = peering.compute_peerings(calico_resources(calico))
+    devices = plan_devices(normal, node_peers)
+    warnings = check_consistency(normal, node_peers, devices, calico)
+    sessions = plan_sessions(normal, node_peers, devices)
+    return {"pattern": normal["pattern"], "calico": calico, "devices": devices, "sessions": sessions,
+            "warnings": warnings, "dot": to_dot(normal, sessions)}

@@ -1,0 +1,160 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: fabric_plan
+short_description: Plan both sides of a Calico/network BGP fabric and the sessions that will exist
+version_added: 0.1.0
+description:
+  - Offline and pure: connects to nothing. Validates the whole fabric first and fails, naming the host,
+    the field and the fix, before anything is planned.
+  - Returns C(plan.calico) (BGPConfiguration, BGPPeers, per-node BGP settings and labels),
+    C(plan.devices) (per device the platform-neutral BGP configuration for
+    M(kubefabric.bgp.routeros_bgp), M(kubefabric.bgp.comware_bgp) or M(kubefabric.bgp.frr_bgp)),
+    C(plan.sessions) (the expected session table of every node and device) and a Graphviz diagram.
+  - The node-side sessions are computed by the same Calico peering engine as
+    M(kubefabric.bgp.calico_peering_info), so they are what C(calicoctl node status) will show.
+  - Through its action plugin, nodes and devices are read from the inventory groups O(node_group)
+    and O(device_group) unless O(nodes) and O(devices) are given.
+options:
+  pattern:
+    description:
+      - C(full_mesh) keeps the node-to-node mesh and can add global peers.
+      - C(route_reflector) makes the nodes with C(route_reflector=true) in-cluster route reflectors (seed 002).
+      - C(rr_per_leaf) gives every rack (leaf) an AS of its own, two route reflectors per rack peering
+        eBGP with their leaf, clients iBGP to their route reflectors, leaves eBGP to the spines (seed 001).
+      - C(tor) peers the nodes (or only the route reflectors) of each rack with the rack's ToR (seeds 000, 004).
+      - Defaults to the C(fabric_pattern) variable.
+    type: str
+    choices: [full_mesh, route_reflector, rr_per_leaf, tor]
+  calico_asn:
+    description: The cluster's default AS (BGPConfiguration C(asNumber)); C(calico_asn) variable.
+    type: str
+  racks:
+    description:
+      - Per rack C(asn), C(cluster_id) and C(allow_local_as); the C(fabric_racks) variable.
+    type: dict
+  route_reflector_cluster_id:
+    description: Cluster ID of in-cluster route reflectors when no rack or node sets one.
+    type: str
+  route_reflector_label:
+    description: The label that marks route reflectors (C(rr-id) for rr_per_leaf, else C(route-reflector)).
+    type: str
+  tor_peering:
+    description: With C(tor), whether all nodes or only the route reflectors of a rack peer with its ToR.
+    type: str
+    choices: [all_nodes, route_reflectors]
+  service_cluster_ips:
+    description: Service cluster IP CIDRs to advertise.
+    type: list
+    elements: str
+  service_external_ips:
+    description: Service external IP CIDRs to advertise.
+    type: list
+    elements: str
+  global_peers:
+    description: Devices that peer with every node (global BGPPeers), for C(full_mesh).
+    type: list
+    elements: str
+  dynamic_neighbors:
+    description: Devices use listen ranges (one per rack subnet) instead of one neighbor per node.
+    type: bool
+    default: false
+  secret_namespace:
+    description: Namespace of calico-node, where BGP password Secrets live.
+    type: str
+    default: kube-system
+  nodes:
+    description:
+      - Kubernetes nodes by inventory name, each with C(bgp_ipv4_address) (address/prefix), C(rack),
+        C(route_reflector), optional C(bgp_asn), C(route_reflector_cluster_id), C(calico_labels),
+        C(calico_node_name).
+      - Filled from O(node_group) by the action plugin when omitted.
+    type: dict
+  devices:
+    description:
+      - Network devices by inventory name, each with C(platform) (routeros, comware, frr), C(fabric_role)
+        (tor, leaf, spine, router), C(bgp_asn), C(router_id), C(racks) (rack to peering address),
+        C(uplinks) (list of C(peer), C(address), C(peer_address)), C(bgp_password), C(ansible_host).
+      - Filled from O(device_group) by the action plugin when omitted.
+    type: dict
+  node_group:
+    description: Inventory group of the Kubernetes nodes.
+    type: str
+    default: k8s_nodes
+  device_group:
+    description: Inventory group of the network devices.
+    type: str
+    default: network_devices
+  expect:
+    description:
+      - JMESPath checks on the result (C(plan), C(sessions_total)); the task fails listing what does not hold.
+      - One expression (must be true), or a list of expressions or C({query, equals}) items.
+    type: raw
+attributes:
+  check_mode:
+    support: full
+    description: Pure; runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: controller
+    support: full
+    description: Runs on the controller; set C(ansible_python_interpreter) for localhost.
+  action:
+    support: full
+author:
+  - kubefabric.bgp contributors
+"""
+
+EXAMPLES = r"""
+- name: Plan the fabric of the inventory (run once, on the controller)
+  kubefabric.bgp.fabric_plan:
+    expect:
+      - "length(plan.warnings) == `0`"
+  register: fabric
+  run_once: true
+  delegate_to: localhost
+
+- name: Show what node1 will peer with
+  ansible.builtin.debug:
+    msg: "{{ fabric.plan | kubefabric.bgp.query('sessions.nodes.node1[].[peer_address, peer_type]') }}"
+"""
+
+RETURN = r"""
+plan:
+  description:
+    - The plan (C(calico), C(devices), C(sessions), C(warnings), C(dot)). Passwords are not included.
+    - C(warnings) lists planning warnings, for example a rack with a single route reflector.
+  returned: success
+  type: dict
+sessions_total:
+  description: Distinct BGP sessions (node-node, node-device and device-device), each counted once.
+  returned: success
+  type: int
+  sample: 12
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError, fail_module
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import argument_spec, run
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        result = run(module.params)
+    except FabricError as exc:
+        fail_module(module, exc)
+    for warning in result["plan"]["warnings"]:
+        module.warn(warning)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

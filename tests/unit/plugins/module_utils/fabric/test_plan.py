@@ -1,0 +1,154 @@
+"""The fabric planner on the example inventories, and every validation rule on a broken variant."""
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import OPTION_VARS
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.plan import build_plan
+
+from tests.conftest import shared_path
+
+EXAMPLES = Path(__file__).resolve().parents[5] / "examples"
+
+
+def fabric_of(example):
+    """The planner input the action plugin builds from an example inventory."""
+    inv = yaml.safe_load((EXAMPLES / example / "inventory.yml").read_text())
+    top = inv["all"]
+    variables = top.get("vars", {})
+    hosts = {}
+
+    def walk(group, path):
+        for host, hv in (group.get("hosts") or {}).items():
+            hosts.setdefault(path, {})[host] = hv or {}
+        for child_name, child in (group.get("children") or {}).items():
+            walk(child or {}, path)
+
+    walk(top["children"]["k8s_nodes"], "nodes")
+    walk(top["children"]["network_devices"], "devices")
+    fabric = {option: variables.get(var) for option, var in OPTION_VARS.items()}
+    fabric.update(nodes=hosts.get("nodes", {}), devices=hosts.get("devices", {}))
+    return fabric
+
+
+@pytest.mark.parametrize("example,total,per_node", [
+    ("seed001_rr_per_leaf", 12, {"node1": 3, "node3": 2, "node6": 2}),
+    ("seed002_route_reflector", 9, {"ip-172-31-40-30": 3, "ip-172-31-42-47": 4}),
+    ("seed004_tor_routeros", 3, {"ubuntu-1": 1, "ubuntu-2": 3, "ubuntu-3": 1}),
+    ("tor_three_racks", 9, {"r1-n1": 1, "r3-n2": 1}),
+])
+def test_example_session_counts(example, total, per_node):
+    plan = build_plan(fabric_of(example))
+    assert plan["sessions"]["total"] == total
+    for node, count in per_node.items():
+        assert len(plan["sessions"]["nodes"][node]) == count
+
+
+@pytest.mark.parametrize("example", ["seed001_rr_per_leaf", "seed002_route_reflector",
+                                     "seed004_tor_routeros", "tor_three_racks"])
+def test_every_session_has_both_ends(example):
+    plan = build_plan(fabric_of(example))
+    ends = set()
+    for side in ("nodes", "devices"):
+        for name, rows in plan["sessions"][side].items():
+            for row in rows:
+                assert row["peer_name"], "%s: %s has no named other end" % (name, row["peer_address"])
+                ends.add((name, row["peer_name"]))
+    for a, b in ends:
+        assert (b, a) in ends, "%s -> %s is not mirrored" % (a, b)
+
+
+def test_rr_per_leaf_device_side():
+    plan = build_plan(fabric_of("seed001_rr_per_leaf"))
+    leaf1 = plan["devices"]["leaf1"]
+    assert leaf1["platform"] == "comware"
+    assert [(n["address"], n["remote_as"]) for n in leaf1["config"]["neighbors"]] == [
+        ("10.255.0.0", 65000), ("172.20.0.11", 64512), ("172.20.0.12", 64512)]
+    spine = plan["devices"]["spine1"]["config"]
+    assert [(n["address"], n["remote_as"]) for n in spine["neighbors"]] == [("10.255.0.1", 65001),
+                                                                           ("10.255.0.3", 65002)]
+    node1 = plan["calico"]["nodes"]["node1"]
+    assert node1["bgp"]["routeReflectorClusterID"] == "172.20.0.11"
+    assert node1["labels"] == {"rack": "rack1", "rr-id": "rack1", "rr-group": "rack1"}
+    assert plan["calico"]["nodes"]["node4"]["bgp"]["asNumber"] == 64513
+    assert plan["calico"]["bgp_configuration"]["spec"]["nodeToNodeMeshEnabled"] is False
+    assert "graph fabric" in plan["dot"] and '"leaf1" -- "spine1"' in plan["dot"]
+
+
+def test_seed004_single_rr_warns():
+    plan = build_plan(fabric_of("seed004_tor_routeros"))
+    assert any("one route reflector" in w for w in plan["warnings"])
+
+
+@pytest.mark.parametrize("scenario", ["seed002_route_reflectors", "seed004_tor_rr_routeros"])
+def test_plan_matches_acceptance_tables(scenario):
+    """The example inventories plan exactly the rows real Calico showed in the seeds."""
+    accept = yaml.safe_load(shared_path("acceptance", scenario + ".yaml").read_text())
+    step = accept["steps"][-1]
+    example = {"seed002_route_reflectors": "seed002_route_reflector",
+               "seed004_tor_rr_routeros": "seed004_tor_routeros"}[scenario]
+    plan = build_plan(fabric_of(example))
+    for node, rows in step["expect"]["nodes"].items():
+        got = [(r["peer_address"], r["peer_type"]) for r in plan["sessions"]["nodes"][node]]
+        assert got == [(r["peer_address"], r["peer_type"]) for r in rows]
+    node_pairs = {frozenset((n, r["peer_name"])) for n, rows in plan["sessions"]["nodes"].items() for r in rows}
+    assert len(node_pairs) == step["expect"]["sessions_total"]
+
+
+def broken(example, mutate):
+    fabric = copy.deepcopy(fabric_of(example))
+    mutate(fabric)
+    return fabric
+
+
+@pytest.mark.parametrize("example,mutate,host,field,words", [
+    ("seed001_rr_per_leaf", lambda f: f["devices"]["leaf1"].update(bgp_asn="70000000000"),
+     "leaf1", "bgp_asn", "invalid AS number"),
+    ("seed001_rr_per_leaf", lambda f: f["nodes"]["node1"].update(bgp_ipv4_address="172.20.0.300/24"),
+     "node1", "bgp_ipv4_address", "not an address"),
+    ("seed001_rr_per_leaf", lambda f: [f["nodes"][n].update(route_reflector=False) for n in ("node4", "node5")],
+     "rack rack2", "route_reflector", "no route reflector"),
+    ("seed001_rr_per_leaf", lambda f: f["racks"]["rack2"].update(asn=64512),
+     "rack rack2", "fabric_racks.rack2.asn", "AS-path loop"),
+    ("seed001_rr_per_leaf", lambda f: f["devices"]["leaf2"].update(router_id="10.255.255.11"),
+     "leaf2", "router_id", "also used by leaf1"),
+    ("seed001_rr_per_leaf", lambda f: f["nodes"]["node6"].update(bgp_ipv4_address="173.20.0.12/24"),
+     "node6", "bgp_ipv4_address", "also used by node5"),
+    ("seed002_route_reflector", lambda f: f.update(route_reflector_cluster_id=None),
+     "ip-172-31-37-123", "route_reflector_cluster_id", "without a cluster ID"),
+    ("seed002_route_reflector", lambda f: [n.update(route_reflector=False) for n in f["nodes"].values()],
+     "peer-to-rrs", "peerSelector", "matches no node"),
+    ("tor_three_racks", lambda f: f["devices"].pop("tor2"),
+     "r2-n1", "rack", "no BGP session"),
+    ("tor_three_racks", lambda f: f["devices"]["tor1"].update(bgp_password="s3cret"),
+     None, None, None),
+])
+def test_validation_rules_fire(example, mutate, host, field, words):
+    fabric = broken(example, mutate)
+    if words is None:  # a password on a device is carried to both sides: no error
+        plan = build_plan(fabric)
+        peer = next(p for p in plan["calico"]["bgp_peers"] if p["metadata"]["name"] == "r1-tor1")
+        assert peer["spec"]["password"]["secretKeyRef"]["name"] == "kubefabric-bgp-tor1"
+        assert all(n.get("password") == "s3cret" for n in plan["devices"]["tor1"]["config"]["neighbors"])
+        return
+    with pytest.raises(FabricError) as err:
+        build_plan(fabric)
+    assert err.value.host == host
+    assert err.value.field == field
+    assert words in str(err.value)
+    assert err.value.fix
+
+
+def test_password_on_one_side_only():
+    from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import plan as planmod
+    fabric = planmod.normalise_fabric(fabric_of("tor_three_racks"))
+    calico = planmod.plan_calico(fabric)
+    fabric["devices"]["tor1"]["password"] = "only-on-the-device"
+    node_peers = planmod.peering.compute_peerings(planmod.calico_resources(calico))
+    devices = planmod.plan_devices(fabric, node_peers)
+    with pytest.raises(FabricError) as err:
+        planmod.check_consistency(fabric, node_peers, devices, calico)
+    assert err.value.host == "tor1" and "one side only" in str(err.value)
