@@ -1,0 +1,642 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the Calico modules do: module options -> Calico objects -> a plan of writes -> results.
+
+Every module follows the same order, so that bad input never leaves a half-applied change:
+
+1. build the desired objects from the options (pure; AS numbers, selectors, IPs checked here);
+2. validate them with the collection's one Calico model (``resources.validate``), whichever API
+   group is served (the ``crd.projectcalico.org/v1`` CRDs skip Calico's validation, so the
+   collection does it);
+3. read what exists and plan the writes (:class:`Plan`), computing ``changed`` and the diff;
+4. only then write, through :class:`~.k8s.KubeClient` (server-side dry run in check mode).
+
+Secrets: a password given in clear is stored in a Secret labelled managed-by kubefabric and the
+Calico object references it (``secretKeyRef``). A changed password is found by comparing with the
+Secret's data; diffs and results show only the reference and a ``<hidden, changed>`` marker.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import time
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ..common.errors import FabricError, fail_module
+from ..common.query import check_expectations
+from . import k8s
+from .asn import parse_asn
+from .k8s import MANAGED_BY, MANAGED_BY_LABEL
+from . import resources
+from . import nodes as calico_nodes
+
+SECRET_KEY = "password"
+
+
+# -- the plan --------------------------------------------------------------------------------------
+class Plan:
+    """Planned writes with their diff; ``run()`` performs them (dry run in check mode)."""
+
+    def __init__(self, client):
+        self.client = client
+        self.steps = []           # (function, args)
+        self.before = {}
+        self.after = {}
+        self.objects = []         # result rows {kind, name, namespace, action}
+
+    @property
+    def changed(self):
+        return bool(self.steps)
+
+    def _record(self, kind, name, namespace, action, before, after):
+        ref = k8s.KubeClient.ref(kind, name, namespace)
+        row = {"kind": kind, "name": name, "action": action}
+        if namespace:
+            row["namespace"] = namespace
+        self.objects.append(row)
+        if action != "unchanged":
+            self.before[ref] = before
+            self.after[ref] = after
+        return row
+
+    def ensure(self, kind, desired, existing, same, changed_secret_keys=()):
+        """Create ``desired`` or replace ``existing`` with it unless ``same(existing, desired)``."""
+        meta = desired["metadata"]
+        name, namespace = meta["name"], meta.get("namespace")
+        hide = dict(changed_secret_keys=changed_secret_keys)
+        if existing is None:
+            self.steps.append((self.client.create, (kind, desired)))
+            return self._record(kind, name, namespace, "created", None, k8s.for_diff(desired, **hide))
+        if same(existing, desired):
+            return self._record(kind, name, namespace, "unchanged", None, None)
+        body = copy.deepcopy(existing)
+        body.pop("status", None)
+        for key, value in desired.items():
+            if key not in ("metadata", "apiVersion", "kind"):
+                body[key] = copy.deepcopy(value)
+        body_meta = body.setdefault("metadata", {})
+        for field in ("labels", "annotations"):
+            if meta.get(field):
+                merged = dict(body_meta.get(field) or {})
+                merged.update(meta[field])
+                body_meta[field] = merged
+        self.steps.append((self.client.replace, (kind, body)))
+        before = k8s.for_diff(existing)
+        return self._record(kind, name, namespace, "updated", before, k8s.for_diff(body, **hide))
+
+    def patch(self, kind, existing, patch, after):
+        """A merge patch of ``existing`` (``after`` is the object as it will be)."""
+        meta = existing["metadata"]
+        self.steps.append((self.client.patch, (kind, meta["name"], patch, meta.get("namespace"))))
+        return self._record(kind, meta["name"], meta.get("namespace"), "updated", k8s.for_diff(existing),
+                            k8s.for_diff(after))
+
+    def unchanged(self, kind, name, namespace=None):
+        return self._record(kind, name, namespace, "unchanged", None, None)
+
+    def delete(self, kind, existing):
+        meta = existing["metadata"]
+        self.steps.append((self.client.delete, (kind, meta["name"], meta.get("namespace"))))
+        return self._record(kind, meta["name"], meta.get("namespace"), "deleted", k8s.for_diff(existing), None)
+
+    def run(self):
+        for function, args in self.steps:
+            function(*args)
+
+    def diff(self):
+        return {"before": self.before, "after": self.after}
+
+    def result(self, **extra):
+        result = dict(changed=self.changed, api_group=self.client._group, objects=self.objects,
+                      writes=len(self.client.writes))
+        result.update(extra)
+        return result
+
+
+# -- shared helpers --------------------------------------------------------------------------------
+def _drop_none(mapping):
+    return dict((key, value) for key, value in mapping.items() if value is not None)
+
+
+def _asn_text(value):
+    """An AS number option as Calico's decoder receives it: an int when plain, else the text."""
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
+
+
+ASN_FIELDS = ("asNumber", "localASNumber")
+
+
+def to_storage(obj):
+    """The object as written: AS numbers as plain integers (both groups' schemas are integers)."""
+    obj = copy.deepcopy(obj)
+    spec = obj.get("spec") or {}
+    for field in ASN_FIELDS:
+        if spec.get(field) is not None:
+            spec[field] = parse_asn(spec[field])
+    return obj
+
+
+def validate(obj, group=k8s.V3, context=None):
+    """The one Calico model (``resources``): raise FabricError in Calico's wording when invalid.
+
+    ``projectcalico.org/v3`` means Calico's full rules (what the Calico API server enforces); the
+    other group means the CRD schema and CEL rules of ``crd.projectcalico.org/v1``.
+    """
+    resources.check(obj, group, api_server=(group == k8s.V3), context=context)
+
+
+def validate_for_group(objects, client):
+    """Objects already checked with Calico's rules, converted for storage and checked by the served
+    group's schema (``crd.projectcalico.org/v1`` has integer AS numbers, int32)."""
+    group = client.calico_group
+    stored = [to_storage(obj) for obj in objects]
+    if group != k8s.V3:
+        for obj in stored:
+            validate(obj, group)
+    return stored
+
+
+def calico_object(kind, name, spec, labels=None):
+    metadata = {"name": name, "labels": {MANAGED_BY_LABEL: MANAGED_BY}}
+    if labels:
+        metadata["labels"].update(labels)
+    return {"apiVersion": k8s.V3, "kind": kind, "metadata": metadata, "spec": spec}
+
+
+def _normal_spec(obj, group):
+    obj = copy.deepcopy(obj or {})
+    obj.setdefault("spec", {})
+    try:
+        obj = resources.apply_defaults(obj, group) or obj
+    except (KeyError, ValueError, TypeError):
+        pass
+    return json.loads(json.dumps(obj.get("spec") or {}, sort_keys=True))
+
+
+def same_calico(group):
+    """Equality of two Calico objects: spec (with defaults applied) and the desired labels."""
+    def same(existing, desired):
+        labels = (existing.get("metadata") or {}).get("labels") or {}
+        for key, value in ((desired.get("metadata") or {}).get("labels") or {}).items():
+            if labels.get(key) != value:
+                return False
+        return _normal_spec(existing, group) == _normal_spec(desired, group)
+    return same
+
+
+# -- secrets ---------------------------------------------------------------------------------------
+def secret_object(name, namespace, key, value, owner):
+    return {
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": name, "namespace": namespace,
+                     "labels": {MANAGED_BY_LABEL: MANAGED_BY},
+                     "annotations": {"kubefabric.io/used-by": owner}},
+        "data": {key: base64.b64encode(value.encode("utf-8")).decode("ascii")},
+    }
+
+
+def secret_value(secret, key):
+    data = (secret or {}).get("data") or {}
+    if key not in data:
+        return None
+    try:
+        return base64.b64decode(data[key]).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def plan_secret(plan, name, namespace, key, value, owner):
+    """Ensure the Secret holds ``value`` under ``key``; the value never reaches the diff."""
+    client = plan.client
+    existing = client.get("Secret", name, namespace)
+    desired = secret_object(name, namespace, key, value, owner)
+    if existing is not None and not k8s.is_managed(existing) and secret_value(existing, key) != value:
+        raise FabricError("Secret %s/%s exists and is not managed by kubefabric" % (namespace, name),
+                          host="Secret/%s/%s" % (namespace, name), field="password",
+                          fix="reference it with password_secret instead of a clear password, or choose another name")
+
+    def same(have, want):
+        return secret_value(have, key) == value and k8s.is_managed(have)
+    changed_keys = () if secret_value(existing, key) == value else (key,)
+    return plan.ensure("Secret", desired, existing, same, changed_secret_keys=changed_keys)
+
+
+def plan_secret_removal(plan, ref, namespace):
+    """Delete the Secret a removed object referenced, when kubefabric made it."""
+    name = ((ref or {}).get("secretKeyRef") or {}).get("name")
+    if not name:
+        return
+    existing = plan.client.get("Secret", name, namespace)
+    if existing is not None and k8s.is_managed(existing):
+        plan.delete("Secret", existing)
+
+
+def _password_ref(clear, reference, default_name):
+    """(secretKeyRef dict or None, secret name, key) for a clear password and/or a reference."""
+    reference = reference or {}
+    if clear is None and not reference.get("name"):
+        return None, None, None
+    name = reference.get("name") or default_name
+    key = reference.get("key") or SECRET_KEY
+    return {"secretKeyRef": {"name": name, "key": key}}, name, key
+
+
+# -- BGPPeer ---------------------------------------------------------------------------------------
+PEER_FIELDS = (
+    # option, Calico field, kind of value
+    ("peer_ip", "peerIP", "str"),
+    ("as_number", "asNumber", "asn"),
+    ("node", "node", "str"),
+    ("node_selector", "nodeSelector", "str"),
+    ("peer_selector", "peerSelector", "str"),
+    ("local_workload_selector", "localWorkloadSelector", "str"),
+    ("source_address", "sourceAddress", "str"),
+    ("keep_original_next_hop", "keepOriginalNextHop", "bool"),
+    ("next_hop_mode", "nextHopMode", "str"),
+    ("max_restart_time", "maxRestartTime", "str"),
+    ("keepalive_time", "keepaliveTime", "str"),
+    ("ttl_security", "ttlSecurity", "int"),
+    ("num_allowed_local_as_numbers", "numAllowedLocalASNumbers", "int"),
+    ("local_as_number", "localASNumber", "asn"),
+    ("reachable_by", "reachableBy", "str"),
+    ("reverse_peering", "reversePeering", "str"),
+    ("filters", "filters", "list"),
+)
+
+
+def peer_secret_name(peer_name):
+    return "kubefabric-bgppeer-%s" % peer_name
+
+
+def build_peer(options, index=None):
+    """(BGPPeer object, clear password or None) from one entry of the ``peers`` option."""
+    name = options["name"]
+    spec = {}
+    for option, field, kind in PEER_FIELDS:
+        value = options.get(option)
+        if value is None:
+            continue
+        if kind == "asn":
+            value = _asn_text(value)
+        spec[field] = value
+    password_ref, _, _ = _password_ref(options.get("password"), options.get("password_secret"),
+                                       peer_secret_name(name))
+    if password_ref:
+        spec["password"] = password_ref
+    return calico_object("BGPPeer", name, spec, options.get("labels")), options.get("password")
+
+
+def plan_peers(client, params):
+    """Plan for calico_bgp_peer: every listed peer present/absent, and the purge of ``exclusive``."""
+    entries = params.get("peers") or []
+    state = params.get("state") or "present"
+    namespace = params.get("secret_namespace") or "kube-system"
+    names = [entry["name"] for entry in entries]
+    duplicates = sorted(set(n for n in names if names.count(n) > 1))
+    if duplicates:
+        raise FabricError("peer %s is listed more than once" % ", ".join(duplicates), field="peers",
+                          fix="give each BGPPeer once")
+    built = [build_peer(entry, index) for index, entry in enumerate(entries)]
+    if state == "present":
+        for peer, _ in built:
+            validate(peer)                      # offline: Calico's rules, before any request
+        if any(peer["spec"].get("filters") for peer, _ in built):
+            context = {"bgpfilters": [f["metadata"]["name"] for f in client.list("BGPFilter")]}
+            for peer, _ in built:
+                validate(peer, context=context)
+        stored = validate_for_group([peer for peer, _ in built], client)
+        built = [(obj, clear) for obj, (_, clear) in zip(stored, built)]
+    group = client.calico_group
+    plan = Plan(client)
+    existing = dict((item["metadata"]["name"], item) for item in client.list("BGPPeer"))
+    same = same_calico(group)
+    for peer, clear in built:
+        name = peer["metadata"]["name"]
+        have = existing.get(name)
+        if state == "absent":
+            if have is None:
+                plan.unchanged("BGPPeer", name)
+                continue
+            plan.delete("BGPPeer", have)
+            plan_secret_removal(plan, (have.get("spec") or {}).get("password"), namespace)
+            continue
+        if clear is not None:
+            secret_ref = peer["spec"]["password"]["secretKeyRef"]
+            plan_secret(plan, secret_ref["name"], namespace, secret_ref["key"], clear, "BGPPeer/%s" % name)
+        plan.ensure("BGPPeer", peer, have, same)
+    if params.get("exclusive") and state == "present":
+        listed = set(names)
+        for name in sorted(existing):
+            have = existing[name]
+            if name not in listed and k8s.is_managed(have):
+                plan.delete("BGPPeer", have)
+                plan_secret_removal(plan, (have.get("spec") or {}).get("password"), namespace)
+    return plan
+
+
+# -- BGPConfiguration ------------------------------------------------------------------------------
+CONFIG_FIELDS = (
+    ("as_number", "asNumber", "asn"),
+    ("node_to_node_mesh_enabled", "nodeToNodeMeshEnabled", "bool"),
+    ("log_severity_screen", "logSeverityScreen", "str"),
+    ("listen_port", "listenPort", "int"),
+    ("service_cluster_ips", "serviceClusterIPs", "cidrs"),
+    ("service_external_ips", "serviceExternalIPs", "cidrs"),
+    ("service_load_balancer_ips", "serviceLoadBalancerIPs", "cidrs"),
+    ("service_load_balancer_aggregation", "serviceLoadBalancerAggregation", "str"),
+    ("communities", "communities", "list"),
+    ("prefix_advertisements", "prefixAdvertisements", "prefixes"),
+    ("node_mesh_max_restart_time", "nodeMeshMaxRestartTime", "str"),
+    ("bind_mode", "bindMode", "str"),
+    ("ignored_interfaces", "ignoredInterfaces", "list"),
+    ("ipv4_normal_route_priority", "ipv4NormalRoutePriority", "int"),
+    ("ipv6_normal_route_priority", "ipv6NormalRoutePriority", "int"),
+    ("program_cluster_routes", "programClusterRoutes", "str"),
+    ("local_workload_peering_ipv4", "localWorkloadPeeringIPV4", "str"),
+    ("local_workload_peering_ipv6", "localWorkloadPeeringIPV6", "str"),
+)
+NODE_MESH_SECRET = "kubefabric-node-mesh-password"
+
+
+def config_name(params):
+    if params.get("node"):
+        return "node.%s" % params["node"]
+    return params.get("name") or "default"
+
+
+def build_config_spec(params):
+    spec = {}
+    for option, field, kind in CONFIG_FIELDS:
+        value = params.get(option)
+        if value is None:
+            continue
+        if kind == "asn":
+            value = _asn_text(value)
+        elif kind == "cidrs":
+            value = [{"cidr": cidr} for cidr in value]
+        elif kind == "list":
+            value = [_drop_none(v) if isinstance(v, dict) else v for v in value]
+        elif kind == "prefixes":
+            value = [_drop_none(v) for v in value]
+        spec[field] = value
+    password_ref, _, _ = _password_ref(params.get("node_mesh_password"), params.get("node_mesh_password_secret"),
+                                       NODE_MESH_SECRET)
+    if password_ref:
+        spec["nodeMeshPassword"] = password_ref
+    return spec
+
+
+def plan_bgp_configuration(client, params):
+    name = config_name(params)
+    namespace = params.get("secret_namespace") or "kube-system"
+    state = params.get("state") or "present"
+    plan = Plan(client)
+    if state == "absent":
+        have = client.get("BGPConfiguration", name)
+        if have is None:
+            plan.unchanged("BGPConfiguration", name)
+        else:
+            plan.delete("BGPConfiguration", have)
+            plan_secret_removal(plan, (have.get("spec") or {}).get("nodeMeshPassword"), namespace)
+        return plan, {}
+    given = build_config_spec(params)
+    # Offline: what the user asked for, by Calico's rules, before any request.
+    validate(calico_object("BGPConfiguration", name, copy.deepcopy(given)))
+    have = client.get("BGPConfiguration", name)
+    if params.get("replace") or have is None:
+        spec = given
+    else:
+        spec = copy.deepcopy(have.get("spec") or {})
+        spec.update(given)
+    desired = calico_object("BGPConfiguration", name, spec)
+    validate(desired)  # the merged result, too (e.g. a mesh password kept while the mesh is turned off)
+    desired = validate_for_group([desired], client)[0]
+    spec = desired["spec"]
+    clear = params.get("node_mesh_password")
+    if clear is not None:
+        secret_ref = spec["nodeMeshPassword"]["secretKeyRef"]
+        plan_secret(plan, secret_ref["name"], namespace, secret_ref["key"], clear, "BGPConfiguration/%s" % name)
+    plan.ensure("BGPConfiguration", desired, have, same_calico(client.calico_group))
+    return plan, {"spec": desired["spec"]}
+
+
+# -- Calico Node (core/v1 Node annotations and labels) ---------------------------------------------
+def build_node_bgp(entry, index):
+    """The Calico ``spec.bgp`` fields one ``nodes`` entry sets (None = leave alone)."""
+    bgp = {}
+    if entry.get("as_number") is not None:
+        bgp["asNumber"] = _asn_text(entry["as_number"])
+    for option, field in (("ipv4_address", "ipv4Address"), ("ipv6_address", "ipv6Address"),
+                          ("route_reflector_cluster_id", "routeReflectorClusterID")):
+        if entry.get(option) is not None:
+            bgp[field] = entry[option]
+    return bgp
+
+
+def plan_nodes(client, params):
+    """Plan for calico_node: one LIST of nodes, one PATCH per node whose Calico settings change."""
+    entries = params.get("nodes") or []
+    state = params.get("state") or "present"
+    names = [entry["name"] for entry in entries]
+    duplicates = sorted(set(n for n in names if names.count(n) > 1))
+    if duplicates:
+        raise FabricError("node %s is listed more than once" % ", ".join(duplicates), field="nodes",
+                          fix="give each node once")
+    wanted = []
+    for index, entry in enumerate(entries):
+        bgp = build_node_bgp(entry, index)
+        labels = entry.get("labels")
+        if state == "present":
+            setting = dict((k, v) for k, v in bgp.items() if v != "")
+            errors = resources.validate_node_bgp(setting) if setting else []
+            if errors:
+                raise resources.validation_error_for_module("Node", entry["name"], errors)
+            if "asNumber" in setting:
+                bgp["asNumber"] = parse_asn(setting["asNumber"])
+        wanted.append((entry["name"], bgp, labels))
+    plan = Plan(client)
+    existing = dict((item["metadata"]["name"], item) for item in client.list("Node"))
+    missing = [name for name in names if name not in existing]
+    if missing:
+        raise FabricError("Kubernetes node(s) %s do not exist" % ", ".join(missing), host=client.host,
+                          field="nodes", fix="check the names with 'kubectl get nodes'; nothing was changed")
+    for name, bgp, labels in wanted:
+        node = existing[name]
+        current = calico_nodes.calico_node_from_k8s(node)
+        new_bgp = copy.deepcopy(((current.get("spec") or {}).get("bgp")) or {})
+        new_labels = dict(((current.get("metadata") or {}).get("labels")) or {})
+        if state == "present":
+            for field, value in bgp.items():
+                if value == "":
+                    new_bgp.pop(field, None)
+                else:
+                    new_bgp[field] = value
+            for key, value in (labels or {}).items():
+                if value is None:
+                    new_labels.pop(key, None)
+                else:
+                    new_labels[key] = value
+        else:
+            if not bgp and not labels:
+                new_bgp = {}
+            for field in bgp:
+                new_bgp.pop(field, None)
+            for key in labels or {}:
+                new_labels.pop(key, None)
+        patch = calico_nodes.bgp_patch_for_k8s_node(node, new_bgp or None, new_labels)
+        if not patch:
+            plan.unchanged("Node", name)
+            continue
+        plan.patch("Node", node, patch, _merge_patch(node, patch))
+    return plan
+
+
+def _merge_patch(target, patch):
+    """RFC 7386 applied locally: what the server will hold after a merge patch (for the diff)."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge_patch(result.get(key), value)
+    return result
+
+
+def node_summary(node):
+    """The Calico view of a k8s Node for results: name, bgp, Calico labels."""
+    calico = calico_nodes.calico_node_from_k8s(node)
+    return {"name": node["metadata"]["name"], "bgp": ((calico.get("spec") or {}).get("bgp")) or {},
+            "labels": ((calico.get("metadata") or {}).get("labels")) or {}}
+
+
+# -- CalicoNodeStatus ------------------------------------------------------------------------------
+def status_name(prefix, node):
+    return "%s%s" % (prefix, node)
+
+
+PEER_TYPES = {"NodeMesh": "node-to-node mesh", "NodePeer": "node specific", "GlobalPeer": "global"}
+
+
+def status_rows(status):
+    """``calicoctl node status`` rows from a CalicoNodeStatus ``status``, and the BGP counts.
+
+    Columns: peer address, peer type, state (BIRD's ``up`` when Established, else ``start``), since,
+    info (the BGP state). ``peerIP`` comes from BIRD's "Neighbor address" so ported peers read right.
+    """
+    bgp = (status or {}).get("bgp") or {}
+    families = {}
+    for family, key in (("ipv4", "peersV4"), ("ipv6", "peersV6")):
+        rows = []
+        for peer in bgp.get(key) or []:
+            state = peer.get("state") or ""
+            rows.append({"peer_address": peer.get("peerIP"), "peer_type": PEER_TYPES.get(peer.get("type"),
+                                                                                           peer.get("type")),
+                         "state": "up" if state == "Established" else "start", "since": peer.get("since") or "",
+                         "info": state})
+        families[family] = rows
+    counts = dict((name, bgp.get(field) or 0) for name, field in (
+        ("established_v4", "numberEstablishedV4"), ("not_established_v4", "numberNotEstablishedV4"),
+        ("established_v6", "numberEstablishedV6"), ("not_established_v6", "numberNotEstablishedV6")))
+    return {"ipv4": families["ipv4"], "ipv6": families["ipv6"], "counts": counts,
+            "agent": (status or {}).get("agent") or {}, "routes": (status or {}).get("routes") or {},
+            "last_updated": (status or {}).get("lastUpdated")}
+
+
+def gather_node_status(client, params, sleep=time.sleep, clock=time.monotonic):
+    """Create/reuse a CalicoNodeStatus per node, wait for its status, return per-node rows.
+
+    In check mode nothing is created: CalicoNodeStatus objects that exist (made by anyone) are read.
+    What this call created is deleted at the end unless ``keep`` is true.
+    """
+    node_names = params["nodes"]
+    prefix = params.get("name_prefix") or "kubefabric-"
+    timeout = params.get("timeout") if params.get("timeout") is not None else 60
+    classes = params.get("classes") or ["Agent", "BGP", "Routes"]
+    period = params.get("update_period_seconds") or 10
+    wanted = []
+    for node in node_names:
+        obj = calico_object("CalicoNodeStatus", status_name(prefix, node),
+                            {"node": node, "classes": list(classes), "updatePeriodSeconds": period})
+        validate(obj)
+        wanted.append(obj)
+    existing = {}
+    for item in client.list("CalicoNodeStatus"):
+        existing.setdefault((item.get("spec") or {}).get("node"), item)
+    created, objects = [], {}
+    try:
+        for obj in wanted:
+            node = obj["spec"]["node"]
+            if node in existing:
+                objects[node] = existing[node]["metadata"]["name"]
+            elif not client.check_mode:
+                client.create("CalicoNodeStatus", obj)
+                created.append(obj["metadata"]["name"])
+                objects[node] = obj["metadata"]["name"]
+        deadline = clock() + timeout
+        statuses, pending = {}, set(objects)
+        while True:
+            for node in sorted(pending):
+                obj = client.get("CalicoNodeStatus", objects[node])
+                status = (obj or {}).get("status") or {}
+                if status.get("lastUpdated") or status.get("bgp"):
+                    statuses[node] = status_rows(status)
+                    pending.discard(node)
+            if not pending or clock() >= deadline:
+                break
+            sleep(1)
+    finally:
+        removed = []
+        if not params.get("keep"):
+            for name in created:
+                client.delete("CalicoNodeStatus", name)
+                removed.append(name)
+    result = {"nodes": statuses, "status_objects": objects, "created": created, "removed": removed,
+              "timed_out": sorted(pending), "missing": [n for n in node_names if n not in objects]}
+    return result
+
+
+# -- the module edge -------------------------------------------------------------------------------
+def run_module(module, planner, **extra):
+    """Connect, plan, write (dry run in check mode), exit; one FabricError -> fail_json."""
+    if not k8s.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
+    try:
+        client = k8s.connect(module.params, check_mode=module.check_mode)
+        outcome = planner(client, module.params)
+        plan, data = outcome if isinstance(outcome, tuple) else (outcome, None)
+        plan.run()
+        result = plan.result(**extra)
+        if data is not None:
+            result.update(data)
+        if module._diff:
+            result["diff"] = plan.diff()
+    except FabricError as exc:
+        fail_module(module, exc)
+        return
+    module.exit_json(**result)
+
+
+def run_info_module(module, gather):
+    """The info-module edge: gather, evaluate ``expect``, exit; never ``changed``."""
+    if not k8s.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
+    try:
+        client = k8s.connect(module.params, check_mode=module.check_mode)
+        result = gather(client, module.params)
+        result["api_group"] = client.calico_group
+        failures = check_expectations(result, module.params.get("expect"))
+    except FabricError as exc:
+        fail_module(module, exc)
+        return
+    if failures:
+        module.fail_json(msg="expectation(s) not met: %s" % "; ".join(failures), failures=failures,
+                         changed=False, **result)
+    module.exit_json(changed=False, **result)
