@@ -21,6 +21,8 @@ from pathlib import Path
 from .paths import RUN_DIR
 
 MGMT_RANGE = ipaddress.ip_network("198.18.0.0/15")
+# /30s handed out on demand (tests) come from the upper half; inventories use 198.18.0.0/16
+DYNAMIC_RANGE = ipaddress.ip_network("198.19.0.0/16")
 NETNS_DIR = RUN_DIR / "netns"
 ALLOC_DIR = RUN_DIR / "mgmt-alloc"
 
@@ -63,23 +65,39 @@ def _pid_alive(pid):
 
 
 class MgmtLink:
-    """A /30 from 198.18.0.0/15 between the root namespace and a namespace (veth)."""
+    """A /30 from 198.18.0.0/15 between the root namespace and a namespace (veth).
 
-    def __init__(self, index, ns, ns_ifname="mgmt0"):
+    ``index`` picks a /30 of the dynamic range (tests); ``ns_ip`` instead names the device's
+    management address as an inventory gives it (its /30; the root end is the other host address).
+    """
+
+    def __init__(self, index, ns, ns_ifname="mgmt0", ns_ip=None):
         self.index = index
         self.ns = ns
         self.ns_ifname = ns_ifname
-        net = ipaddress.ip_network((int(MGMT_RANGE.network_address) + 4 * index, 30))
+        if ns_ip is not None:
+            address = ipaddress.ip_address(ns_ip)
+            if address not in MGMT_RANGE or address in DYNAMIC_RANGE:
+                raise LabError("management address %s is not in 198.18.0.0/16" % ns_ip)
+            net = ipaddress.ip_network("%s/30" % ns_ip, strict=False)
+            hosts = [str(h) for h in net.hosts()]
+            if str(address) not in hosts:
+                raise LabError("management address %s is not a host address of %s" % (ns_ip, net))
+            self.ns_ip = str(address)
+            self.host_ip = hosts[1] if hosts[0] == self.ns_ip else hosts[0]
+            self.root_ifname = "kfs%d" % ((int(net.network_address) - int(MGMT_RANGE.network_address)) // 4)
+        else:
+            net = ipaddress.ip_network((int(DYNAMIC_RANGE.network_address) + 4 * index, 30))
+            self.host_ip = str(net.network_address + 1)  # root namespace end
+            self.ns_ip = str(net.network_address + 2)  # the device's management address
+            self.root_ifname = "kfm%d" % index
         self.network = net
-        self.host_ip = str(net.network_address + 1)  # root namespace end
-        self.ns_ip = str(net.network_address + 2)  # the device's management address
-        self.root_ifname = "kfm%d" % index
 
 
 def allocate_mgmt_index(owner):
     """Claim a free /30 index atomically (a directory per index, owned by a PID)."""
     ALLOC_DIR.mkdir(parents=True, exist_ok=True)
-    for index in range(1, MGMT_RANGE.num_addresses // 4):
+    for index in range(1, DYNAMIC_RANGE.num_addresses // 4):
         path = ALLOC_DIR / str(index)
         try:
             path.mkdir()
@@ -95,7 +113,7 @@ def allocate_mgmt_index(owner):
                 continue
         (path / "owner").write_text("%s\n" % owner)
         return index
-    raise LabError("no free management /30 left in %s" % MGMT_RANGE)
+    raise LabError("no free management /30 left in %s" % DYNAMIC_RANGE)
 
 
 def release_mgmt_index(index):
@@ -149,10 +167,18 @@ class Netns:
         (self.dir / "pids" / ("%s.pid" % tag)).write_text("%d\n" % pid)
 
     # -- links -------------------------------------------------------------------------------
-    def add_mgmt_link(self, ns_ifname="mgmt0"):
-        """Join this namespace to the root namespace on a fresh /30 of 198.18.0.0/15."""
-        index = allocate_mgmt_index(self.name)
-        link = MgmtLink(index, self.name, ns_ifname)
+    def add_mgmt_link(self, ns_ifname="mgmt0", ns_ip=None):
+        """Join this namespace to the root namespace on a /30 of 198.18.0.0/15.
+
+        Without ``ns_ip`` a free /30 of 198.19.0.0/16 is allocated; with it (an inventory's
+        management address in 198.18.0.0/16) that address's /30 is used.
+        """
+        if ns_ip is None:
+            index = allocate_mgmt_index(self.name)
+            link = MgmtLink(index, self.name, ns_ifname)
+        else:
+            index = None
+            link = MgmtLink(None, self.name, ns_ifname, ns_ip=ns_ip)
         sh(["ip", "link", "del", link.root_ifname], check=False)
         sh(["ip", "link", "add", link.root_ifname, "type", "veth", "peer", "name", ns_ifname,
             "netns", self.name])
@@ -160,7 +186,7 @@ class Netns:
         sh(["ip", "link", "set", link.root_ifname, "up"])
         self.run(["ip", "addr", "add", "%s/30" % link.ns_ip, "dev", ns_ifname])
         self.run(["ip", "link", "set", ns_ifname, "up"])
-        (self.dir / "mgmt").write_text("%d %s\n" % (index, link.root_ifname))
+        (self.dir / "mgmt").write_text("%s %s\n" % ("-" if index is None else index, link.root_ifname))
         self.mgmt = link
         return link
 
@@ -224,7 +250,8 @@ def destroy(name):
         try:
             index, root_if = (d / "mgmt").read_text().split()
             sh(["ip", "link", "del", root_if], check=False)
-            release_mgmt_index(int(index))
+            if index != "-":
+                release_mgmt_index(int(index))
         except (OSError, ValueError):
             pass
     if Path("/run/netns/%s" % name).exists():

@@ -27,3 +27,12 @@ def test_safety_route_blackholes_missing_devices():
 def ipaddr_in_range(ip):
     import ipaddress
     return ipaddress.ip_address(ip) in netns.MGMT_RANGE
+
+
+def test_fixed_management_address(netns_factory):
+    ns = netns_factory("fixed")
+    link = ns.add_mgmt_link(ns_ip="198.18.250.2")
+    assert (link.host_ip, link.ns_ip) == ("198.18.250.1", "198.18.250.2")
+    subprocess.run(["ping", "-c", "1", "-W", "2", "198.18.250.2"], check=True, stdout=subprocess.DEVNULL)
+    ns.destroy()
+    assert link.root_ifname not in subprocess.run(["ip", "link"], stdout=subprocess.PIPE, text=True, check=True).stdout
