@@ -1,0 +1,239 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The confd fixtures are the oracle for the peering engine and the BIRD renderer.
+
+For every upstream scenario (../shared/reference/calico/fixtures) that has an input and an expected
+``bird.cfg``/``bird6.cfg``, the engine computes the sessions of the rendering node (NODENAME
+``kube-master`` unless the scenario says otherwise), the renderer writes the six files, and:
+
+* every ``protocol bgp`` block equals the expected one after normalising comments and white space,
+  and the set of blocks is the same (none missing, none extra);
+* ``bird -p -c`` / ``bird6 -p -c`` (Debian's stock BIRD 1.6.8) accept the rendered files. They are
+  confd's text as it is, except where BIRD would program IPIP routes with calico's ``krt_tunnel``
+  attribute, which only calico's BIRD fork knows (``bird_variant="stock"`` leaves those to Felix).
+
+What the Go test driver does between steps (secrets created and rotated, a BGPPeer edited,
+BGPConfiguration fields set), as INDEX.md describes it, is replayed below as data. Scenarios that
+cannot apply are skipped by name with the reason. A summary line reports how many scenarios were
+compared and passed.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import birdcfg, peering
+
+from tests.conftest import SHARED
+
+FIXTURES = SHARED / "reference" / "calico" / "fixtures"
+
+# Block affinities the oneshot harness creates for kube-master (INDEX.md).
+KUBE_MASTER_BLOCKS = [
+    {"cidr": "10.0.0.0/30", "state": ""}, {"cidr": "10.1.0.0/24", "state": ""}, {"cidr": "10.2.0.1/32", "state": ""},
+    {"cidr": "192.168.221.192/26", "state": ""}, {"cidr": "192.168.221.64/26", "state": "confirmed"},
+    {"cidr": "192.168.221.0/26", "state": "pending"},
+]
+
+
+def _secret(name, **data):
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "kube-system"},
+            "stringData": data}
+
+
+def _peer_patch(name, **spec):
+    return ("BGPPeer", name, spec)
+
+
+def _config_patch(**spec):
+    return ("BGPConfiguration", "default", spec)
+
+
+# What the Go drivers do on top of the inputs (INDEX.md), keyed by scenario path.
+STEPS = {
+    "mesh/password/step1": {"inputs": ["mesh_password"]},
+    "mesh/password/step2": {"inputs": ["mesh_password"], "add": [_secret("my-secrets-1", a="password-a")]},
+    "mesh/password/step3": {"inputs": ["mesh_password"], "add": [_secret("my-secrets-1", a="new-password-a")]},
+    "password/step1": {"inputs": ["password"], "node": "node1"},
+    "password/step2": {"inputs": ["password"], "node": "node1", "add": [_secret("my-secrets-1", b="password-b")]},
+    "password/step3": {"inputs": ["password"], "node": "node1",
+                       "add": [_secret("my-secrets-1", a="password-a", b="password-b"),
+                               _secret("my-secrets-2", c="password-c")]},
+    "password/step4": {"inputs": ["password"], "node": "node1",
+                       "add": [_secret("my-secrets-1", a="password-a", b="password-b")]},
+    "password/step5": {"inputs": ["password"], "node": "node1",
+                       "add": [_secret("my-secrets-1", a="new-password-a", b="new-password-b")]},
+    "password/step6": {"inputs": ["password"], "node": "node1",
+                       "add": [_secret("my-secrets-1", b="new-password-b")]},
+    "sourceaddr_gracefulrestart/step1": {"inputs": ["sourceaddr_gracefulrestart"], "node": "node1"},
+    "sourceaddr_gracefulrestart/step2": {"inputs": ["sourceaddr_gracefulrestart"], "node": "node1",
+                                         "patch": [_peer_patch("bgppeer-1", sourceAddress="None")]},
+    "sourceaddr_gracefulrestart/step3": {"inputs": ["sourceaddr_gracefulrestart"], "node": "node1",
+                                         "patch": [_peer_patch("bgppeer-1", sourceAddress="None",
+                                                               maxRestartTime="10s")]},
+    "mesh/restart-time/pcr-disabled": {"inputs": ["mesh/restart-time"],
+                                       "patch": [_config_patch(programClusterRoutes="Disabled")]},
+    "mesh/restart-time/pcr-enabled": {"inputs": ["mesh/restart-time"],
+                                      "patch": [_config_patch(programClusterRoutes="Enabled")]},
+    "mesh/restart-time/pcr-ipip-only": {"inputs": ["mesh/restart-time"],
+                                        "patch": [_config_patch(programClusterRoutes="EnabledIPIPOnly")]},
+    "bgpfilter/node_mesh/priority1": {"inputs": ["bgpfilter/node_mesh"]},
+    "bgpfilter/node_mesh/priority2": {"inputs": ["bgpfilter/node_mesh"],
+                                      "patch": [_config_patch(ipv4NormalRoutePriority=5000)]},
+    "bgpfilter/node_mesh/priority3": {"inputs": ["bgpfilter/node_mesh"],
+                                      "patch": [_config_patch(ipv4NormalRoutePriority=5000,
+                                                              ipv6NormalRoutePriority=80)]},
+    "bgpfilter/filter_deletion/step1": {"inputs": ["bgpfilter/filter_deletion"]},
+    "bgpfilter/filter_deletion/step2": {"inputs": ["bgpfilter/filter_deletion"], "delete_kind": "BGPFilter"},
+}
+
+SKIP = {
+    "explicit_peering/local_bgp_peer": "Local_Workload_ peers need workload endpoint status files that the Go test "
+                                       "injects; calico_peering_info covers BGP sessions between nodes and peers",
+    "password-deadlock": "its 99 nodes and peers are generated by Go code (no input file)",
+}
+
+
+def _scenarios():
+    if not FIXTURES.exists():
+        return []
+    found = []
+    for cfg in sorted(FIXTURES.rglob("bird.cfg")):
+        rel = cfg.parent.relative_to(FIXTURES).as_posix()
+        if rel.startswith("_legacy"):
+            continue
+        found.append(rel)
+    return found
+
+
+SCENARIOS = _scenarios()
+RESULTS = {"compared": 0, "passed": 0, "skipped": []}
+
+
+def _key(obj):
+    return (obj.get("kind"), (obj.get("metadata") or {}).get("name"))
+
+
+def _upsert(resources, new):
+    index = {_key(obj): i for i, obj in enumerate(resources)}
+    for obj in new:
+        if _key(obj) in index:
+            resources[index[_key(obj)]] = obj
+        else:
+            index[_key(obj)] = len(resources)
+            resources.append(obj)
+
+
+def _inputs_for(rel):
+    """The input chain for a scenario dir: parents' input.yaml first, then the step's own."""
+    spec = STEPS.get(rel, {})
+    if "inputs" in spec:
+        chain = [FIXTURES / d / "input.yaml" for d in spec["inputs"]]
+    else:
+        chain = []
+        parts = rel.split("/")
+        for depth in range(1, len(parts) + 1):
+            candidate = FIXTURES.joinpath(*parts[:depth]) / "input.yaml"
+            if candidate.exists():
+                chain.append(candidate)
+    return chain, spec
+
+
+def load_scenario(rel):
+    chain, spec = _inputs_for(rel)
+    if rel in SKIP:
+        pytest.skip("%s: %s" % (rel, SKIP[rel]))
+    if not chain:
+        pytest.skip("%s: no input.yaml for this scenario" % rel)
+    resources = []
+    for path in chain:
+        _upsert(resources, [d for d in peering.load_documents(path.read_text()) if d])
+    for kind, name, fields in spec.get("patch", []):
+        for obj in resources:
+            if _key(obj) == (kind, name):
+                obj = copy.deepcopy(obj)
+                obj["spec"] = dict(obj.get("spec") or {})
+                obj["spec"].update(fields)
+                _upsert(resources, [obj])
+                break
+        else:
+            _upsert(resources, [{"apiVersion": "projectcalico.org/v3", "kind": kind, "metadata": {"name": name},
+                                 "spec": dict(fields)}])
+    if spec.get("delete_kind"):
+        resources = [obj for obj in resources if obj.get("kind") != spec["delete_kind"]]
+    _upsert(resources, spec.get("add", []))
+    return resources, spec.get("node", "kube-master")
+
+
+def render(rel, bird_variant="calico"):
+    resources, node = load_scenario(rel)
+    model = peering.Model(resources)
+    peers = peering.compute_peerings(None, node=node, model=model)[node]
+    router_id = "hash" if rel == "mesh/hash" else None
+    if rel.startswith("mesh/static-routes-no-ipv4-address"):
+        router_id = "10.10.10.10"
+    blocks = KUBE_MASTER_BLOCKS if node == "kube-master" else ()
+    files = birdcfg.render_node(model=model, node=node, peers=peers, blocks=blocks, router_id=router_id,
+                                bird_variant=bird_variant)
+    return files, peers
+
+
+@pytest.mark.parametrize("rel", SCENARIOS)
+def test_protocol_blocks_match_confd(rel):
+    files, _peers = render(rel)
+    RESULTS["compared"] += 1
+    compared = 0
+    for name in ("bird.cfg", "bird6.cfg"):
+        expected_path = FIXTURES / rel / name
+        if not expected_path.exists():
+            continue
+        expected = birdcfg.protocol_blocks(expected_path.read_text())
+        got = birdcfg.protocol_blocks(files[name])
+        assert sorted(got) == sorted(expected), "%s %s: protocol names differ" % (rel, name)
+        for proto, block in expected.items():
+            assert got[proto] == block, "%s %s %s differs:\n--- expected\n%s\n--- rendered\n%s" % (
+                rel, name, proto, block, got[proto])
+        # HEAD renders peers sorted by name
+        assert list(got) == list(expected), "%s %s: protocol order differs" % (rel, name)
+        compared += len(expected)
+    RESULTS["passed"] += 1
+
+
+BIRD = {4: shutil.which("bird"), 6: shutil.which("bird6")}
+
+
+@pytest.mark.parametrize("rel", SCENARIOS)
+def test_bird_parses_rendered_files(rel, tmp_path):
+    if not BIRD[4] or not BIRD[6]:
+        pytest.skip("bird/bird6 (Debian bird 1.6) not installed")
+    files, _peers = render(rel, bird_variant="stock")
+    confd_files, _peers = render(rel)
+    if not any("krt_tunnel" in text for text in confd_files.values()):
+        # Debian's BIRD loads confd's output as it is, unless BIRD programs IPIP routes (krt_tunnel).
+        assert files == confd_files
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    for version, main in ((4, "bird.cfg"), (6, "bird6.cfg")):
+        proc = subprocess.run([BIRD[version], "-p", "-c", str(tmp_path / main)], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert proc.returncode == 0, "%s: %s rejected %s:\n%s%s" % (rel, Path(BIRD[version]).name, main,
+                                                                     proc.stdout, proc.stderr)
+
+
+def test_zz_fixture_summary(capsys):
+    """Report how many confd scenarios were compared and passed (runs after the parametrised tests)."""
+    if not SCENARIOS:
+        pytest.skip("confd fixtures not available")
+    skipped = sorted(SKIP)
+    line = "confd fixture scenarios: %d found, %d compared, %d passed, %d skipped by name (%s)" % (
+        len(SCENARIOS), RESULTS["compared"], RESULTS["passed"], len(skipped), ", ".join(skipped))
+    with capsys.disabled():
+        print("\n" + line)
+    assert RESULTS["compared"] > 0
+    assert RESULTS["passed"] == RESULTS["compared"]
