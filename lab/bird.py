@@ -21,12 +21,15 @@ class BirdInstance:
         self.ctl = self.dir / "bird.ctl"
         self.proc = None
 
-    def start(self, config_text, timeout=10):
+    def start(self, config, timeout=10):
+        """Start BIRD with ``config``: the text of bird.cfg, or ``{file name: text}`` (calico-node's
+        six files; bird.cfg includes the others by relative path, so BIRD runs in ``workdir``)."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.cfg.write_text(config_text)
+        self._write(config)
         self.check_config()
         args = ["bird", "-f", "-c", str(self.cfg), "-s", str(self.ctl), "-P", str(self.dir / "bird.pid")]
-        self.proc = self.ns.spawn(args, tag="bird-%s" % self.name, log=str(self.dir / "bird.out"))
+        self.proc = self.ns.spawn(args, tag="bird-%s" % self.name, log=str(self.dir / "bird.out"),
+                                  cwd=str(self.dir))
         wait_for(self._ready, timeout, what="BIRD of %s" % self.name)
         return self
 
@@ -38,18 +41,25 @@ class BirdInstance:
             return False
         return "BIRD" in self.birdc("show status", check=False)
 
+    def _write(self, config):
+        files = config if isinstance(config, dict) else {"bird.cfg": config}
+        for name, text in files.items():
+            if "/" in name:
+                raise LabError("bad BIRD file name %r" % name)
+            tmp = self.dir / (name + ".new")
+            tmp.write_text(text)
+            tmp.replace(self.dir / name)
+
     def check_config(self, path=None):
         out = subprocess.run(["bird", "-p", "-c", str(path or self.cfg)], stdout=subprocess.PIPE, check=False,
-                             stderr=subprocess.STDOUT, text=True)
+                             stderr=subprocess.STDOUT, text=True, cwd=str(self.dir))
         if out.returncode != 0:
             raise LabError("bird -p rejected %s: %s" % (path or self.cfg, out.stdout.strip()))
 
-    def configure(self, config_text):
-        """Write the new configuration and apply it with ``birdc configure``."""
-        new = self.dir / "bird.cfg.new"
-        new.write_text(config_text)
-        self.check_config(new)
-        new.replace(self.cfg)
+    def configure(self, config):
+        """Write the new configuration (text or ``{file: text}``) and apply it with ``birdc configure``."""
+        self._write(config)
+        self.check_config()
         out = self.birdc("configure")
         if "Reconfigured" not in out and "Reconfiguration in progress" not in out:
             raise LabError("birdc configure on %s: %s" % (self.name, out.strip()))
