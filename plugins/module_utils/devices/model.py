@@ -383,6 +383,22 @@ def redact(config):
     return out
 
 
+def present(config):
+    """The form results show: secrets dropped, unset fields that have a neutral default filled in.
+
+    ``before``, ``after``, ``gathered`` and ``parsed`` all pass through it, so a config gathered from
+    a device and the same config predicted from a task compare equal.
+    """
+    out = redact(config)
+    if out is None:
+        return None
+    for neighbor in out.get("neighbors") or []:
+        for key in DEFAULTS:
+            if key in neighbor:
+                neighbor[key] = effective(key, neighbor[key])
+    return out
+
+
 def find(items, key_field, key):
     for item in items:
         if item[key_field] == key:

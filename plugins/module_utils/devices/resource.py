@@ -243,7 +243,7 @@ def run(driver, state, config=None, running_config=None, check_mode=False, passw
     """
     want = validate_params(state, config, running_config, host)
     if state == "parsed":
-        return {"changed": False, "parsed": model.redact(driver.parse(running_config))}
+        return {"changed": False, "parsed": model.present(driver.parse(running_config))}
     if state == "rendered":
         driver.validate(want, state)
         plan = compute(want, model.empty_config(), "merged", driver.password_readable, "always")
@@ -251,7 +251,7 @@ def run(driver, state, config=None, running_config=None, check_mode=False, passw
     try:
         have = driver.gather()
         if state == "gathered":
-            return {"changed": False, "gathered": model.redact(have)}
+            return {"changed": False, "gathered": model.present(have)}
         driver.validate(want, state)
         plan = compute(want, have, state, driver.password_readable, password_update)
         commands = driver.render(plan)
@@ -260,8 +260,8 @@ def run(driver, state, config=None, running_config=None, check_mode=False, passw
             driver.apply(commands)
     finally:
         driver.close()
-    before = model.redact(have)
-    after = model.redact(plan.after)
+    before = model.present(have)
+    after = model.present(plan.after)
     return {
         "changed": changed,
         "commands": driver.show(commands),

@@ -1,0 +1,244 @@
+"""A fake librouteros ``Api`` for unit tests: in-memory RouterOS tables that enforce the device model.
+
+Independent of the driver's own tables (written from community.routeros' _api_data facts and the
+RouterOS documentation): per version it knows which paths exist, their fields, required fields and
+the write-only ``tcp-md5-key``.  Values travel as librouteros sends them (True -> "yes", ints -> str)
+and come back converted the way librouteros converts replies (ints and bools), with durations in
+RouterOS's own spelling (``90s`` prints as ``1m30s``).  Built ``read_only=True`` it fails the test on
+any write, which is how check-mode tests prove that nothing is sent.
+"""
+import re
+
+from librouteros.exceptions import TrapError
+
+_COMMON_V7 = {"name", "comment", "disabled", "connect", "listen", "as", "remote.address", "remote.as",
+              "remote.port", "local.role", "local.address", "local.port", "multihop", "hold-time",
+              "keepalive-time", "tcp-md5-key", "use-bfd", "input.filter", "output.filter-chain", "templates",
+              "routing-table", "vrf", "nexthop-choice"}
+
+
+def _tables(version):
+    if version[0] < 7:
+        return {
+            "system/resource": None,
+            "routing/bgp/instance": {"fields": {"name", "as", "router-id", "disabled", "routing-table",
+                                                "client-to-client-reflection", "cluster-id"},
+                                     "required": {"name"}, "key": "name"},
+            "routing/bgp/peer": {"fields": {"name", "comment", "instance", "remote-address", "remote-as",
+                                            "tcp-md5-key", "route-reflect", "multihop", "update-source",
+                                            "hold-time", "keepalive-time", "use-bfd", "in-filter", "out-filter",
+                                            "address-families", "disabled", "passive", "ttl"},
+                                 "required": {"remote-address", "remote-as"}, "key": "name",
+                                 "refs": {"instance": "routing/bgp/instance"}},
+        }
+    connection = set(_COMMON_V7)
+    template = {"name", "comment", "as", "disabled", "hold-time", "keepalive-time", "multihop", "use-bfd",
+                "routing-table", "vrf", "templates"}
+    connection.add("address-families" if version < (7, 19) else "afi")
+    template.add("address-families" if version < (7, 19) else "afi")
+    tables = {
+        "system/resource": None,
+        "routing/bgp/connection": {"fields": connection, "required": {"name", "remote.address", "local.role"},
+                                   "key": None, "refs": {}},
+        "routing/bgp/template": {"fields": template, "required": {"name"}, "key": "name"},
+        "routing/bgp/session": {"fields": set(), "required": set(), "key": None, "read_only": True},
+    }
+    if version < (7, 20):
+        connection.update({"router-id", "cluster-id"})
+        template.update({"router-id", "cluster-id"})
+    else:
+        connection.add("instance")
+        tables["routing/bgp/connection"]["required"].add("instance")
+        tables["routing/bgp/connection"]["refs"] = {"instance": "routing/bgp/instance"}
+        tables["routing/bgp/instance"] = {"fields": {"name", "comment", "as", "router-id", "cluster-id",
+                                                     "disabled", "routing-table", "vrf"},
+                                          "required": {"name", "as"}, "key": "name"}
+    return tables
+
+
+_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+def _ros_duration(text):
+    parts = re.findall(r"(\d+)([wdhms])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise TrapError("value of hold-time is not a time interval: %s" % text)
+    total = sum(int(n) * dict(_UNITS)[u] for n, u in parts)
+    out = ""
+    for unit, size in _UNITS:
+        if total >= size:
+            out += "%d%s" % (total // size, unit)
+            total %= size
+    return out or "0s"
+
+
+def _reply_value(text):
+    if text in ("yes", "true"):
+        return True
+    if text in ("no", "false"):
+        return False
+    try:
+        if str(int(text)) == text:
+            return int(text)
+    except ValueError:
+        pass
+    return text
+
+
+def _wire(value):
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)
+
+
+class FakeRouterOS:
+    """State of one fake router; ``api()`` returns a client object like ``librouteros.connect``."""
+
+    def __init__(self, version="7.10.2", read_only=False, rows=None, sessions=None):
+        self.version_text = version
+        self.version = tuple(int(p) for p in re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version).groups("0"))
+        self.tables = _tables(self.version)
+        self.data = {path: [] for path in self.tables}
+        self.read_only = read_only
+        self.writes = []
+        self.reads = []
+        self.connections = 0
+        self.closed = 0
+        self._next = 1
+        for path, row in rows or []:
+            self._add(path, {k: _wire(v) for k, v in row.items()})
+        for row in sessions or []:
+            self.data["routing/bgp/session" if self.version[0] >= 7 else "routing/bgp/peer"].append(
+                dict({".id": self._id()}, **{k: _wire(v) for k, v in row.items()}))
+
+    def _id(self):
+        value = "*%X" % self._next
+        self._next += 1
+        return value
+
+    def api(self, params=None):
+        self.connections += 1
+        return _Api(self)
+
+    # -- verbs
+    def _table(self, path):
+        if path not in self.tables:
+            raise TrapError("no such command prefix")
+        return self.tables[path]
+
+    def print(self, path):
+        self.reads.append(path)
+        if path == "system/resource":
+            return [{"version": self.version_text + " (stable)", "platform": "MikroTik", "board-name": "fake"}]
+        self._table(path)
+        return [{k: _reply_value(v) for k, v in row.items() if k != "tcp-md5-key"} for row in self.data[path]]
+
+    def _write(self, path, verb, attrs):
+        if self.read_only:
+            raise AssertionError("write in check mode: /%s/%s %r" % (path, verb, attrs))
+        self.writes.append((path, verb, dict(attrs)))
+
+    def _check(self, path, attrs):
+        table = self._table(path)
+        if table.get("read_only") or table is None:
+            raise TrapError("cannot modify read-only path")
+        for key in attrs:
+            field = key[1:] if key.startswith("!") else key
+            if field == ".id":
+                continue
+            if field not in table["fields"]:
+                raise TrapError("unknown parameter %s" % field)
+            if key.startswith("!") and field in table["required"]:
+                raise TrapError("cannot unset required %s" % field)
+        for field, target in (table.get("refs") or {}).items():
+            if field in attrs and not any(r.get("name") == attrs[field] for r in self.data[target]):
+                raise TrapError("input does not match any value of %s" % field)
+
+    def _store(self, row, attrs):
+        for key, value in attrs.items():
+            if key == ".id":
+                continue
+            if key.startswith("!"):
+                row.pop(key[1:], None)
+                continue
+            value = _wire(value)
+            if key in ("hold-time", "keepalive-time") and value not in ("", "infinity"):
+                value = _ros_duration(value)
+            row[key] = value
+
+    def _add(self, path, attrs):
+        table = self._table(path)
+        self._check(path, attrs)
+        missing = table["required"] - set(attrs)
+        if missing:
+            raise TrapError("missing value(s) of argument(s) %s" % " ".join(sorted(missing)))
+        if table["key"] and any(r.get(table["key"]) == attrs[table["key"]] for r in self.data[path]):
+            raise TrapError("failure: entry already exists")
+        if "name" in attrs and any(r.get("name") == attrs["name"] for r in self.data[path]):
+            raise TrapError("failure: name already exists")
+        row = {".id": self._id()}
+        self._store(row, attrs)
+        self.data[path].append(row)
+        return row[".id"]
+
+    def add(self, path, attrs):
+        self._write(path, "add", attrs)
+        return self._add(path, attrs)
+
+    def set(self, path, attrs):
+        self._write(path, "set", attrs)
+        self._check(path, attrs)
+        ids = str(attrs.get(".id", "")).split(",")
+        for row in self.data[path]:
+            if row[".id"] in ids:
+                self._store(row, attrs)
+                return
+        raise TrapError("no such item")
+
+    def remove(self, path, ids):
+        self._write(path, "remove", {".id": ",".join(ids)})
+        for item in ids:
+            if not any(r[".id"] == item for r in self.data[path]):
+                raise TrapError("no such item (%s)" % item)
+        self.data[path] = [r for r in self.data[path] if r[".id"] not in ids]
+
+    # -- helpers for assertions
+    def rows(self, path):
+        return self.data[path]
+
+    def row(self, path, **match):
+        for row in self.data[path]:
+            if all(row.get(k) == _wire(v) for k, v in match.items()):
+                return row
+        return None
+
+
+class _Path:
+    def __init__(self, fake, path):
+        self.fake = fake
+        self.path = path
+
+    def __iter__(self):
+        return iter(self.fake.print(self.path))
+
+    def add(self, **kwargs):
+        return self.fake.add(self.path, kwargs)
+
+    def update(self, **kwargs):
+        self.fake.set(self.path, kwargs)
+
+    def remove(self, *ids):
+        self.fake.remove(self.path, list(ids))
+
+
+class _Api:
+    def __init__(self, fake):
+        self.fake = fake
+
+    def path(self, *parts):
+        return _Path(self.fake, "/".join(p.strip("/") for p in parts if p))
+
+    def close(self):
+        self.fake.closed += 1
