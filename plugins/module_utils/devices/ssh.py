@@ -17,6 +17,7 @@ Host-key checking is on by default; it is turned off only by ``host_key_checking
 from __future__ import annotations
 
 import os
+import re
 import socket
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
@@ -195,3 +196,70 @@ def connect(params, device_type, connect_handler=None):
         raise
     except Exception as exc:  # pylint: disable=broad-except
         raise classify_connect_error(exc, params) from None
+
+
+class CliLineError(Exception):
+    """The device rejected a configuration line (``index`` into the lines pushed)."""
+
+    def __init__(self, line, index, message):
+        super().__init__("%s: %s" % (line, message))
+        self.line = line
+        self.index = index
+        self.message = message
+
+
+class CliSession:
+    """Line-by-line CLI pushes over a netmiko connection, stopping at the first rejected line.
+
+    Each line is written, its echo read (netmiko ``cmd_verify``), then the output up to the next
+    prompt; a line whose output matches ``error_re`` stops the push with ``CliLineError``, so the
+    caller knows exactly which lines the device has taken (all before it) and can roll them back.
+    ``confirm_re``/``confirm`` answer a confirmation question (Comware's ``[Y/N]``).
+    """
+
+    def __init__(self, conn, prompt_re, error_re, host=None, confirm_re=None, confirm="Y", read_timeout=30):
+        self.conn = conn
+        self.prompt_re = prompt_re
+        self.error_re = error_re
+        self.host = host
+        self.confirm_re = confirm_re
+        self.confirm = confirm
+        self.read_timeout = read_timeout
+
+    def show(self, command):
+        """Output of one show/display command (prompt and echo stripped)."""
+        try:
+            return self.conn.send_command(command, read_timeout=self.read_timeout)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise FabricError("reading %r failed: %s" % (command, _first_line(exc)), host=self.host,
+                              field="hostname", fix="check the device's SSH session and CLI") from None
+
+    def _send(self, line):
+        pattern = self.prompt_re if not self.confirm_re else "(?:%s)|(?:%s)" % (self.prompt_re, self.confirm_re)
+        output = self.conn.send_command(line, expect_string=pattern, strip_prompt=False, strip_command=False,
+                                        cmd_verify=True, read_timeout=self.read_timeout)
+        if self.confirm_re and re.search(self.confirm_re, output):
+            output += self.conn.send_command(self.confirm, expect_string=self.prompt_re, strip_prompt=False,
+                                             strip_command=False, cmd_verify=False,
+                                             read_timeout=self.read_timeout)
+        return output
+
+    def push(self, lines):
+        """Send ``lines`` one by one; return the output; ``CliLineError`` at the first rejected line."""
+        outputs = []
+        for index, line in enumerate(lines):
+            try:
+                output = self._send(line)
+            except Exception as exc:  # pylint: disable=broad-except
+                raise CliLineError(line, index, "no prompt after the line (%s)" % _first_line(exc)) from None
+            outputs.append(output)
+            body = output.split("\n", 1)[1] if "\n" in output else ""
+            errors = [m.group(0).strip() for m in re.finditer(self.error_re, body)]
+            if errors:
+                raise CliLineError(line, index, " ".join(errors))
+        return "\n".join(outputs)
+
+
+def _first_line(exc):
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,614 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""H3C Comware V7 driver: running config -> model, model changes -> CLI lines, sessions.
+
+Everything here except ``ComwareDevice`` and ``read_sessions`` is pure (no connection), so that
+``state: parsed`` and ``state: rendered`` work offline and the unit tests need no device.
+
+* ``parse_config(text)`` reads ``display current-configuration configuration bgp`` through the
+  TextFSM template ``templates/comware_bgp_config.py`` into the platform-neutral model.
+* ``render_transition(before, after)`` gives the lines (entered in system-view) that turn the
+  device's BGP config ``before`` into ``after``; a failed push is rolled back by rendering the
+  transition from what the device holds afterwards back to ``before``.
+* ``parse_peers(text)`` reads ``display bgp peer ipv4`` with ntc-templates' template (fallback: the
+  collection's own, which accepts dynamically created peers) into normalised session rows.
+
+Model mapping (Comware V7 syntax, BGP view unless noted)::
+
+    asn                         bgp ASN
+    router_id                   router-id X
+    neighbor.remote_as          peer IP as-number N
+    neighbor.description        peer IP description TEXT
+    neighbor.password           peer IP password simple PWD   (the device shows: password cipher $c$3$...)
+    neighbor.update_source      peer IP connect-interface IFNAME
+    neighbor.multihop           peer IP ebgp-max-hop
+    neighbor.hold_time/keepalive_time  peer IP timer keepalive K hold H
+    neighbor.bfd                peer IP bfd
+    neighbor.address_families   address-family ipv4 unicast / ipv6 unicast: peer IP enable
+    neighbor.route_reflector_client   (address family) peer IP reflect-client
+    neighbor.import/export_policy     (address family) peer IP route-policy NAME import|export
+    listen_ranges[] with peer_group   group NAME internal|external; peer NAME as-number N (external);
+                                      peer NET LEN group NAME; (address family) peer NAME enable
+    listen_ranges[] without group     peer NET LEN as-number N; (address family) peer NET LEN enable
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import re
+
+from ..common.errors import FabricError
+from . import model as _model
+from . import resource as _resource
+from . import sessions as _sessions
+from . import ssh as _ssh
+from .templates import ntc_template, run_template
+from .templates import comware_bgp_config as _cfg_template
+from .templates import comware_bgp_peer_ipv4 as _peer_template
+
+PLATFORM = "comware"
+DEVICE_TYPE = "hp_comware"
+SHOW_CONFIG = "display current-configuration configuration bgp"
+SHOW_PEERS = "display bgp peer ipv4"
+SAVE_COMMAND = "save force"
+
+# A line the device rejected: Comware prints a caret line and then "% <reason>".
+ERROR_PATTERN = r"^\s*%\s*(?:Unrecognized|Wrong|Incomplete|Too many|Ambiguous|Unknown|Invalid|Failed|Error)[^\n]*$"
+ERROR_RE = re.compile(ERROR_PATTERN, re.M | re.I)
+
+# Comware shows a configured password as "cipher $c$<n>$<base64>"; such a value can be sent back
+# unchanged with "password cipher" (that is how a rollback restores it).
+CIPHER_RE = re.compile(r"^\$c\$\d+\$\S+$")
+
+FAMILY_VIEWS = {"ipv4": "address-family ipv4 unicast", "ipv6": "address-family ipv6 unicast"}
+_FAMILY_OF_VIEW = {("ipv4", ""): "ipv4", ("ipv4", "unicast"): "ipv4", ("ipv6", ""): "ipv6",
+                   ("ipv6", "unicast"): "ipv6"}
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _empty_peer():
+    return {"as_number": None, "group": None, "description": None, "password": None,
+            "connect_interface": None, "ebgp_max_hop": False, "keepalive": None, "hold": None,
+            "bfd": False, "families": {}}
+
+
+def _family_entry(peer, family):
+    return peer["families"].setdefault(family, {"enable": False, "reflect_client": False,
+                                                "import": None, "export": None})
+
+
+def parse_raw(text, host=None):
+    """The BGP view as data: ``{asn, router_id, groups{}, peers{}, ranges{}}`` (Comware terms)."""
+    rows = run_template(_cfg_template.TEMPLATE, text or "", host=host,
+                        what="'%s' output" % SHOW_CONFIG)
+    raw = {"asn": None, "router_id": None, "groups": {}, "peers": {}, "ranges": {}}
+    family = None
+    for row in rows:
+        if row["asn"] and raw["asn"] is None:
+            raw["asn"] = _model.parse_asn(row["asn"], field="running_config: bgp", host=host)
+        if not row["keyword"]:
+            continue
+        depth = len(row["indent"])
+        keyword = row["keyword"]
+        if depth == 1:
+            family = None
+            if keyword == "address-family":
+                family = _FAMILY_OF_VIEW.get((row["target"], row["attr"]), "other")
+                continue
+            if keyword.startswith("ip"):
+                family = "vrf"
+                continue
+        elif family in (None, "vrf", "other"):
+            continue  # a view this collection does not manage (VPN instance, other families)
+        if keyword == "router-id":
+            raw["router_id"] = row["target"]
+            continue
+        if keyword == "group":
+            group = raw["groups"].setdefault(row["target"], _empty_peer())
+            group["type"] = row["attr"] or "internal"
+            continue
+        if keyword != "peer":
+            continue
+        target = row["target"]
+        if row["mask"]:
+            key = "%s/%s" % (target, row["mask"])
+            entry = raw["ranges"].setdefault(key, _empty_peer())
+        elif _is_ip(target):
+            entry = raw["peers"].setdefault(target, _empty_peer())
+        else:
+            entry = raw["groups"].setdefault(target, _empty_peer())
+            entry.setdefault("type", "internal")
+        _apply_attr(entry, row["attr"], row["value"], family)
+    return raw
+
+
+def _is_ip(text):
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _apply_attr(entry, attr, value, family):
+    if family is not None:
+        fam = _family_entry(entry, family)
+        if attr == "enable":
+            fam["enable"] = True
+        elif attr == "reflect-client":
+            fam["reflect_client"] = True
+        elif attr == "route-policy":
+            parts = value.split()
+            if len(parts) == 2 and parts[1] in ("import", "export"):
+                fam[parts[1]] = parts[0]
+        return
+    if attr == "as-number":
+        entry["as_number"] = int(value) if value.isdigit() else _model.parse_asn(value)
+    elif attr == "group":
+        entry["group"] = value.split()[0]
+    elif attr == "description":
+        entry["description"] = value
+    elif attr == "password":
+        parts = value.split(None, 1)
+        entry["password"] = parts[1] if len(parts) == 2 and parts[0] in ("cipher", "simple") else value
+    elif attr == "connect-interface":
+        entry["connect_interface"] = value
+    elif attr == "ebgp-max-hop":
+        entry["ebgp_max_hop"] = True
+    elif attr == "bfd":
+        entry["bfd"] = True
+    elif attr == "timer":
+        match = re.search(r"keepalive\s+(\d+)\s+hold\s+(\d+)", value)
+        if match:
+            entry["keepalive"], entry["hold"] = int(match.group(1)), int(match.group(2))
+
+
+def _inherit(entry, group, key):
+    value = entry[key]
+    if value in (None, False) and group is not None:
+        value = group[key]
+    return value
+
+
+def _families_of(entry, group):
+    out = {}
+    for source in (group, entry):
+        if not source:
+            continue
+        for family, fam in source["families"].items():
+            merged = out.setdefault(family, {"enable": False, "reflect_client": False, "import": None,
+                                             "export": None})
+            for key, value in fam.items():
+                if value:
+                    merged[key] = value
+    return out
+
+
+def raw_to_model(raw):
+    """The platform-neutral model of a parsed BGP view (effective values, group settings inherited)."""
+    config = _model.empty_config()
+    config["asn"] = raw["asn"]
+    config["router_id"] = raw["router_id"]
+    for address, entry in raw["peers"].items():
+        group = raw["groups"].get(entry["group"]) if entry["group"] else None
+        neighbor = _model.empty_neighbor(str(ipaddress.ip_address(address)))
+        remote_as = entry["as_number"]
+        if remote_as is None and group is not None:
+            remote_as = group["as_number"]
+            if remote_as is None and group.get("type") == "internal":
+                remote_as = raw["asn"]
+        neighbor["remote_as"] = remote_as
+        neighbor["description"] = _inherit(entry, group, "description")
+        neighbor["password"] = _inherit(entry, group, "password")
+        neighbor["update_source"] = _inherit(entry, group, "connect_interface")
+        neighbor["multihop"] = bool(_inherit(entry, group, "ebgp_max_hop"))
+        neighbor["bfd"] = bool(_inherit(entry, group, "bfd"))
+        neighbor["keepalive_time"] = _inherit(entry, group, "keepalive")
+        neighbor["hold_time"] = _inherit(entry, group, "hold")
+        families = _families_of(entry, group)
+        enabled = [fam for fam in _model.ADDRESS_FAMILIES if families.get(fam, {}).get("enable")]
+        neighbor["address_families"] = enabled
+        neighbor["route_reflector_client"] = any(families[fam]["reflect_client"] for fam in enabled)
+        first = families.get(enabled[0]) if enabled else None
+        neighbor["import_policy"] = first["import"] if first else None
+        neighbor["export_policy"] = first["export"] if first else None
+        config["neighbors"].append(neighbor)
+    for key, entry in raw["ranges"].items():
+        rng = _model.empty_listen_range(str(ipaddress.ip_network(key, strict=False)))
+        group = raw["groups"].get(entry["group"]) if entry["group"] else None
+        remote_as = entry["as_number"]
+        if remote_as is None and group is not None:
+            remote_as = group["as_number"]
+            if remote_as is None and group.get("type") == "internal":
+                remote_as = raw["asn"]
+        rng["remote_as"] = remote_as
+        rng["peer_group"] = entry["group"]
+        config["listen_ranges"].append(rng)
+    config["neighbors"].sort(key=lambda n: _model._ip_sort_key(n["address"]))  # pylint: disable=protected-access
+    config["listen_ranges"].sort(key=lambda r: _model._ip_sort_key(r["prefix"]))  # pylint: disable=protected-access
+    return config
+
+
+def parse_config(text, host=None):
+    """``display current-configuration configuration bgp`` text -> platform-neutral model."""
+    return raw_to_model(parse_raw(text, host=host))
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def check_supported(config, host=None):
+    """Reject what Comware cannot express, before anything is sent."""
+    for index, neighbor in enumerate(config.get("neighbors") or []):
+        path = "config.neighbors[%d]" % index
+        for family in neighbor.get("address_families") or []:
+            if family not in FAMILY_VIEWS:
+                raise FabricError("address family %s is not managed on Comware" % family, host=host,
+                                  field=path + ".address_families", fix="use ipv4 and/or ipv6")
+        source = neighbor.get("update_source")
+        if source and _is_ip(source):
+            raise FabricError("Comware's connect-interface takes an interface, not an address (%s)" % source,
+                              host=host, field=path + ".update_source",
+                              fix="give the interface name, e.g. LoopBack0")
+        if neighbor.get("keepalive_time") is not None and neighbor.get("hold_time") is None:
+            raise FabricError("Comware sets keepalive and hold time together", host=host,
+                              field=path + ".hold_time", fix="give hold_time as well (3x keepalive_time)")
+        for key in ("description", "password"):
+            value = neighbor.get(key)
+            if value is not None and (not str(value) or re.search(r"\s", str(value)) and key == "password"):
+                raise FabricError("%s must be non-empty%s" % (key, " and without spaces" if key == "password" else ""),
+                                  host=host, field="%s.%s" % (path, key), fix="change the %s" % key)
+        password = neighbor.get("password")
+        if password is not None and not CIPHER_RE.match(str(password)) and not 1 <= len(str(password)) <= 80:
+            raise FabricError("a Comware BGP password has 1 to 80 characters", host=host,
+                              field=path + ".password", fix="use a shorter password")
+    for index, rng in enumerate(config.get("listen_ranges") or []):
+        path = "config.listen_ranges[%d]" % index
+        if rng.get("prefix") and ipaddress.ip_network(rng["prefix"]).version != 4:
+            raise FabricError("dynamic peer ranges are managed for IPv4 only on Comware", host=host,
+                              field=path + ".prefix", fix="use an IPv4 prefix")
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _families(neighbor):
+    families = neighbor.get("address_families")
+    if families is None:
+        return ["ipv4"]
+    return [fam for fam in families if fam in FAMILY_VIEWS]
+
+
+def _password_line(target, password):
+    kind = "cipher" if CIPHER_RE.match(password) else "simple"
+    return "peer %s password %s %s" % (target, kind, password)
+
+
+def _timer_values(neighbor):
+    hold = neighbor.get("hold_time")
+    if hold is None:
+        return None
+    keepalive = neighbor.get("keepalive_time")
+    if keepalive is None:
+        keepalive = hold // 3
+    return keepalive, hold
+
+
+def _neighbor_view_lines(old, new):
+    """BGP-view lines for one neighbor; ``old`` None means the peer is created."""
+    ip = new["address"]
+    lines = []
+    if old is None:
+        lines.append("peer %s as-number %s" % (ip, new["remote_as"]))
+        old = _model.empty_neighbor(ip)
+        old["multihop"] = old["bfd"] = False
+    if (new.get("description") or None) != (old.get("description") or None):
+        lines.append("peer %s description %s" % (ip, new["description"]) if new.get("description")
+                     else "undo peer %s description" % ip)
+    if new.get("password") != old.get("password"):
+        lines.append(_password_line(ip, new["password"]) if new.get("password")
+                     else "undo peer %s password" % ip)
+    if new.get("update_source") != old.get("update_source"):
+        lines.append("peer %s connect-interface %s" % (ip, new["update_source"]) if new.get("update_source")
+                     else "undo peer %s connect-interface" % ip)
+    if bool(new.get("multihop")) != bool(old.get("multihop")):
+        lines.append("peer %s ebgp-max-hop" % ip if new.get("multihop") else "undo peer %s ebgp-max-hop" % ip)
+    if _timer_values(new) != _timer_values(old):
+        timers = _timer_values(new)
+        lines.append("peer %s timer keepalive %d hold %d" % (ip, timers[0], timers[1]) if timers
+                     else "undo peer %s timer" % ip)
+    if bool(new.get("bfd")) != bool(old.get("bfd")):
+        lines.append("peer %s bfd" % ip if new.get("bfd") else "undo peer %s bfd" % ip)
+    return lines
+
+
+def _neighbor_family_lines(old, new, family):
+    """Address-family lines for one neighbor in ``family`` (old None: not enabled there before)."""
+    ip = new["address"] if new else old["address"]
+    lines = []
+    if new is None:
+        return ["undo peer %s enable" % ip]
+    if old is None:
+        lines.append("peer %s enable" % ip)
+        old = {"route_reflector_client": False, "import_policy": None, "export_policy": None}
+    if bool(new.get("route_reflector_client")) != bool(old.get("route_reflector_client")):
+        lines.append("peer %s reflect-client" % ip if new.get("route_reflector_client")
+                     else "undo peer %s reflect-client" % ip)
+    for key, direction in (("import_policy", "import"), ("export_policy", "export")):
+        if new.get(key) != old.get(key):
+            if old.get(key):
+                lines.append("undo peer %s route-policy %s %s" % (ip, old[key], direction))
+            if new.get(key):
+                lines.append("peer %s route-policy %s %s" % (ip, new[key], direction))
+    return lines
+
+
+def _range_target(prefix):
+    net = ipaddress.ip_network(prefix)
+    return "%s %d" % (net.network_address, net.prefixlen)
+
+
+def _range_lines_add(rng, asn, groups_after_lines):
+    target = _range_target(rng["prefix"])
+    if rng.get("peer_group"):
+        name = rng["peer_group"]
+        if name not in groups_after_lines:
+            internal = rng["remote_as"] == asn
+            group_lines = ["group %s %s" % (name, "internal" if internal else "external")]
+            if not internal:
+                group_lines.append("peer %s as-number %s" % (name, rng["remote_as"]))
+            groups_after_lines[name] = group_lines
+        return ["peer %s group %s" % (target, name)], "peer %s enable" % name
+    return ["peer %s as-number %s" % (target, rng["remote_as"])], "peer %s enable" % target
+
+
+def render_transition(before, after, host=None):
+    """CLI lines (system-view) that turn BGP config ``before`` into ``after`` (both full models).
+
+    ``before`` may be None or have ``asn`` None (no BGP yet).  Returns ``[]`` when nothing changes.
+    """
+    before = before or _model.empty_config()
+    check_supported(after, host=host)
+    if after.get("asn") is None and before.get("asn") is not None and not after.get("neighbors") \
+            and not after.get("listen_ranges"):
+        return ["undo bgp"]  # state=deleted without config: remove the BGP instance (Comware asks [Y/N])
+    asn = after.get("asn") or before.get("asn")
+    if asn is None:
+        if after.get("neighbors") or after.get("listen_ranges") or after.get("router_id"):
+            raise FabricError("no AS number: the device runs no BGP yet", host=host, field="config.asn",
+                              fix="give config.asn")
+        return []
+    if before.get("asn") is not None and after.get("asn") is not None and before["asn"] != after["asn"]:
+        raise FabricError("the device runs BGP AS %s; Comware cannot change the AS of a running BGP "
+                          "instance" % before["asn"], host=host, field="config.asn",
+                          fix="remove BGP from the device first (undo bgp), or use asn %s" % before["asn"])
+    view, families = [], {fam: [] for fam in FAMILY_VIEWS}
+    if before.get("router_id") != after.get("router_id"):
+        view.append("router-id %s" % after["router_id"] if after.get("router_id") else "undo router-id")
+
+    old_n = {n["address"]: n for n in before.get("neighbors") or []}
+    new_n = {n["address"]: n for n in after.get("neighbors") or []}
+    for ip in sorted(set(old_n) - set(new_n), key=_model._ip_sort_key):  # pylint: disable=protected-access
+        view.append("undo peer %s" % ip)
+    for ip in sorted(new_n, key=_model._ip_sort_key):  # pylint: disable=protected-access
+        new = new_n[ip]
+        old = old_n.get(ip)
+        if old is not None and old.get("remote_as") != new.get("remote_as"):
+            view.append("undo peer %s" % ip)  # Comware keeps a peer's AS; re-create it
+            old = None
+        view.extend(_neighbor_view_lines(old, new))
+        old_fams = set(_families(old)) if old is not None else set()
+        if old is not None and old.get("address_families") == []:
+            old_fams = set()
+        for family in FAMILY_VIEWS:
+            in_new = family in _families(new)
+            if in_new:
+                families[family].extend(_neighbor_family_lines(old if family in old_fams else None, new, family))
+            elif family in old_fams:
+                families[family].extend(_neighbor_family_lines(old, None, family))
+
+    old_r = {r["prefix"]: r for r in before.get("listen_ranges") or []}
+    new_r = {r["prefix"]: r for r in after.get("listen_ranges") or []}
+    changed = {p for p in set(old_r) & set(new_r) if old_r[p] != new_r[p]}
+    old_groups = {r["peer_group"] for r in old_r.values() if r.get("peer_group")}
+    kept_groups = {r["peer_group"] for p, r in new_r.items() if r.get("peer_group") and p not in changed
+                   and p in old_r}
+    for prefix in sorted((set(old_r) - set(new_r)) | changed, key=_model._ip_sort_key):  # pylint: disable=protected-access
+        view.append("undo peer %s" % _range_target(prefix))
+    for name in sorted(old_groups - kept_groups):
+        view.append("undo group %s" % name)
+    group_lines = {name: None for name in kept_groups}
+    for prefix in sorted((set(new_r) - set(old_r)) | changed, key=_model._ip_sort_key):  # pylint: disable=protected-access
+        lines, enable = _range_lines_add(new_r[prefix], asn, group_lines)
+        name = new_r[prefix].get("peer_group")
+        if name and group_lines.get(name):
+            view.extend(group_lines[name])
+            group_lines[name] = []
+        view.extend(lines)
+        if enable not in families["ipv4"]:
+            families["ipv4"].append(enable)
+
+    body = list(view)
+    for family, lines in families.items():
+        if lines:
+            body.append(FAMILY_VIEWS[family])
+            body.extend(" " + line for line in lines)
+            body.append("quit")
+    if not body and before.get("asn") is not None:
+        return []
+    return ["bgp %s" % asn] + [" " + line for line in body] + ["quit"]
+
+
+def redact_commands(lines):
+    """Commands with every password replaced, for results and error messages."""
+    return [re.sub(r"(password\s+(?:cipher|simple)\s+)\S+", r"\1********", line) for line in lines]
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def parse_peers(text, host=None):
+    """``display bgp peer ipv4`` text -> normalised session rows (``sessions.session_row``)."""
+    rows = None
+    ntc = ntc_template("hp_comware", SHOW_PEERS)
+    if ntc is not None:
+        try:
+            rows = run_template(ntc, text or "", host=host, what="'%s' output" % SHOW_PEERS)
+        except FabricError:
+            rows = None  # e.g. a dynamically created peer ("*"), which ntc's template rejects
+    if rows is None:
+        rows = run_template(_peer_template.TEMPLATE, text or "", host=host, what="'%s' output" % SHOW_PEERS)
+    return _sessions.sort_rows([
+        _sessions.session_row(row["peer"], remote_as=row["remote_asn"], local_as=row.get("local_as_number"),
+                              state=row["state"], uptime=row["up_down"],
+                              prefixes_received=row.get("prefixes_received"))
+        for row in rows])
+
+
+# --------------------------------------------------------------------------- the device
+
+
+def _prompt_re(base_prompt):
+    return r"(?m)^[<\[]%s[^\]>\r\n]*[\]>]\s*$" % re.escape(base_prompt)
+
+
+CONFIRM_RE = r"\[Y/N\]"
+
+
+class ComwareDriver(_resource.Driver):
+    """``resource.Driver`` for H3C Comware V7 over netmiko ``hp_comware``.
+
+    ``params``: the module's params (SSH options of ``ssh.SSH_ARGUMENT_SPEC`` plus ``save``).
+    ``connect`` replaces ``ssh.connect`` in unit tests.
+    """
+
+    platform = PLATFORM
+    password_readable = False  # the device shows only "cipher $c$3$...", never the password
+
+    def __init__(self, params, offline=False, connect=None):
+        self.params = params or {}
+        self.host = self.params.get("hostname")
+        self.offline = offline
+        self._connect = connect or _ssh.connect
+        self.conn = None
+        self.session = None
+        self.have = None
+        self.saved = False
+        self.rolled_back = None
+
+    # -- connection
+    def _open(self):
+        if self.offline:
+            raise FabricError("no device connection in an offline state", host=self.host, field="state",
+                              fix="use rendered/parsed without a device")
+        if self.conn is None:
+            self.conn = self._connect(self.params, DEVICE_TYPE)
+            self.session = _ssh.CliSession(self.conn, _prompt_re(self.conn.base_prompt), ERROR_RE, host=self.host,
+                                           confirm_re=CONFIRM_RE)
+        return self.session
+
+    def close(self):
+        if self.conn is not None:
+            try:
+                self.conn.disconnect()
+            except Exception:  # pylint: disable=broad-except
+                pass
+            self.conn = None
+            self.session = None
+
+    # -- reading
+    def read_config_text(self):
+        return self._open().show(SHOW_CONFIG)
+
+    def gather(self):
+        self.have = parse_config(self.read_config_text(), host=self.host)
+        return copy.deepcopy(self.have)
+
+    def parse(self, running_config):
+        return parse_config(running_config, host=self.host)
+
+    def validate(self, want, state):
+        check_supported(want or _model.empty_config(), host=self.host)
+
+    # -- writing
+    def render(self, plan):
+        return render_transition(plan.have, plan.after, host=self.host)
+
+    def show(self, commands):
+        return redact_commands(commands)
+
+    def apply(self, commands):
+        session = self._open()
+        before = self.have if self.have is not None else self.gather()
+        self.conn.config_mode()
+        try:
+            session.push(commands)
+        except _ssh.CliLineError as err:
+            self._rollback(before)
+            raise FabricError(
+                "the device rejected line %d %r: %s; the %d line(s) before it were rolled back, nothing "
+                "of this run is left on the device" % (err.index + 1, redact_commands([err.line.strip()])[0],
+                                                        err.message, err.index),
+                host=self.host, field="config",
+                fix="correct the value that produced this line (see the commands of a check-mode run)",
+                details={"failed_line": redact_commands([err.line])[0], "rolled_back": self.rolled_back}) from None
+        finally:
+            self._leave_config()
+        if self.params.get("save", True):
+            self.save()
+
+    def _leave_config(self):
+        try:
+            self.conn.exit_config_mode()
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+    def _rollback(self, before):
+        """Restore ``before`` after a failed push: re-read the device, push the difference back."""
+        self._leave_config()
+        current = parse_config(self.read_config_text(), host=self.host)
+        lines = render_transition(current, before, host=self.host)
+        self.rolled_back = redact_commands(lines)
+        if not lines:
+            return
+        self.conn.config_mode()
+        try:
+            self.session.push(lines)
+        except _ssh.CliLineError as err:
+            raise FabricError("the device rejected a line, and rolling back failed at %r (%s); the BGP "
+                              "configuration is partly changed" % (redact_commands([err.line.strip()])[0],
+                                                                  err.message),
+                              host=self.host, field="config",
+                              fix="inspect '%s' on the device and restore it by hand" % SHOW_CONFIG) from None
+        finally:
+            self._leave_config()
+
+    def save(self):
+        """``save force`` (netmiko ``save_config``), so the change survives a reboot."""
+        try:
+            output = self.conn.save_config()
+        except Exception as exc:  # pylint: disable=broad-except
+            raise FabricError("the change is applied but 'save force' failed: %s" % exc, host=self.host,
+                              field="save", fix="save the configuration on the device") from None
+        finally:
+            self._leave_config()
+        if ERROR_RE.search(output or ""):
+            raise FabricError("the change is applied but 'save force' failed: %s" % output.strip(), host=self.host,
+                              field="save", fix="save the configuration on the device")
+        self.saved = True
+
+    # -- sessions
+    def read_sessions(self):
+        try:
+            return parse_peers(self._open().show(SHOW_PEERS), host=self.host)
+        finally:
+            self.close()
+
+
+def read_sessions(params):
+    """``bgp_session_info`` entry point: normalised rows of ``display bgp peer ipv4``."""
+    return ComwareDriver(params).read_sessions()

@@ -1,0 +1,566 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""FRR driver (vtysh over SSH through netmiko): running config -> model, model changes -> vtysh lines.
+
+The SSH login lands in vtysh (the user's login shell is ``/usr/bin/vtysh``), which netmiko drives
+as device_type ``cisco_ios``: ``terminal length 0``, ``configure terminal`` ... ``end``,
+``write memory``.  Everything except ``FrrDriver`` and ``read_sessions`` is pure, so ``parsed`` and
+``rendered`` work offline.
+
+* ``parse_config(text)`` reads ``show running-config bgpd`` through the TextFSM template
+  ``templates/frr_bgp_config.py`` into the platform-neutral model.
+* ``render_transition(before, after)`` gives the vtysh lines (inside ``configure terminal``) that
+  turn ``before`` into ``after``.  A push runs in one ``configure terminal`` session and stops at the
+  first line vtysh rejects; the lines already taken are then rolled back (the device is re-read and
+  the difference back to ``before`` is pushed) before ``end``.
+* ``parse_summary(json_text)`` reads ``show bgp summary json`` into normalised session rows.
+
+Model mapping::
+
+    asn / router_id            router bgp ASN / bgp router-id X
+    neighbor.remote_as         neighbor IP remote-as N
+    neighbor.description       neighbor IP description TEXT
+    neighbor.password          neighbor IP password PWD
+    neighbor.update_source     neighbor IP update-source ADDR|IFNAME
+    neighbor.multihop          neighbor IP ebgp-multihop 255
+    neighbor.hold/keepalive    neighbor IP timers K H
+    neighbor.bfd               neighbor IP bfd
+    neighbor.address_families  address-family ipv4|ipv6 unicast: neighbor IP activate (ipv4 is on by default)
+    route_reflector_client     (address family) neighbor IP route-reflector-client
+    import/export_policy       (address family) neighbor IP route-map NAME in|out
+    listen_ranges[]            neighbor GROUP peer-group; neighbor GROUP remote-as N;
+                               bgp listen range PREFIX peer-group GROUP
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import json
+import re
+
+from ..common.errors import FabricError
+from . import model as _model
+from . import resource as _resource
+from . import sessions as _sessions
+from . import ssh as _ssh
+from .templates import run_template
+from .templates import frr_bgp_config as _cfg_template
+
+PLATFORM = "frr"
+DEVICE_TYPE = "cisco_ios"
+SHOW_CONFIG = "show running-config bgpd"
+SHOW_SUMMARY = "show bgp summary json"
+SAVE_COMMAND = "write memory"
+
+# vtysh answers a rejected line with "% ..." (Unknown command, Invalid input, Specify remote-as...,
+# Create the peer-group first, Malformed address, BGP is already running; AS is N ...).
+ERROR_RE = re.compile(r"^\s*%.*$", re.M)
+
+FAMILY_VIEWS = {"ipv4": "address-family ipv4 unicast", "ipv6": "address-family ipv6 unicast"}
+_FAMILY_OF_VIEW = {("ipv4", ""): "ipv4", ("ipv4", "unicast"): "ipv4", ("ipv6", ""): "ipv6",
+                   ("ipv6", "unicast"): "ipv6"}
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _empty_entry():
+    return {"remote_as": None, "peer_group": None, "is_group": False, "description": None, "password": None,
+            "update_source": None, "multihop": False, "keepalive": None, "hold": None, "bfd": False,
+            "families": {}}
+
+
+def _family(entry, family):
+    return entry["families"].setdefault(family, {"activate": None, "rr_client": False, "in": None, "out": None})
+
+
+def _is_ip(text):
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def parse_raw(text, host=None):
+    """The default-VRF ``router bgp`` block as data (FRR terms)."""
+    rows = run_template(_cfg_template.TEMPLATE, text or "", host=host, what="'%s' output" % SHOW_CONFIG)
+    raw = {"asn": None, "router_id": None, "default_ipv4": True, "entries": {}, "ranges": {}}
+    family = None
+    for row in rows:
+        if row["asn"] and raw["asn"] is None:
+            raw["asn"] = _model.parse_asn(row["asn"], field="running_config: router bgp", host=host)
+        keyword = re.sub(r"\s+", " ", row["keyword"])
+        if not keyword:
+            continue
+        if len(row["indent"]) == 1:
+            family = None
+            if keyword == "address-family":
+                family = _FAMILY_OF_VIEW.get((row["target"], row["attr"]), "other")
+                continue
+        elif family in (None, "other"):
+            continue
+        if keyword == "bgp router-id":
+            raw["router_id"] = row["target"]
+        elif keyword == "no bgp default" and row["target"] == "ipv4-unicast":
+            raw["default_ipv4"] = False
+        elif keyword == "bgp listen range":
+            raw["ranges"][row["target"]] = row["value"].split()[0] if row["attr"] == "peer-group" else None
+        elif keyword in ("neighbor", "no neighbor"):
+            entry = raw["entries"].setdefault(row["target"], _empty_entry())
+            _apply_attr(entry, keyword == "no neighbor", row["attr"], row["value"], family)
+    return raw
+
+
+def _apply_attr(entry, negated, attr, value, family):
+    if family is not None:
+        fam = _family(entry, family)
+        if attr == "activate":
+            fam["activate"] = not negated
+        elif attr == "route-reflector-client":
+            fam["rr_client"] = True
+        elif attr == "route-map":
+            parts = value.split()
+            if len(parts) == 2 and parts[1] in ("in", "out"):
+                fam[parts[1]] = parts[0]
+        return
+    if negated:
+        return
+    if attr == "peer-group":
+        if value:
+            entry["peer_group"] = value.split()[0]
+        else:
+            entry["is_group"] = True
+    elif attr == "remote-as":
+        entry["remote_as"] = value
+    elif attr == "description":
+        entry["description"] = value
+    elif attr == "password":
+        entry["password"] = value
+    elif attr == "update-source":
+        entry["update_source"] = value
+    elif attr == "ebgp-multihop":
+        entry["multihop"] = True
+    elif attr == "bfd":
+        entry["bfd"] = True
+    elif attr == "timers":
+        parts = value.split()
+        if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+            entry["keepalive"], entry["hold"] = int(parts[0]), int(parts[1])
+
+
+def _remote_as(value, asn):
+    if value is None:
+        return None
+    if value == "internal":
+        return asn
+    if value == "external":
+        return None
+    return _model.parse_asn(value)
+
+
+def raw_to_model(raw):
+    """The platform-neutral model of a parsed ``router bgp`` block (peer-group settings inherited)."""
+    config = _model.empty_config()
+    config["asn"] = raw["asn"]
+    config["router_id"] = raw["router_id"]
+    entries = raw["entries"]
+    for target, entry in entries.items():
+        if entry["is_group"] or not _is_ip(target):
+            continue
+        group = entries.get(entry["peer_group"]) if entry["peer_group"] else None
+
+        def pick(key, entry=entry, group=group):
+            value = entry[key]
+            if value in (None, False) and group is not None:
+                value = group[key]
+            return value
+
+        neighbor = _model.empty_neighbor(str(ipaddress.ip_address(target)))
+        neighbor["remote_as"] = _remote_as(pick("remote_as"), raw["asn"])
+        neighbor["description"] = pick("description")
+        neighbor["password"] = pick("password")
+        neighbor["update_source"] = pick("update_source")
+        neighbor["multihop"] = bool(pick("multihop"))
+        neighbor["bfd"] = bool(pick("bfd"))
+        neighbor["keepalive_time"] = pick("keepalive")
+        neighbor["hold_time"] = pick("hold")
+        families = {}
+        for source in (group, entry):
+            if source is None:
+                continue
+            for fam, values in source["families"].items():
+                merged = families.setdefault(fam, {"activate": None, "rr_client": False, "in": None, "out": None})
+                for key, value in values.items():
+                    if value is not None and value is not False:
+                        merged[key] = value
+                if values["activate"] is False:
+                    merged["activate"] = False
+        enabled = []
+        for fam in _model.ADDRESS_FAMILIES:
+            values = families.get(fam, {})
+            default = fam == "ipv4" and raw["default_ipv4"] and ipaddress.ip_address(target).version == 4
+            if values.get("activate") is True or (values.get("activate") is None and default):
+                enabled.append(fam)
+        neighbor["address_families"] = enabled
+        neighbor["route_reflector_client"] = any(families.get(fam, {}).get("rr_client") for fam in enabled)
+        first = families.get(enabled[0], {}) if enabled else {}
+        neighbor["import_policy"] = first.get("in")
+        neighbor["export_policy"] = first.get("out")
+        config["neighbors"].append(neighbor)
+    for prefix, group_name in raw["ranges"].items():
+        rng = _model.empty_listen_range(str(ipaddress.ip_network(prefix, strict=False)))
+        rng["peer_group"] = group_name
+        group = entries.get(group_name) if group_name else None
+        rng["remote_as"] = _remote_as(group["remote_as"], raw["asn"]) if group else None
+        config["listen_ranges"].append(rng)
+    config["neighbors"].sort(key=lambda n: _model._ip_sort_key(n["address"]))  # pylint: disable=protected-access
+    config["listen_ranges"].sort(key=lambda r: _model._ip_sort_key(r["prefix"]))  # pylint: disable=protected-access
+    return config
+
+
+def parse_config(text, host=None):
+    """``show running-config bgpd`` text -> platform-neutral model."""
+    return raw_to_model(parse_raw(text, host=host))
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def check_supported(config, host=None):
+    """Reject what this driver cannot express on FRR, before anything is sent."""
+    for index, neighbor in enumerate(config.get("neighbors") or []):
+        path = "config.neighbors[%d]" % index
+        for family in neighbor.get("address_families") or []:
+            if family not in FAMILY_VIEWS:
+                raise FabricError("address family %s is not managed by frr_bgp" % family, host=host,
+                                  field=path + ".address_families", fix="use ipv4 and/or ipv6")
+        password = neighbor.get("password")
+        if password is not None and (not password or re.search(r"\s", password) or len(password) > 80):
+            raise FabricError("an FRR BGP password is 1 to 80 characters without spaces", host=host,
+                              field=path + ".password", fix="change the password")
+    for index, rng in enumerate(config.get("listen_ranges") or []):
+        if rng.get("prefix") and not rng.get("peer_group"):
+            raise FabricError("FRR binds a listen range to a peer group", host=host,
+                              field="config.listen_ranges[%d].peer_group" % index,
+                              fix="give peer_group (the peer group is created with the range's remote_as)")
+    groups = {}
+    for index, rng in enumerate(config.get("listen_ranges") or []):
+        name = rng.get("peer_group")
+        if name and name in groups and groups[name] != rng.get("remote_as"):
+            raise FabricError("listen ranges of peer group %s have different remote_as" % name, host=host,
+                              field="config.listen_ranges[%d].remote_as" % index,
+                              fix="use one peer group per remote AS")
+        groups[name] = rng.get("remote_as")
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _families(neighbor):
+    families = neighbor.get("address_families")
+    return ["ipv4"] if families is None else [fam for fam in families if fam in FAMILY_VIEWS]
+
+
+def _timers(neighbor):
+    hold = neighbor.get("hold_time")
+    if hold is None:
+        return None
+    keepalive = neighbor.get("keepalive_time")
+    return (hold // 3 if keepalive is None else keepalive), hold
+
+
+def _neighbor_lines(old, new):
+    ip = new["address"]
+    lines = []
+    if old is None or old.get("remote_as") != new.get("remote_as"):
+        lines.append("neighbor %s remote-as %s" % (ip, new["remote_as"]))
+    old = old or {}
+    if (new.get("description") or None) != (old.get("description") or None):
+        lines.append("neighbor %s description %s" % (ip, new["description"]) if new.get("description")
+                     else "no neighbor %s description" % ip)
+    if new.get("password") != old.get("password"):
+        lines.append("neighbor %s password %s" % (ip, new["password"]) if new.get("password")
+                     else "no neighbor %s password" % ip)
+    if new.get("update_source") != old.get("update_source"):
+        lines.append("neighbor %s update-source %s" % (ip, new["update_source"]) if new.get("update_source")
+                     else "no neighbor %s update-source" % ip)
+    if bool(new.get("multihop")) != bool(old.get("multihop")):
+        lines.append("neighbor %s ebgp-multihop 255" % ip if new.get("multihop") else "no neighbor %s ebgp-multihop" % ip)
+    if _timers(new) != _timers(old):
+        timers = _timers(new)
+        lines.append("neighbor %s timers %d %d" % (ip, timers[0], timers[1]) if timers
+                     else "no neighbor %s timers" % ip)
+    if bool(new.get("bfd")) != bool(old.get("bfd")):
+        lines.append("neighbor %s bfd" % ip if new.get("bfd") else "no neighbor %s bfd" % ip)
+    return lines
+
+
+def _family_lines(old, new, family, default_on):
+    """Address-family lines for one neighbor (``old``/``new`` None: not active in ``family``)."""
+    ip = (new or old)["address"]
+    if new is None:
+        return ["no neighbor %s activate" % ip]
+    lines = []
+    if old is None:
+        if not default_on:
+            lines.append("neighbor %s activate" % ip)
+        old = {}
+    if bool(new.get("route_reflector_client")) != bool(old.get("route_reflector_client")):
+        lines.append("neighbor %s route-reflector-client" % ip if new.get("route_reflector_client")
+                     else "no neighbor %s route-reflector-client" % ip)
+    for key, direction in (("import_policy", "in"), ("export_policy", "out")):
+        if new.get(key) != old.get(key):
+            if old.get(key):
+                lines.append("no neighbor %s route-map %s %s" % (ip, old[key], direction))
+            if new.get(key):
+                lines.append("neighbor %s route-map %s %s" % (ip, new[key], direction))
+    return lines
+
+
+def render_transition(before, after, host=None, default_ipv4=True):
+    """vtysh lines (inside ``configure terminal``) that turn ``before`` into ``after``.
+
+    ``default_ipv4``: whether the instance activates neighbors in ipv4 unicast automatically
+    (FRR's default; ``no bgp default ipv4-unicast`` turns it off).
+    """
+    before = before or _model.empty_config()
+    check_supported(after, host=host)
+    if after.get("asn") is None and before.get("asn") is not None and not after.get("neighbors") \
+            and not after.get("listen_ranges"):
+        return ["no router bgp %s" % before["asn"]]
+    asn = after.get("asn") or before.get("asn")
+    if asn is None:
+        if after.get("neighbors") or after.get("listen_ranges") or after.get("router_id"):
+            raise FabricError("no AS number: the device runs no BGP yet", host=host, field="config.asn",
+                              fix="give config.asn")
+        return []
+    if before.get("asn") is not None and after.get("asn") is not None and before["asn"] != after["asn"]:
+        raise FabricError("the device runs router bgp %s; the AS of a running instance cannot be changed in "
+                          "place" % before["asn"], host=host, field="config.asn",
+                          fix="remove BGP first (state: deleted without config), or use asn %s" % before["asn"])
+    creating = before.get("asn") is None
+    view, families = [], {fam: [] for fam in FAMILY_VIEWS}
+    if creating:
+        # FRR 8 refuses to exchange eBGP routes without policies unless this is off; Calico peers
+        # have none (see docs/platform-frr.md).
+        view.append("no bgp ebgp-requires-policy")
+        default_ipv4 = True
+    if before.get("router_id") != after.get("router_id"):
+        view.append("bgp router-id %s" % after["router_id"] if after.get("router_id") else "no bgp router-id")
+
+    old_n = {n["address"]: n for n in before.get("neighbors") or []}
+    new_n = {n["address"]: n for n in after.get("neighbors") or []}
+    for ip in sorted(set(old_n) - set(new_n), key=_model._ip_sort_key):  # pylint: disable=protected-access
+        view.append("no neighbor %s" % ip)
+    for ip in sorted(new_n, key=_model._ip_sort_key):  # pylint: disable=protected-access
+        new, old = new_n[ip], old_n.get(ip)
+        view.extend(_neighbor_lines(old, new))
+        version = ipaddress.ip_address(ip).version
+        old_fams = set(_families(old)) if old is not None else set()
+        for family in FAMILY_VIEWS:
+            default_on = family == "ipv4" and default_ipv4 and version == 4
+            if family in _families(new):
+                families[family].extend(_family_lines(old if family in old_fams else None, new, family, default_on))
+            elif family in old_fams or (old is None and default_on):
+                families[family].extend(_family_lines(old or new, None, family, default_on))
+
+    old_r = {r["prefix"]: r for r in before.get("listen_ranges") or []}
+    new_r = {r["prefix"]: r for r in after.get("listen_ranges") or []}
+    old_groups = {r["peer_group"]: r["remote_as"] for r in old_r.values() if r.get("peer_group")}
+    new_groups = {r["peer_group"]: r["remote_as"] for r in new_r.values() if r.get("peer_group")}
+    for prefix in sorted(old_r, key=_model._ip_sort_key):  # pylint: disable=protected-access
+        rng = old_r[prefix]
+        if prefix not in new_r or new_r[prefix].get("peer_group") != rng.get("peer_group"):
+            view.append("no bgp listen range %s peer-group %s" % (prefix, rng["peer_group"]))
+    for name in sorted(set(old_groups) - set(new_groups)):
+        view.append("no neighbor %s peer-group" % name)
+    for name in sorted(new_groups):
+        if name not in old_groups:
+            view.append("neighbor %s peer-group" % name)
+        if old_groups.get(name) != new_groups[name] or name not in old_groups:
+            view.append("neighbor %s remote-as %s" % (name, new_groups[name]))
+    for prefix in sorted(new_r, key=_model._ip_sort_key):  # pylint: disable=protected-access
+        rng = new_r[prefix]
+        if prefix not in old_r or old_r[prefix].get("peer_group") != rng.get("peer_group"):
+            view.append("bgp listen range %s peer-group %s" % (prefix, rng["peer_group"]))
+
+    body = list(view)
+    for family, lines in families.items():
+        if lines:
+            body.append(FAMILY_VIEWS[family])
+            body.extend(" " + line for line in lines)
+            body.append("exit-address-family")
+    if not body:
+        return []
+    return ["router bgp %s" % asn] + [" " + line for line in body] + ["exit"]
+
+
+def redact_commands(lines):
+    """Commands with every password replaced, for results and error messages."""
+    return [re.sub(r"(neighbor\s+\S+\s+password\s+)\S+", r"\1********", line) for line in lines]
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def parse_summary(text, host=None):
+    """``show bgp summary json`` -> normalised session rows (all address families, one row per peer)."""
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        raise FabricError("'%s' did not return JSON: %s" % (SHOW_SUMMARY, (text or "").strip()[:120]), host=host,
+                          field="hostname", fix="check that the login shell is vtysh and FRR's bgpd runs") from None
+    rows = {}
+    for _family_name, table in sorted(data.items()):
+        if not isinstance(table, dict) or not isinstance(table.get("peers"), dict):
+            continue
+        for address, peer in table["peers"].items():
+            if address in rows:
+                continue
+            state = peer.get("state")
+            rows[address] = _sessions.session_row(
+                address, remote_as=peer.get("remoteAs"), local_as=peer.get("localAs", table.get("as")),
+                state=state,
+                uptime=(peer.get("peerUptimeMsec") // 1000) if isinstance(peer.get("peerUptimeMsec"), int)
+                else peer.get("peerUptime"),
+                prefixes_received=peer.get("pfxRcd", peer.get("prefixReceivedCount")))
+    return _sessions.sort_rows(list(rows.values()))
+
+
+# --------------------------------------------------------------------------- the device
+
+
+def _prompt_re(base_prompt):
+    return r"(?m)^%s(?:\([^)\r\n]*\))?[#>]\s*$" % re.escape(base_prompt)
+
+
+class FrrDriver(_resource.Driver):
+    """``resource.Driver`` for FRR through vtysh over SSH (netmiko ``cisco_ios`` on a vtysh login shell)."""
+
+    platform = PLATFORM
+    password_readable = True  # running-config shows "neighbor X password PWD"
+
+    def __init__(self, params, offline=False, connect=None):
+        self.params = params or {}
+        self.host = self.params.get("hostname")
+        self.offline = offline
+        self._connect = connect or _ssh.connect
+        self.conn = None
+        self.session = None
+        self.have = None
+        self.default_ipv4 = True
+        self.saved = False
+        self.rolled_back = None
+
+    def _open(self):
+        if self.offline:
+            raise FabricError("no device connection in an offline state", host=self.host, field="state",
+                              fix="use rendered/parsed without a device")
+        if self.conn is None:
+            self.conn = self._connect(self.params, DEVICE_TYPE)
+            self.session = _ssh.CliSession(self.conn, _prompt_re(self.conn.base_prompt), ERROR_RE, host=self.host)
+        return self.session
+
+    def close(self):
+        if self.conn is not None:
+            try:
+                self.conn.disconnect()
+            except Exception:  # pylint: disable=broad-except
+                pass
+            self.conn = None
+            self.session = None
+
+    def read_config_text(self):
+        text = self._open().show(SHOW_CONFIG)
+        if ERROR_RE.search(text) and "router bgp" not in text:
+            raise FabricError("vtysh refused %r: %s" % (SHOW_CONFIG, text.strip()[:200]), host=self.host,
+                              field="username", fix="log in as a user whose shell is vtysh, with bgpd running")
+        return text
+
+    def gather(self):
+        text = self.read_config_text()
+        self.default_ipv4 = parse_raw(text, host=self.host)["default_ipv4"]
+        self.have = parse_config(text, host=self.host)
+        return copy.deepcopy(self.have)
+
+    def parse(self, running_config):
+        return parse_config(running_config, host=self.host)
+
+    def validate(self, want, state):
+        check_supported(want or _model.empty_config(), host=self.host)
+
+    def render(self, plan):
+        return render_transition(plan.have, plan.after, host=self.host, default_ipv4=self.default_ipv4)
+
+    def show(self, commands):
+        return redact_commands(commands)
+
+    def _leave_config(self):
+        try:
+            self.conn.exit_config_mode()
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+    def apply(self, commands):
+        session = self._open()
+        before = self.have if self.have is not None else self.gather()
+        self.conn.config_mode()
+        try:
+            session.push(commands)
+        except _ssh.CliLineError as err:
+            self._rollback(before)
+            raise FabricError(
+                "vtysh rejected line %d %r: %s; the %d line(s) before it were rolled back, nothing of this "
+                "run is left on the device" % (err.index + 1, redact_commands([err.line.strip()])[0], err.message,
+                                                err.index),
+                host=self.host, field="config",
+                fix="correct the value that produced this line (see the commands of a check-mode run)",
+                details={"failed_line": redact_commands([err.line])[0], "rolled_back": self.rolled_back}) from None
+        finally:
+            self._leave_config()
+        if self.params.get("save", True):
+            self.save()
+
+    def _rollback(self, before):
+        self._leave_config()
+        current = parse_config(self.read_config_text(), host=self.host)
+        lines = render_transition(current, before, host=self.host, default_ipv4=self.default_ipv4)
+        self.rolled_back = redact_commands(lines)
+        if not lines:
+            return
+        self.conn.config_mode()
+        try:
+            self.session.push(lines)
+        except _ssh.CliLineError as err:
+            raise FabricError("vtysh rejected a line, and rolling back failed at %r (%s); the BGP configuration "
+                              "is partly changed" % (redact_commands([err.line.strip()])[0], err.message),
+                              host=self.host, field="config",
+                              fix="inspect '%s' and restore it by hand" % SHOW_CONFIG) from None
+        finally:
+            self._leave_config()
+
+    def save(self):
+        """``write memory`` so that the change survives a restart of FRR."""
+        try:
+            output = self.conn.save_config()
+        except Exception as exc:  # pylint: disable=broad-except
+            raise FabricError("the change is applied but 'write memory' failed: %s" % exc, host=self.host,
+                              field="save", fix="run 'write memory' on the device") from None
+        if ERROR_RE.search(output or "") and "[OK]" not in output:
+            raise FabricError("the change is applied but 'write memory' failed: %s" % output.strip(),
+                              host=self.host, field="save", fix="run 'write memory' on the device")
+        self.saved = True
+
+    def read_sessions(self):
+        try:
+            return parse_summary(self._open().show(SHOW_SUMMARY), host=self.host)
+        finally:
+            self.close()
+
+
+def read_sessions(params):
+    """``bgp_session_info`` entry point: normalised rows of ``show bgp summary json``."""
+    return FrrDriver(params).read_sessions()
