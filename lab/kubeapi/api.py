@@ -453,6 +453,9 @@ class API:
                 raise APIError(409, "Conflict", message, details) from exc
             result["apiVersion"] = rtype.api_version
             result["kind"] = rtype.kind
+            result["metadata"]["name"] = name
+            if rtype.namespaced:
+                result["metadata"]["namespace"] = namespace
             if old is None:
                 managed = result["metadata"].get("managedFields")
                 created = self.create(rtype, namespace, result, dry_run=True, manager=None)
