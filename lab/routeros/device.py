@@ -132,13 +132,16 @@ class Device:
             return [["!trap", "=message=no such command prefix"], ["!done"]]
         path, verb = parts[:-1], parts[-1]
         spec = path_spec(path, self.version)
-        if spec is None:
-            if parts in menu_prefixes(self.version):
-                return [["!trap", "=message=no such command"], ["!done"]]
-            return [["!trap", "=message=no such command prefix"], ["!done"]]
-        if verb not in spec.verbs:
-            return [["!trap", "=message=no such command"], ["!done"]]
         mutating = verb in MUTATING
+        error = None
+        if spec is None:
+            error = "no such command" if parts in menu_prefixes(self.version) else "no such command prefix"
+        elif verb not in spec.verbs:
+            error = "no such command"
+        if error:
+            if mutating:  # every mutating request received is counted, valid or not
+                self._log_write(command, attrs, spec, "trap: " + error)
+            return [["!trap", "=message=%s" % error], ["!done"]]
         try:
             replies = getattr(self, "_verb_" + verb)(spec, attrs, queries)
         except ApiError as exc:
@@ -268,13 +271,17 @@ class Device:
         """attrs -> (values to set, names to unset); ApiError on unknown/bad values."""
         fields = spec.fields_for(self.version)
         values, unset = {}, []
+        for key in attrs:  # syntax first: an unknown name fails before any value is looked at
+            if key in (".id", "numbers") and not for_add:
+                continue
+            field = fields.get(key[1:] if key.startswith("!") else key)
+            if field is None or field.ro:
+                raise ApiError("unknown parameter")
         for key, value in attrs.items():
             if key in (".id", "numbers") and not for_add:
                 continue
             name = key[1:] if key.startswith("!") else key
-            field = fields.get(name)
-            if field is None or field.ro:
-                raise ApiError("unknown parameter")
+            field = fields[name]
             if key.startswith("!") or (value == "" and field.kind not in ("str",)):
                 if field.required:
                     raise ApiError("failure: %s can not be unset" % name) if not for_add else \
