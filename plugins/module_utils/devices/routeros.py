@@ -34,9 +34,11 @@ import shlex
 import socket
 import ssl
 
-from ..common.errors import FabricError
+from ansible.module_utils.basic import missing_required_lib
+
+from ..common.errors import FabricError, fail_module
 from . import model, sessions
-from .resource import Driver
+from .resource import Driver, run
 
 try:
     import librouteros
@@ -900,3 +902,44 @@ def read_sessions(params, api_factory=None):
             api.close()
         except Exception:  # pylint: disable=broad-except  # closing a dead socket must not mask the result
             pass
+
+
+# --------------------------------------------------------------------------- module glue
+
+CONNECTED_STATES = ("merged", "replaced", "overridden", "deleted", "gathered")
+
+
+def module_argument_spec():
+    """The full argument spec of ``kubefabric.bgp.routeros_bgp``."""
+    spec = model.resource_argument_spec()
+    spec.update(API_ARGUMENT_SPEC)
+    for name in ("hostname", "username", "password"):
+        spec[name] = dict(spec[name], required=False)
+    spec["routeros_version"] = dict(type="str")
+    return spec
+
+
+MODULE_REQUIRED_IF = list(model.RESOURCE_REQUIRED_IF) + [
+    ("state", state, ("hostname", "username", "password")) for state in CONNECTED_STATES
+] + [("state", "rendered", ("routeros_version",))]
+
+
+def run_module(module):
+    """The body of routeros_bgp: one connection, one read per path, writes gated by the engine."""
+    params = module.params
+    state = params["state"]
+    if state in CONNECTED_STATES and not HAS_LIBROUTEROS:
+        module.fail_json(msg=missing_required_lib("librouteros"), exception=str(LIBROUTEROS_IMPORT_ERROR))
+    host = params.get("hostname") or "routeros"
+    try:
+        driver = RouterOSDriver(params, version=params.get("routeros_version") if state == "rendered" else None)
+        result = run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
+                     check_mode=module.check_mode, password_update=params["password_update"], host=host)
+    except FabricError as exc:
+        if exc.host is None:
+            exc.host = host
+        fail_module(module, exc)
+        return
+    if driver.layout is not None and state in CONNECTED_STATES:
+        result["routeros_version"] = format_version(driver.layout.version)
+    module.exit_json(**result)

@@ -15,7 +15,11 @@ import importlib
 import ipaddress
 import re
 
-from ..common.errors import FabricError
+from ansible.module_utils.basic import missing_required_lib
+
+from ..common.errors import FabricError, fail_module
+from ..common.query import check_expectations
+from . import ssh
 
 PLATFORMS = ("routeros", "comware", "frr")
 
@@ -120,3 +124,57 @@ def read(platform, params):
         raise FabricError("platform %s not supported yet" % platform, host=params.get("hostname"), field="platform",
                           fix="use platform routeros, or a collection version with the %s driver" % platform)
     return sort_rows(reader(params))
+
+
+# --------------------------------------------------------------------------- module glue
+
+def info_argument_spec():
+    """``bgp_session_info``: platform + the RouterOS API options + the SSH options (one merged spec)."""
+    from . import routeros  # pylint: disable=import-outside-toplevel  # routeros imports this module
+
+    spec = dict(platform=dict(type="str", required=True, choices=list(PLATFORMS)), expect=dict(type="raw"))
+    for name, option in list(ssh.SSH_ARGUMENT_SPEC.items()) + list(routeros.API_ARGUMENT_SPEC.items()):
+        option = dict(option)
+        if name in spec:
+            continue
+        if name == "port":
+            option.pop("default", None)  # 8729/8728 for RouterOS, 22 for SSH
+        if name == "password":
+            option["required"] = False  # SSH may use a key instead
+        spec[name] = option
+    spec["hostname"]["aliases"] = ["host"]
+    spec["hostname"]["required"] = True
+    spec["username"]["required"] = True
+    return spec
+
+
+def run_info_module(module):
+    """The body of bgp_session_info: read, normalise, evaluate ``expect``; never changed."""
+    params = dict(module.params)
+    platform = params["platform"]
+    host = params.get("hostname")
+    if platform == "routeros":
+        from . import routeros  # pylint: disable=import-outside-toplevel  # routeros imports this module
+        if not routeros.HAS_LIBROUTEROS:
+            module.fail_json(msg=missing_required_lib("librouteros"), exception=str(routeros.LIBROUTEROS_IMPORT_ERROR))
+    try:
+        if platform == "routeros" and not params.get("password"):
+            raise FabricError("the RouterOS API needs a password", host=host, field="password",
+                              fix="set password (no_log)")
+        rows = read(platform, params)
+        result = {
+            "platform": platform,
+            "sessions": rows,
+            "established": sum(1 for row in rows if row["established"]),
+            "not_established": sum(1 for row in rows if not row["established"]),
+        }
+        failures = check_expectations(result, params.get("expect"), host=host)
+    except FabricError as exc:
+        if exc.host is None:
+            exc.host = host
+        fail_module(module, exc)
+        return
+    if failures:
+        module.fail_json(msg="%s: expectation(s) not met: %s" % (host, "; ".join(failures)), failures=failures,
+                         changed=False, **result)
+    module.exit_json(changed=False, **result)

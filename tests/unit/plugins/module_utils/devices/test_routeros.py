@@ -8,7 +8,7 @@ from librouteros.exceptions import TrapError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import model, resource, routeros
 
-from fake_routeros import FakeRouterOS  # pylint: disable=import-error  # sibling test helper
+from tests.unit.plugins.module_utils.devices.fake_routeros import FakeRouterOS
 
 VERSIONS = ["6.49.10", "7.10.2", "7.20.1"]
 

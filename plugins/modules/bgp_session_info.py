@@ -1,0 +1,167 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: bgp_session_info
+short_description: BGP session state of a router or switch, as one normalised table
+version_added: 0.1.0
+description:
+  - Reads the BGP sessions of one device and returns them as rows with the same keys on every platform
+    (C(peer_address), C(remote_as), C(local_as), C(state), C(established), C(uptime), C(prefixes_received)).
+  - "RouterOS 7: C(/routing/bgp/session); RouterOS 6: C(/routing/bgp/peer) (with the instance's AS as
+    C(local_as)), through the RouterOS API. Comware and FRR: through SSH (netmiko), from the platform driver."
+  - Only reads; check mode changes nothing.
+author:
+  - kubefabric.bgp contributors
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads.
+  diff_mode:
+    support: none
+    description: Nothing to diff.
+  platform:
+    platforms: RouterOS, Comware, FRR
+    support: full
+    description: Connects from the controller to the device's API (RouterOS) or SSH (Comware, FRR).
+options:
+  platform:
+    description:
+      - The device's platform; decides the connection (RouterOS API or SSH) and how sessions are read.
+    type: str
+    required: true
+    choices: [routeros, comware, frr]
+  hostname:
+    description:
+      - Management address or name of the device.
+    type: str
+    required: true
+    aliases: [host]
+  username:
+    description:
+      - User name (RouterOS API user, or SSH user).
+    type: str
+    required: true
+  password:
+    description:
+      - Password. Required for RouterOS; for SSH one of O(password) and O(ssh_key_file). Never logged.
+    type: str
+  port:
+    description:
+      - TCP port. Defaults to C(8729) (RouterOS with O(tls)), C(8728) (RouterOS without) or C(22) (SSH).
+    type: int
+  timeout:
+    description:
+      - Seconds to wait for the connection and replies.
+    type: int
+    default: 10
+  tls:
+    description:
+      - RouterOS only. Use the C(api-ssl) service. Turning it off sends the password in clear text.
+    type: bool
+    default: true
+    aliases: [ssl]
+  validate_certs:
+    description:
+      - RouterOS only. Verify the router's TLS certificate (turn off only in a lab).
+    type: bool
+    default: true
+  validate_cert_hostname:
+    description:
+      - RouterOS only. Also check that the certificate names O(hostname).
+    type: bool
+    default: false
+  ca_path:
+    description:
+      - RouterOS only. PEM file with the CA that signed the router's certificate.
+    type: path
+  ssh_key_file:
+    description:
+      - Comware and FRR only. Private key to authenticate with.
+    type: path
+  host_key_checking:
+    description:
+      - Comware and FRR only. Verify the SSH host key against O(known_hosts_file) (or C(~/.ssh/known_hosts)).
+    type: bool
+    default: true
+  known_hosts_file:
+    description:
+      - Comware and FRR only. known_hosts file holding the device's host key.
+    type: path
+  expect:
+    description:
+      - JMESPath expectations evaluated against the result (see the C(kubefabric.bgp.query) filter); the module
+        fails when one does not hold. One expression, or a list of expressions or C({query, equals, msg}) dicts.
+    type: raw
+requirements:
+  - librouteros (RouterOS) or netmiko (Comware, FRR), on the controller
+"""
+
+EXAMPLES = r"""
+- name: Sessions of the seed 004 ToR router; the route reflector must be up
+  kubefabric.bgp.bgp_session_info:
+    platform: routeros
+    hostname: 198.18.0.2
+    username: admin
+    password: "{{ routeros_password }}"
+    ca_path: /etc/kubefabric/routeros-ca.pem
+    expect:
+      - query: "sessions[?peer_address=='172.16.30.102'].established | [0]"
+        equals: true
+        msg: the route reflector ubuntu-2 is not Established
+  register: tor
+"""
+
+RETURN = r"""
+platform:
+  description: The platform read.
+  returned: success
+  type: str
+  sample: routeros
+sessions:
+  description: One row per BGP session, sorted by peer address.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - {peer_address: 172.16.30.102, remote_as: 64513, local_as: 64513, state: Established, established: true,
+       uptime: 3723, prefixes_received: 4}
+  contains:
+    peer_address: {description: The neighbor's address., type: str, returned: always}
+    remote_as: {description: The neighbor's AS number., type: int, returned: always}
+    local_as: {description: This device's AS number for the session., type: int, returned: always}
+    state:
+      description: BGP FSM state, one of Idle, Connect, Active, OpenSent, OpenConfirm, Established.
+      type: str
+      returned: always
+    established: {description: Whether the session is Established., type: bool, returned: always}
+    uptime: {description: Seconds since the session came up (null when not established)., type: int, returned: always}
+    prefixes_received: {description: Prefixes received from the neighbor (null when unknown)., type: int, returned: always}
+established:
+  description: Number of Established sessions.
+  returned: success
+  type: int
+  sample: 1
+not_established:
+  description: Number of sessions that are not Established.
+  returned: success
+  type: int
+  sample: 0
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import sessions
+
+
+def main():
+    module = AnsibleModule(argument_spec=sessions.info_argument_spec(), supports_check_mode=True)
+    sessions.run_info_module(module)
+
+
+if __name__ == "__main__":
+    main()

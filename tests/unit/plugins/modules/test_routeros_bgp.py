@@ -1,0 +1,126 @@
+"""routeros_bgp and bgp_session_info main() against the fake RouterOS API (results seen before no_log masking)."""
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import routeros
+from ansible_collections.kubefabric.bgp.plugins.modules import bgp_session_info, routeros_bgp
+from tests.unit.plugins.module_utils.devices.fake_routeros import FakeRouterOS
+
+CONN = {"hostname": "198.18.0.2", "username": "admin", "password": "api-s3cret"}
+CONFIG = {"asn": "64513", "router_id": "172.16.30.254",
+          "neighbors": [{"address": "172.16.30.102", "remote_as": "64513", "password": "bgp-s3cret",
+                         "description": "ubuntu-2"}],
+          "listen_ranges": [{"prefix": "172.16.30.0/24", "remote_as": "64513", "peer_group": "k8s"}]}
+
+
+class Exit(Exception):
+    def __init__(self, result, failed):
+        super().__init__(result)
+        self.result = result
+        self.failed = failed
+
+
+@pytest.fixture
+def invoke(monkeypatch):
+    def exit_json(self, **kwargs):
+        raise Exit(kwargs, False)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs["msg"] = msg
+        raise Exit(kwargs, True)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
+    def call(module, args, fake=None, check=False, diff=True, expect_fail=False):
+        if fake is not None:
+            fake.read_only = check
+            monkeypatch.setattr(routeros, "connect", fake.api)
+        else:
+            monkeypatch.setattr(routeros, "connect", lambda params: pytest.fail("must not connect"))
+        with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)):
+            with pytest.raises(Exit) as caught:
+                module.main()
+        if fake is not None:
+            fake.read_only = False
+        assert caught.value.failed == expect_fail, caught.value.result
+        return caught.value.result
+    return call
+
+
+@pytest.mark.parametrize("version", ["7.10.2", "7.20.1"])
+def test_module_check_apply_idempotent(invoke, version):
+    fake = FakeRouterOS(version)
+    args = dict(CONN, config=CONFIG)
+    checked = invoke(routeros_bgp, args, fake, check=True)
+    assert checked["changed"] is True and fake.writes == []
+    applied = invoke(routeros_bgp, args, fake)
+    assert applied["changed"] is True and applied["commands"] == checked["commands"]
+    assert applied["routeros_version"] == version
+    assert applied["diff"]["after"]["listen_ranges"] == [{"prefix": "172.16.30.0/24", "remote_as": 64513,
+                                                          "peer_group": "k8s"}]
+    for secret in ("bgp-s3cret", "api-s3cret"):
+        assert secret not in repr(applied) and secret not in repr(checked)
+    count = len(fake.writes)
+    again = invoke(routeros_bgp, args, fake)
+    assert again["changed"] is False and len(fake.writes) == count
+    gathered = invoke(routeros_bgp, dict(CONN, state="gathered"), fake)
+    assert gathered["gathered"] == applied["after"]
+
+
+def test_module_bad_input_fails_before_connecting(invoke):
+    result = invoke(routeros_bgp, dict(CONN, config={"asn": "99999999999"}), expect_fail=True)
+    assert result["error"]["field"] == "config.asn" and result["error"]["host"] == "198.18.0.2"
+    result = invoke(routeros_bgp, dict(CONN, config={"asn": 1, "neighbors": [{"address": "1.2.3.4.5",
+                                                                               "remote_as": 1}]}),
+                    expect_fail=True)
+    assert result["error"]["field"] == "config.neighbors[0].address"
+
+
+def test_module_version_lacks_field(invoke):
+    fake = FakeRouterOS("6.49.10")
+    result = invoke(routeros_bgp, dict(CONN, config=CONFIG), fake, expect_fail=True)
+    assert result["error"]["field"] == "config.listen_ranges[0]" and fake.writes == []
+    assert "198.18.0.2" in result["msg"]
+
+
+def test_module_offline_states(invoke):
+    rendered = invoke(routeros_bgp, {"config": CONFIG, "state": "rendered", "routeros_version": "7.20"})
+    assert rendered["changed"] is False and rendered["rendered"][0].startswith("/routing/bgp/instance/add")
+    assert "bgp-s3cret" not in repr(rendered)
+    parsed = invoke(routeros_bgp, {"running_config": "\n".join(rendered["rendered"]), "state": "parsed"})
+    assert parsed["parsed"]["neighbors"][0]["address"] == "172.16.30.102"
+    assert parsed["parsed"]["listen_ranges"][0]["peer_group"] == "k8s"
+    missing = invoke(routeros_bgp, {"config": CONFIG, "state": "rendered"}, expect_fail=True)
+    assert "routeros_version" in missing["msg"]
+    missing = invoke(routeros_bgp, {"config": CONFIG, "state": "merged"}, expect_fail=True)
+    assert "hostname" in missing["msg"]
+
+
+def test_session_info_routeros(invoke):
+    fake = FakeRouterOS("7.10.2", sessions=[
+        {"remote.address": "172.16.30.102", "remote.as": 64513, "local.as": 64513, "established": True,
+         "uptime": "2m", "prefix-count": 3}])
+    result = invoke(bgp_session_info, dict(CONN, platform="routeros",
+                                           expect=[{"query": "established", "equals": 1}]), fake)
+    assert result["sessions"] == [{"peer_address": "172.16.30.102", "remote_as": 64513, "local_as": 64513,
+                                   "state": "Established", "established": True, "uptime": 120,
+                                   "prefixes_received": 3}]
+    assert result["changed"] is False and fake.writes == []
+    failed = invoke(bgp_session_info, dict(CONN, platform="routeros", expect="not_established > `0`"), fake,
+                    expect_fail=True)
+    assert "expectation" in failed["msg"]
+
+
+def test_session_info_platform_without_driver(invoke, monkeypatch):
+    import importlib
+    real = importlib.import_module
+
+    def no_frr(name, *a, **k):
+        if name.endswith("devices.frr"):
+            raise ModuleNotFoundError("no", name=name)
+        return real(name, *a, **k)
+    monkeypatch.setattr(importlib, "import_module", no_frr)
+    result = invoke(bgp_session_info, dict(CONN, platform="frr"), expect_fail=True)
+    assert "platform frr not supported yet" in result["msg"]
