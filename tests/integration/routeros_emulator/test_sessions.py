@@ -1,0 +1,116 @@
+"""Real BGP: configuration sent over the API peers with a BIRD 1.6 node (seed 004 addressing)."""
+import pytest
+
+from lab.bird import BirdInstance
+from lab.netns import veth_between, wait_for
+
+# a Calico-like node: 172.16.30.102 (ubuntu-2 in seed 004), AS 64513, announcing its pod block and
+# the service CIDR the seed advertises (serviceClusterIPs 10.96.0.0/24)
+BIRD_NODE = """
+router id 172.16.30.102;
+protocol device { scan time 2; }
+protocol direct { interface "eth0"; }
+protocol static { route 192.168.10.0/26 blackhole; route 10.96.0.0/24 blackhole; }
+protocol kernel { export none; }
+protocol bgp Node_172_16_30_254 {
+  local as %(node_as)s;
+  neighbor 172.16.30.254 as %(router_as)s;
+  source address 172.16.30.102;
+  import all;
+  export where proto = "static1";
+  connect delay time 1;
+  connect retry time 2;
+}
+"""
+
+
+def _lab(routeros, netns_factory, tmp_path, version, node_as=64513, router_as=64513):
+    dev = routeros(version, name="rtr", frr=True)
+    node = netns_factory("node")
+    veth_between(node, "eth0", dev.ns, "ether2")
+    node.add_address("eth0", "172.16.30.102/24")
+    bird = BirdInstance(node, tmp_path / "bird", name="ubuntu-2").start(
+        BIRD_NODE % {"node_as": node_as, "router_as": router_as})
+    api = dev.connect()
+    api.path("ip", "address").add(address="172.16.30.254/24", interface="ether2")
+    return dev, api, bird
+
+
+def _established_session(api):
+    rows = [s for s in api.path("routing", "bgp", "session") if s.get("established") is True]
+    return rows[0] if rows else None
+
+
+@pytest.mark.parametrize("version", ("7.10", "7.20"))
+def test_connection_over_the_api_reaches_established(routeros, netns_factory, tmp_path, version):
+    dev, api, bird = _lab(routeros, netns_factory, tmp_path, version)
+    conn = {"name": "k8s-peer-1", "remote.address": "172.16.30.102", "remote.as": 64513, "local.role": "ibgp"}
+    if version == "7.20":
+        api.path("routing", "bgp", "instance").add(name="bgp-instance-1", **{"as": 64513})
+        conn["instance"] = "bgp-instance-1"
+    else:
+        conn["as"] = 64513
+    api.path("routing", "bgp", "connection").add(**conn)
+
+    session = wait_for(lambda: _established_session(api), 45, interval=0.5, what="RouterOS session up")
+    bird.wait_established("Node_172_16_30_254")
+    assert session["name"] == "k8s-peer-1-1"
+    assert session["remote.address"] == "172.16.30.102" and session["remote.as"] == 64513
+    assert session["remote.id"] == "172.16.30.102" and session["local.address"] == "172.16.30.254"
+    assert session["ebgp"] is False and session["local.role"] == "ibgp"
+
+    # the routes the node announces are learned (the service CIDR of seed 004 among them)
+    def learned():
+        routes = {r["dst-address"]: r for r in api.path("ip", "route")}
+        return routes if "10.96.0.0/24" in routes and "192.168.10.0/26" in routes else None
+    routes = wait_for(learned, 30, interval=0.5, what="routes from BIRD")
+    assert routes["10.96.0.0/24"]["bgp"] is True and routes["10.96.0.0/24"]["gateway"] == "172.16.30.102"
+    assert wait_for(lambda: _established_session(api).get("prefix-count") == 2, 30, interval=0.5,
+                    what="prefix count 2")
+
+    # adding another connection leaves the established session alone (no reset)
+    frr = dev.frr()
+    before = frr.show_json("show bgp neighbors 172.16.30.102 json")["172.16.30.102"]["connectionsEstablished"]
+    other = dict(conn, name="other", **{"remote.address": "172.16.30.103"})
+    api.path("routing", "bgp", "connection").add(**other)
+    after = frr.show_json("show bgp neighbors 172.16.30.102 json")["172.16.30.102"]
+    assert after["bgpState"] == "Established" and after["connectionsEstablished"] == before
+    names = sorted(s["name"] for s in api.path("routing", "bgp", "session"))
+    assert names == ["k8s-peer-1-1", "other-1"]
+    assert [s["established"] for s in api.path("routing", "bgp", "session") if s["name"] == "other-1"] == [False]
+
+    # disabling the connection takes the session down on both sides
+    cid = next(c[".id"] for c in api.path("routing", "bgp", "connection") if c["name"] == "k8s-peer-1")
+    api.path("routing", "bgp", "connection").update(**{".id": cid, "disabled": True})
+    wait_for(lambda: bird.protocols()["Node_172_16_30_254"]["info"] != "Established", 30, interval=0.5,
+             what="BIRD session down")
+    assert _established_session(api) is None
+
+
+def test_ebgp_listen_range(routeros, netns_factory, tmp_path):
+    dev, api, bird = _lab(routeros, netns_factory, tmp_path, "7.10", node_as=64513, router_as=65000)
+    api.path("routing", "bgp", "connection").add(**{
+        "name": "k8s-nodes", "remote.address": "172.16.30.0/24", "remote.as": 64513,
+        "local.role": "ebgp", "as": 65000})
+    session = wait_for(lambda: _established_session(api), 45, interval=0.5, what="listen-range session")
+    bird.wait_established("Node_172_16_30_254")
+    assert session["name"] == "k8s-nodes-1" and session["remote.address"] == "172.16.30.102"
+    assert session["ebgp"] is True and session["local.as"] == 65000
+
+
+def test_v6_peer_reaches_established(routeros, netns_factory, tmp_path):
+    dev, api, bird = _lab(routeros, netns_factory, tmp_path, "6.49", node_as=64513, router_as=64513)
+    inst = api.path("routing", "bgp", "instance")
+    inst.update(**{".id": list(inst)[0][".id"], "as": 64513, "router-id": "172.16.30.254"})
+    api.path("routing", "bgp", "peer").add(**{"name": "ubuntu-2", "remote-address": "172.16.30.102",
+                                              "remote-as": 64513, "route-reflect": True})
+
+    def up():
+        rows = list(api.path("routing", "bgp", "peer"))
+        return rows[0] if rows[0].get("established") is True else None
+    peer = wait_for(up, 45, interval=0.5, what="v6 peer established")
+    bird.wait_established("Node_172_16_30_254")
+    assert peer["state"] == "established" and peer["remote-id"] == "172.16.30.102"
+    assert peer["local-address"] == "172.16.30.254"
+    assert wait_for(lambda: list(api.path("routing", "bgp", "peer"))[0]["prefix-count"] == 2, 30,
+                    interval=0.5, what="prefix count")
