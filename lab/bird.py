@@ -50,6 +50,10 @@ class BirdInstance:
             tmp.write_text(text)
             tmp.replace(self.dir / name)
 
+    def alive(self):
+        """True when a BIRD answers on this instance's control socket (ours or a predecessor's)."""
+        return self.ctl.exists() and "BIRD" in self.birdc("show status", check=False)
+
     def check_config(self, path=None):
         out = subprocess.run(["bird", "-p", "-c", str(path or self.cfg)], stdout=subprocess.PIPE, check=False,
                              stderr=subprocess.STDOUT, text=True, cwd=str(self.dir))

@@ -1,0 +1,41 @@
+"""``python -m lab.calico_node_main LABDIR``: run the emulated calico-node for every node of a lab."""
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from . import paths
+from .bird import BirdInstance
+from .calico_node import CalicoNodeEmulator, KubeHTTP, NodeRuntime
+from .netns import Netns
+
+
+def api_client(kubeconfig):
+    return KubeHTTP(kubeconfig)
+
+
+def main(argv):
+    paths.ensure_collection_importable()
+    lab_dir = Path(argv[0])
+    state = json.loads((lab_dir / "state.json").read_text())
+    runtimes = []
+    for host, node in sorted(state["nodes"].items()):
+        bird = BirdInstance(Netns(node["ns"]), lab_dir / "nodes" / host, name=host)
+        runtimes.append(NodeRuntime(node["name"], bird, [node["block"]]))
+    emulator = CalicoNodeEmulator(api_client(lab_dir / "kubeconfig"), runtimes,
+                                  log=lambda msg: print(msg, flush=True))
+    signal.signal(signal.SIGTERM, lambda *_: emulator.stop())
+    signal.signal(signal.SIGINT, lambda *_: emulator.stop())
+    thread = threading.Thread(target=emulator.run, kwargs={"ready_file": lab_dir / "calico-node.ready"},
+                              daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.5)
+    for runtime in runtimes:
+        runtime.bird.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

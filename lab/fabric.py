@@ -1,0 +1,420 @@
+"""``python -m lab up|down|status INVENTORY``: a whole fabric on one machine, from the playbooks' inventory.
+
+The inventory is read with ``ansible-inventory --list`` (so host_vars/group_vars and YAML/INI all
+work as they do for the playbooks).  What is built, per ARCHITECTURE.md:
+
+- a namespace per Kubernetes node with ``eth0`` on its rack's L2 segment, IP forwarding on, and a pod
+  namespace behind ``cali0`` holding one pod IP of the node's IPAM block (a /26 of the pool);
+- a namespace ``<lab>-sw`` holding one Linux bridge per rack (the L2 segments);
+- a namespace per network device: one interface per rack it serves (address from ``racks``), the
+  uplinks to spines as veth pairs, and a management link from the root namespace on the device's
+  ``ansible_host`` (198.18.0.0/16); FRR devices run real FRR + OpenSSH, RouterOS and Comware devices
+  the emulators backed by real FRR;
+- the Kubernetes API emulator on 127.0.0.1, preloaded with the inventory's Node objects (names,
+  addresses as calico-node's startup writes them, labels) and Calico's default IPPool;
+- the emulated calico-node (one process for every node) that configures each node's BIRD 1.6.
+
+``up`` is idempotent (a lab that is up is left as it is), ``down`` removes every namespace, bridge and
+process the lab made (by PID, from its state directory, also after a crash); ``status`` prints every
+endpoint's session table.  The state lives in ``/run/kubefabric-lab/labs/<lab>/`` and the variables
+the playbooks need (kubeconfig, device credentials, known_hosts, CA files) in ``extra-vars.yml`` there.
+"""
+import argparse
+import ipaddress
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import netns
+from .netns import LabError, Netns, sh
+from .paths import REPO, RUN_DIR
+
+LABS_DIR = RUN_DIR / "labs"
+DEFAULT_POOL = "192.168.0.0/16"
+BLOCK_PREFIX = 26
+
+
+# ------------------------------------------------------------------------------------------------
+# inventory
+
+def read_inventory(path):
+    """``{"vars": all-vars, "nodes": {host: vars}, "devices": {host: vars}}`` via ansible-inventory."""
+    exe = shutil.which("ansible-inventory") or str(Path(sys.executable).parent / "ansible-inventory")
+    out = subprocess.run([exe, "-i", str(path), "--list", "--export"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, check=False)
+    if out.returncode != 0:
+        raise LabError("ansible-inventory could not read %s: %s" % (path, out.stderr.strip()))
+    data = json.loads(out.stdout)
+    hostvars = data.get("_meta", {}).get("hostvars", {})
+
+    def members(group, seen=None):
+        seen = seen if seen is not None else set()
+        entry = data.get(group, {})
+        hosts = list(entry.get("hosts", []))
+        for child in entry.get("children", []):
+            if child not in seen:
+                seen.add(child)
+                hosts += members(child, seen)
+        return hosts
+
+    allvars = dict(data.get("all", {}).get("vars", {}))
+    nodes = {h: dict(hostvars.get(h, {})) for h in members("k8s_nodes")}
+    devices = {h: dict(hostvars.get(h, {})) for h in members("network_devices")}
+    if not nodes:
+        raise LabError("%s has no hosts in group k8s_nodes" % path)
+    return {"vars": allvars, "nodes": nodes, "devices": devices}
+
+
+def lab_name(inventory_path):
+    path = Path(inventory_path).resolve()
+    base = path.parent.name if path.is_file() else path.name
+    name = "".join(c for c in base.lower() if c.isalnum())[:8] or "lab"
+    return "kf" + name
+
+
+# ------------------------------------------------------------------------------------------------
+# state
+
+class Lab:
+    def __init__(self, inventory_path):
+        self.inventory_path = Path(inventory_path).resolve()
+        self.name = lab_name(inventory_path)
+        self.dir = LABS_DIR / self.name
+        self.state_file = self.dir / "state.json"
+
+    def ns_name(self, host):
+        return ("%s-%s" % (self.name, host))[:40]
+
+    def load(self):
+        if self.state_file.exists():
+            return json.loads(self.state_file.read_text())
+        return None
+
+    def save(self, state):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_text(json.dumps(state, indent=2, sort_keys=True))
+
+
+# ------------------------------------------------------------------------------------------------
+# building
+
+def _ifname(prefix, index):
+    return ("%s%d" % (prefix, index))[:15]
+
+
+def _blocks(pool, count):
+    net = ipaddress.ip_network(pool)
+    blocks = net.subnets(new_prefix=BLOCK_PREFIX)
+    return [str(next(blocks)) for _ in range(count)]
+
+
+def _raise_neigh_limits(count):
+    """Kernel neighbour tables are global across namespaces (LAB_NOTES §5): size them for the lab."""
+    want = max(1024, count * 8)
+    current = int(Path("/proc/sys/net/ipv4/neigh/default/gc_thresh3").read_text())
+    if current < want * 4:
+        for key, value in (("gc_thresh1", want), ("gc_thresh2", want * 2), ("gc_thresh3", want * 4)):
+            for family in ("ipv4", "ipv6"):
+                Path("/proc/sys/net/%s/neigh/default/%s" % (family, key)).write_text(str(value))
+
+
+def _k8s_node(host, spec, name):
+    iface = ipaddress.ip_interface(spec["bgp_ipv4_address"])
+    labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": labels,
+                         "annotations": {"projectcalico.org/IPv4Address": str(iface)}},
+            "spec": {"podCIDR": ""},
+            "status": {"addresses": [{"type": "InternalIP", "address": str(iface.ip)},
+                                     {"type": "Hostname", "address": name}],
+                       "conditions": [{"type": "Ready", "status": "True"}]}}
+
+
+def _pod(name, node, ip):
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "labels": {"app": "lab-probe"}},
+            "spec": {"nodeName": node, "containers": [{"name": "probe", "image": "lab/probe"}]},
+            "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}}
+
+
+def _start_process(lab, tag, args, log):
+    """A root-namespace process of the lab (API server, calico-node), recorded by PID."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    with open(log, "ab") as fh:
+        proc = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                cwd=str(REPO), start_new_session=True)
+    (lab.dir / ("%s.pid" % tag)).write_text("%d\n" % proc.pid)
+    return proc
+
+
+def _wait_file(path, proc, timeout, what):
+    deadline = time.time() + timeout
+    while not Path(path).exists():
+        if proc.poll() is not None:
+            raise LabError("%s exited (%s); see its log" % (what, proc.returncode))
+        if time.time() > deadline:
+            raise LabError("%s did not start within %ss" % (what, timeout))
+        time.sleep(0.05)
+
+
+def start_device(lab, host, spec, ns, workdir, creds):
+    platform = spec.get("platform")
+    hostname = host
+    if platform == "frr":
+        from .frrswitch import start_frr_switch
+        handle = start_frr_switch(ns, workdir, hostname=hostname, username=creds["username"],
+                                  password=creds["password"])
+        return {"known_hosts_line": getattr(handle, "known_hosts_line", None)}
+    if platform == "routeros":
+        from .routeros import start_routeros
+        handle = start_routeros(ns, workdir, version=str(spec.get("lab_routeros_version", "7.10")),
+                                identity=hostname, username=creds["username"], password=creds["password"])
+        return {"ca_path": str(handle.ca_path) if handle.ca_path else None}
+    if platform == "comware":
+        from .comware import start_comware
+        handle = start_comware(ns, workdir, sysname=hostname, username=creds["username"],
+                               password=creds["password"])
+        return {"known_hosts_line": getattr(handle, "known_hosts_line", None)}
+    raise LabError("%s: unknown platform %r" % (host, platform))
+
+
+def up(inventory_path, log=print):
+    started = time.time()
+    lab = Lab(inventory_path)
+    if lab.load() and lab.load().get("complete"):
+        log("lab %s is already up (%s)" % (lab.name, lab.dir))
+        return lab.load()
+    if lab.load():
+        log("lab %s was left half-built; removing it first" % lab.name)
+        down(inventory_path, log=log)
+    inv = read_inventory(inventory_path)
+    lab.dir.mkdir(parents=True, exist_ok=True)
+    state = {"name": lab.name, "inventory": str(lab.inventory_path), "namespaces": [], "complete": False,
+             "nodes": {}, "devices": {}}
+    lab.save(state)
+    netns.ensure_safety_route()
+    _raise_neigh_limits(len(inv["nodes"]) + len(inv["devices"]))
+
+    def make_ns(host):
+        ns = Netns(lab.ns_name(host)).create()
+        state["namespaces"].append(ns.name)
+        lab.save(state)
+        return ns
+
+    # L2 segments: one bridge per rack
+    racks = sorted({spec.get("rack") or "default" for spec in inv["nodes"].values()}
+                   | {r for spec in inv["devices"].values() for r in (spec.get("racks") or {})})
+    sw = make_ns("sw")
+    bridges = {}
+    for index, rack in enumerate(racks):
+        bridges[rack] = _ifname("br", index)
+        netns.bridge_in(sw, bridges[rack])
+    port = [0]
+
+    def plug(ns, ifname, rack):
+        port[0] += 1
+        peer = _ifname("p", port[0])
+        netns.veth_between(ns, ifname, sw, peer)
+        netns.attach_to_bridge(sw, peer, bridges[rack])
+
+    # nodes, their pods and IPAM blocks
+    pool = inv["vars"].get("pod_cidr") or DEFAULT_POOL
+    blocks = _blocks(pool, len(inv["nodes"]))
+    objects = [{"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+                "metadata": {"name": "default-ipv4-ippool"},
+                "spec": {"cidr": pool, "blockSize": BLOCK_PREFIX, "ipipMode": "Never", "vxlanMode": "Never",
+                         "natOutgoing": True, "nodeSelector": "all()"}}]
+    for index, (host, spec) in enumerate(sorted(inv["nodes"].items())):
+        name = spec.get("calico_node_name") or host
+        ns = make_ns(host)
+        plug(ns, "eth0", spec.get("rack") or "default")
+        ns.add_address("eth0", spec["bgp_ipv4_address"])
+        ns.set_sysctl("net.ipv4.ip_forward", 1)
+        ns.set_sysctl("net.ipv4.conf.all.rp_filter", 0)
+        block = ipaddress.ip_network(blocks[index])
+        pod_ip = str(block.network_address + 1)
+        pod = make_ns(host + "-pod")
+        netns.veth_between(pod, "eth0", ns, "cali0")
+        pod.add_address("eth0", pod_ip + "/32")
+        pod.run(["ip", "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link"])
+        pod.run(["ip", "route", "add", "default", "via", "169.254.1.1", "dev", "eth0", "onlink"])
+        ns.add_address("cali0", "169.254.1.1/32")
+        ns.run(["ip", "route", "add", pod_ip + "/32", "dev", "cali0", "metric", "1024"])
+        state["nodes"][host] = {"name": name, "ns": ns.name, "pod_ns": pod.name, "block": str(block),
+                                "pod_ip": pod_ip, "address": spec["bgp_ipv4_address"],
+                                "rack": spec.get("rack") or "default"}
+        objects.append(_k8s_node(host, spec, name))
+        objects.append(_pod("probe-%s" % name, name, pod_ip))
+    lab.save(state)
+
+    # devices
+    creds_all = {}
+    links = {}
+    for host, spec in sorted(inv["devices"].items()):
+        ns = make_ns(host)
+        ns.set_sysctl("net.ipv4.ip_forward", 1)
+        ns.set_sysctl("net.ipv4.conf.all.rp_filter", 0)
+        for index, (rack, address) in enumerate(sorted((spec.get("racks") or {}).items())):
+            ifname = _ifname("rack", index)
+            plug(ns, ifname, rack)
+            prefix = _rack_prefix(inv, rack)
+            ns.add_address(ifname, "%s/%d" % (address, prefix))
+        links[host] = ns
+        mgmt = spec.get("ansible_host") or spec.get("mgmt_address")
+        if not mgmt:
+            raise LabError("%s: no ansible_host (management address in 198.18.0.0/16)" % host)
+        ns.add_mgmt_link(ns_ip=mgmt)
+        state["devices"][host] = {"ns": ns.name, "platform": spec.get("platform"), "mgmt": mgmt}
+    for host, spec in sorted(inv["devices"].items()):
+        for index, link in enumerate(spec.get("uplinks") or []):
+            peer = link["peer"]
+            if peer not in links:
+                raise LabError("%s: uplink peer %s is not a device" % (host, peer))
+            local_if, peer_if = _ifname("up", index), _ifname("dn-%s" % host[:6], index)
+            netns.veth_between(links[host], local_if, links[peer], peer_if)
+            links[host].add_address(local_if, link["address"])
+            prefix = ipaddress.ip_interface(link["address"]).network.prefixlen
+            links[peer].add_address(peer_if, "%s/%d" % (link["peer_address"], prefix))
+    for host, spec in sorted(inv["devices"].items()):
+        creds = {"username": "kubefabric", "password": secrets.token_urlsafe(12)}
+        info = start_device(lab, host, spec, links[host], lab.dir / "devices" / host, creds)
+        creds_all[host] = dict(creds, **{k: v for k, v in info.items() if v})
+        state["devices"][host].update({k: v for k, v in info.items() if v})
+        lab.save(state)
+
+    # the Kubernetes API and calico-node
+    preload = lab.dir / "preload.yaml"
+    preload.write_text("".join("---\n%s\n" % json.dumps(obj) for obj in objects))
+    kubeconfig = lab.dir / "kubeconfig"
+    ready = lab.dir / "kubeapi.ready"
+    if ready.exists():
+        ready.unlink()
+    api = _start_process(lab, "kubeapi", [sys.executable, "-m", "lab", "kubeapi", "--host", "127.0.0.1",
+                                          "--port", "0", "--workdir", str(lab.dir / "kubeapi"),
+                                          "--kubeconfig", str(kubeconfig), "--preload",
+                                          str(preload), "--ready-file", str(ready)], lab.dir / "kubeapi.log")
+    _wait_file(ready, api, 30, "the Kubernetes API emulator")
+    cn_ready = lab.dir / "calico-node.ready"
+    node = _start_process(lab, "calico-node", [sys.executable, "-m", "lab.calico_node_main", str(lab.dir)],
+                          lab.dir / "calico-node.log")
+    _wait_file(cn_ready, node, 60, "the calico-node emulator")
+
+    # what the playbooks need
+    known_hosts = lab.dir / "known_hosts"
+    known_hosts.write_text("".join("%s\n" % c["known_hosts_line"] for c in creds_all.values()
+                                   if c.get("known_hosts_line")))
+    extra = {"k8s_kubeconfig": str(kubeconfig), "lab_known_hosts": str(known_hosts), "lab_devices": creds_all}
+    (lab.dir / "extra-vars.json").write_text(json.dumps(extra, indent=2))
+    os.chmod(lab.dir / "extra-vars.json", 0o600)
+    state["complete"] = True
+    state["up_seconds"] = round(time.time() - started, 2)
+    lab.save(state)
+    log("lab %s is up in %.1f s: %d nodes, %d devices; state in %s"
+        % (lab.name, state["up_seconds"], len(inv["nodes"]), len(inv["devices"]), lab.dir))
+    return state
+
+
+def _rack_prefix(inv, rack):
+    for spec in inv["nodes"].values():
+        if (spec.get("rack") or "default") == rack:
+            return ipaddress.ip_interface(spec["bgp_ipv4_address"]).network.prefixlen
+    return 24
+
+
+def _kill_pidfile(path):
+    try:
+        pid = int(Path(path).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    netns._kill_pids([pid])  # pylint: disable=protected-access
+
+
+def down(inventory_path, log=print):
+    lab = Lab(inventory_path)
+    for tag in ("calico-node", "kubeapi"):
+        _kill_pidfile(lab.dir / ("%s.pid" % tag))
+    state = lab.load() or {}
+    names = set(state.get("namespaces", [])) | {n for n in netns.list_recorded() if n.startswith(lab.name + "-")}
+    for name in sorted(names, reverse=True):
+        netns.destroy(name)
+    shutil.rmtree(lab.dir, ignore_errors=True)
+    log("lab %s is down (%d namespaces removed)" % (lab.name, len(names)))
+
+
+def down_all(log=print):
+    for path in sorted(LABS_DIR.glob("*/state.json")) if LABS_DIR.exists() else []:
+        state = json.loads(path.read_text())
+        down(state["inventory"], log=log)
+    netns.destroy_matching("kf")
+
+
+# ------------------------------------------------------------------------------------------------
+# status
+
+def status(inventory_path, out=print):
+    from .bird import BirdInstance
+    from .calico_node import node_status_rows
+    lab = Lab(inventory_path)
+    state = lab.load()
+    if not state:
+        raise LabError("lab %s is not up" % lab.name)
+    for host, node in sorted(state["nodes"].items()):
+        bird = BirdInstance(Netns(node["ns"]), lab.dir / "nodes" / host, name=host)
+        out("%s (%s)" % (host, node["address"]))
+        out(node_status_rows(bird))
+    for host, device in sorted(state["devices"].items()):
+        out("%s (%s, %s)" % (host, device["platform"], device["mgmt"]))
+        frr_dir = _device_frr_dir(lab, host, device)
+        out(sh(["vtysh", "--vty_socket", str(frr_dir), "-c", "show bgp summary"], ns=device["ns"], check=False))
+
+
+def _device_frr_dir(lab, host, device):
+    return Netns(device["ns"]).dir / ("frr-%s" % host)
+
+
+# ------------------------------------------------------------------------------------------------
+# command line
+
+def _parser(prog):
+    parser = argparse.ArgumentParser(prog="python -m lab %s" % prog)
+    parser.add_argument("inventory", nargs="?" if prog == "down" else None)
+    if prog == "down":
+        parser.add_argument("--all", action="store_true", help="take down every lab this machine has")
+    return parser
+
+
+def main_up(argv):
+    args = _parser("up").parse_args(argv)
+    try:
+        up(args.inventory)
+    except LabError as exc:
+        print("lab up failed: %s" % exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def main_down(argv):
+    args = _parser("down").parse_args(argv)
+    if args.all:
+        down_all()
+    elif args.inventory:
+        down(args.inventory)
+    else:
+        print("name an inventory or --all", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main_status(argv):
+    args = _parser("status").parse_args(argv)
+    try:
+        status(args.inventory)
+    except LabError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
