@@ -13,14 +13,14 @@ options:
   hostname:
     description:
       - Management address or name of the device to connect to over SSH.
+      - Required whenever the module connects (every state except C(rendered) and C(parsed)).
     type: str
-    required: true
     aliases: [host]
   username:
     description:
       - SSH user name on the device.
+      - Required whenever the module connects.
     type: str
-    required: true
   password:
     description:
       - SSH password. Never logged, never in results.

@@ -612,3 +612,18 @@ class ComwareDriver(_resource.Driver):
 def read_sessions(params):
     """``bgp_session_info`` entry point: normalised rows of ``display bgp peer ipv4``."""
     return ComwareDriver(params).read_sessions()
+
+
+DRIVER = ComwareDriver
+
+
+def run_module(params, check_mode=False):
+    """The whole body of the module: ``resource.run`` with this driver; adds ``saved``."""
+    state = params.get("state") or "merged"
+    driver = DRIVER(params, offline=state in ("rendered", "parsed"))
+    result = _resource.run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
+                           check_mode=check_mode, password_update=params.get("password_update") or "on_create",
+                           host=params.get("hostname"))
+    if state in _resource.ACTION_STATES:
+        result["saved"] = driver.saved
+    return result

@@ -54,9 +54,10 @@ SHOW_CONFIG = "show running-config bgpd"
 SHOW_SUMMARY = "show bgp summary json"
 SAVE_COMMAND = "write memory"
 
-# vtysh answers a rejected line with "% ..." (Unknown command, Invalid input, Specify remote-as...,
-# Create the peer-group first, Malformed address, BGP is already running; AS is N ...).
-ERROR_RE = re.compile(r"^\s*%.*$", re.M)
+# vtysh answers a rejected line with "% ..." (Unknown command, Command incomplete, Invalid input,
+# Specify remote-as or peer-group commands first, Create the peer-group first, Malformed address) and
+# a few messages without "%" ("BGP is already running; AS is N", "Can't ...").
+ERROR_RE = re.compile(r"^\s*(?:%.*|BGP is already running.*|Can't .*|Cannot .*|.*\b[Ee]rror\b.*)$", re.M)
 
 FAMILY_VIEWS = {"ipv4": "address-family ipv4 unicast", "ipv6": "address-family ipv6 unicast"}
 _FAMILY_OF_VIEW = {("ipv4", ""): "ipv4", ("ipv4", "unicast"): "ipv4", ("ipv6", ""): "ipv6",
@@ -564,3 +565,18 @@ class FrrDriver(_resource.Driver):
 def read_sessions(params):
     """``bgp_session_info`` entry point: normalised rows of ``show bgp summary json``."""
     return FrrDriver(params).read_sessions()
+
+
+DRIVER = FrrDriver
+
+
+def run_module(params, check_mode=False):
+    """The whole body of the module: ``resource.run`` with this driver; adds ``saved``."""
+    state = params.get("state") or "merged"
+    driver = DRIVER(params, offline=state in ("rendered", "parsed"))
+    result = _resource.run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
+                           check_mode=check_mode, password_update=params.get("password_update") or "on_create",
+                           host=params.get("hostname"))
+    if state in _resource.ACTION_STATES:
+        result["saved"] = driver.saved
+    return result

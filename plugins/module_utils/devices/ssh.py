@@ -37,8 +37,8 @@ except ImportError as _exc:  # pragma: no cover - exercised by the sanity import
 
 
 SSH_ARGUMENT_SPEC = {
-    "hostname": {"type": "str", "required": True, "aliases": ["host"]},
-    "username": {"type": "str", "required": True},
+    "hostname": {"type": "str", "aliases": ["host"]},
+    "username": {"type": "str"},
     "password": {"type": "str", "no_log": True},
     "port": {"type": "int", "default": 22},
     "ssh_key_file": {"type": "path", "no_log": False},
@@ -48,6 +48,11 @@ SSH_ARGUMENT_SPEC = {
 }
 
 SSH_OPTION_NAMES = tuple(SSH_ARGUMENT_SPEC)
+
+
+def argument_spec():
+    """A fresh copy of the SSH options (modules add their own options to it)."""
+    return {name: dict(spec) for name, spec in SSH_ARGUMENT_SPEC.items()}
 
 
 def ssh_params(params):
