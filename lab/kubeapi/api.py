@@ -6,6 +6,7 @@ exist (404), server-side dry run, status subresources, generation, managedFields
 the Calico kinds by the collection's Calico resource model (422 with a Kubernetes ``Status``).
 ``APIError`` carries the ``Status`` body.
 """
+import base64
 import copy
 import datetime
 import json
@@ -199,7 +200,21 @@ class API:
         body["apiVersion"] = rtype.api_version
         body["kind"] = rtype.kind
 
+    @staticmethod
+    def _normalise(rtype, obj):
+        """What the API server's defaulting/conversion does on every write of core kinds."""
+        if rtype.kind == "Secret":
+            string_data = obj.pop("stringData", None) or {}
+            if string_data:
+                data = obj.setdefault("data", {}) or {}
+                for key, value in string_data.items():
+                    data[key] = base64.b64encode(str(value).encode()).decode()
+                obj["data"] = data
+            if not obj.get("type"):
+                obj["type"] = "Opaque"
+
     def _validate(self, rtype, obj, old=None):
+        self._normalise(rtype, obj)
         name = obj["metadata"].get("name", "")
         if not name:
             raise invalid(rtype, "", [("metadata.name", None, "name or generateName is required",

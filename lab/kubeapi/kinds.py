@@ -52,9 +52,9 @@ class ResourceType:
         return self.group in CALICO_GROUPS
 
 
-def _core(kind, plural, namespaced, short=(), sub=(), columns=()):
+def _core(kind, plural, namespaced, short=(), sub=(), columns=(), categories=()):
     return ResourceType("", "v1", kind, plural, kind.lower(), namespaced, tuple(short), tuple(sub),
-                        True, (), tuple(columns))
+                        True, tuple(categories), tuple(columns))
 
 
 CORE = [
@@ -63,7 +63,7 @@ CORE = [
     _core("Node", "nodes", False, ("no",), ("status",)),
     _core("Pod", "pods", True, ("po",), ("status", "eviction"),
           (("Status", "string", ".status.phase", "The phase of the pod"),
-           ("Node", "string", ".spec.nodeName", "The node the pod runs on"))),
+           ("Node", "string", ".spec.nodeName", "The node the pod runs on")), ("all",)),
     _core("Secret", "secrets", True, (), (),
           (("Type", "string", ".type", "The type of the secret"),)),
     _core("ConfigMap", "configmaps", True, ("cm",)),

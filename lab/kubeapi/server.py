@@ -24,7 +24,7 @@ import urllib.parse
 
 import yaml
 
-from . import kinds, openapi, selectors
+from . import kinds, openapi, protobuf, selectors
 from .api import API, APIError, status
 from .certs import make_ca_and_server_cert
 
@@ -210,6 +210,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         dry_run = "All" in query.get("dryRun", [])
         code = 500
         try:
+            if raw and "protobuf" in (self.headers.get("Content-Type") or ""):
+                try:
+                    raw = json.dumps(protobuf.decode(raw)).encode()
+                except protobuf.ProtobufError as exc:
+                    raise APIError(415, "UnsupportedMediaType", str(exc)) from exc
             code = self._route(path, query, raw, dry_run)
         except APIError as exc:
             code = self._send(exc.code, exc.body)

@@ -84,3 +84,76 @@ def test_invalid_bgppeer_is_rejected_with_422(kubectl, group):
     assert proc.returncode != 0
     assert "node and nodeSelector cannot both be set" in proc.stderr
     assert kubectl.json("get", "bgppeers.crd.projectcalico.org")["items"] == []
+
+
+POD = """
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: default
+spec:
+  nodeName: node1
+  containers:
+  - name: web
+    image: nginx
+"""
+
+
+def test_cordon_drain_uncordon(kubectl, kube):
+    kubectl.run("apply", "-f", "-", stdin=NODE)
+    kubectl.run("apply", "-f", "-", stdin=POD)
+    kubectl.run("apply", "-f", "-", stdin=POD.replace("name: web\n  namespace", "name: other\n  namespace")
+                .replace("nodeName: node1", "nodeName: node2"))
+    kubectl.run("cordon", "node1")
+    assert kubectl.json("get", "node", "node1")["spec"]["unschedulable"] is True
+    assert "SchedulingDisabled" in kubectl.run("get", "node", "node1").stdout
+    out = kubectl.run("drain", "node1", "--force", "--ignore-daemonsets", "--timeout=60s")
+    assert "evicted" in out.stdout + out.stderr
+    assert [p["metadata"]["name"] for p in kubectl.json("get", "pods", "-A")["items"]] == ["other"]
+    assert any(entry[0] == "POST" and entry[1].endswith("/pods/web/eviction") for entry in kube.counter.log)
+    kubectl.run("uncordon", "node1")
+    assert not kubectl.json("get", "node", "node1")["spec"].get("unschedulable")
+
+
+def test_create_secret_namespace_configmap_sent_as_protobuf(kubectl):
+    kubectl.run("create", "namespace", "calico-system")
+    kubectl.run("create", "secret", "generic", "bgp-passwords", "-n", "calico-system",
+                "--from-literal=rack1=s3cret")
+    kubectl.run("create", "configmap", "cm", "-n", "calico-system", "--from-literal=k=v")
+    secret = kubectl.json("get", "secret", "bgp-passwords", "-n", "calico-system")
+    assert secret["data"] == {"rack1": "czNjcmV0"} and secret["type"] == "Opaque"
+    assert kubectl.json("get", "cm", "cm", "-n", "calico-system")["data"] == {"k": "v"}
+    kubectl.run("delete", "namespace", "calico-system")
+    assert kubectl.json("get", "secrets", "-A")["items"] == []
+
+
+def test_server_side_apply_conflict_and_force(kubectl):
+    kubectl.run("apply", "--server-side", "-f", "-", stdin=PEER_V3)
+    changed = PEER_V3.replace("64512", "65000")
+    proc = kubectl.run("apply", "--server-side", "--field-manager", "other", "-f", "-", stdin=changed, check=False)
+    assert proc.returncode != 0 and 'conflict with "kubectl"' in proc.stderr and ".spec.asNumber" in proc.stderr
+    kubectl.run("apply", "--server-side", "--field-manager", "other", "--force-conflicts", "-f", "-", stdin=changed)
+    obj = kubectl.json("get", "bgppeers.projectcalico.org", "rack1-tor", "--show-managed-fields")
+    assert obj["spec"]["asNumber"] == 65000
+    owners = {m["manager"]: m["fieldsV1"] for m in obj["metadata"]["managedFields"]}
+    assert "f:asNumber" in owners["other"]["f:spec"] and "f:asNumber" not in owners["kubectl"]["f:spec"]
+
+
+def test_server_dry_run_and_patch_types(kubectl, kube):
+    kubectl.run("apply", "-f", "-", stdin=PEER_V3)
+    writes = kube.write_count
+    out = kubectl.run("patch", "bgppeers.projectcalico.org", "rack1-tor", "--type", "merge", "-p",
+                      '{"spec":{"asNumber":1}}', "--dry-run=server", "-o", "jsonpath={.spec.asNumber}").stdout
+    assert out == "1"
+    kubectl.run("delete", "bgppeers.projectcalico.org", "rack1-tor", "--dry-run=server")
+    kubectl.run("apply", "--dry-run=server", "-f", "-", stdin=PEER_V3.replace("64512", "64999"))
+    assert kube.write_count == writes
+    assert kubectl.json("get", "bgppeers.projectcalico.org", "rack1-tor")["spec"]["asNumber"] == 64512
+    kubectl.run("patch", "bgppeers.crd.projectcalico.org", "rack1-tor", "--type", "json", "-p",
+                '[{"op":"replace","path":"/spec/asNumber","value":7}]')
+    kubectl.run("patch", "bgppeers.crd.projectcalico.org", "rack1-tor", "--type", "merge", "-p",
+                '{"spec":{"peerIP":"192.0.2.9"}}')
+    spec = kubectl.json("get", "bgppeers.projectcalico.org", "rack1-tor")["spec"]
+    assert spec["asNumber"] == 7 and spec["peerIP"] == "192.0.2.9"
+    assert kube.write_count == writes + 2

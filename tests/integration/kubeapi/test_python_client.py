@@ -260,7 +260,7 @@ def test_namespaced_secret_and_missing_namespace(k8s_client):
     core.create_namespaced_secret("kube-system", {"metadata": {"name": "bgp-secrets"},
                                                   "stringData": {"pw": "s3cret"}, "type": "Opaque"})
     secret = core.read_namespaced_secret("bgp-secrets", "kube-system")
-    assert secret.string_data is None or secret.string_data == {"pw": "s3cret"}
+    assert secret.string_data is None and secret.data == {"pw": "czNjcmV0"} and secret.type == "Opaque"
     with pytest.raises(ApiException) as err:
         core.create_namespaced_secret("nope", {"metadata": {"name": "x"}})
     assert err.value.status == 404
@@ -288,9 +288,9 @@ def test_watch_events_across_groups(k8s_client):
 
     def consume():
         stream = w.stream(api.list_cluster_custom_object, *V1, "bgppeers", timeout_seconds=30)
-        started.set()
         for event in stream:
             events.append((event["type"], event["object"]["metadata"]["name"], event["object"]["apiVersion"]))
+            started.set()     # the watch is open once the existing object has arrived
             if event["type"] == "DELETED":
                 w.stop()
 
