@@ -493,21 +493,8 @@ def plan_nodes(client, params):
         if not patch:
             plan.unchanged("Node", name)
             continue
-        plan.patch("Node", node, patch, _merge_patch(node, patch))
+        plan.patch("Node", node, patch, calico_nodes.apply_merge_patch(node, patch))
     return plan
-
-
-def _merge_patch(target, patch):
-    """RFC 7386 applied locally: what the server will hold after a merge patch (for the diff)."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = _merge_patch(result.get(key), value)
-    return result
 
 
 def node_summary(node):
