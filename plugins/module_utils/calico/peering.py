@@ -65,7 +65,7 @@ _UNIT = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.
 # result type
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Peer:
     """One BGP session as one node's calico-node renders it (one ``protocol bgp`` block)."""
 
@@ -95,7 +95,7 @@ class Peer:
     peer_node: str | None = None   # the Calico node on the other side, when it is one
     bgppeer: str | None = None     # the BGPPeer resource that produced it (None for the mesh)
     reverse: bool = False          # produced as a reverse peering
-    depends: frozenset = frozenset()  # indices of the resources the session depends on
+    depends: tuple = ()  # indices of the resources the session depends on
 
     @property
     def ibgp(self):
@@ -342,9 +342,12 @@ class Model:
         self.pools = []
         self.filters = {}
         self.secrets = {}
+        self.extra_secrets = secrets
         self.namespace = namespace
         self.count = 0
+        self.resources = []
         for index, obj in enumerate(_flatten(resources)):
+            self.resources.append(obj)
             self.count = index + 1
             self._add(obj, index)
         for (ns, name), data in (secrets or {}).items() if isinstance(secrets, dict) else []:
@@ -449,6 +452,7 @@ class Model:
                 if ip:
                     self.by_ip.setdefault(ip, []).append(node.name)
         self._match_cache = {}
+        self.cache = {}
         default = self.configs.get("default")
         spec = default.spec if default else {}
         self.global_spec = spec
@@ -532,7 +536,7 @@ class Model:
 # v1 peerings (confd updatePeersV1)
 
 
-@dataclass
+@dataclass(slots=True)
 class _V1:
     ip: str
     port: int | None
@@ -554,6 +558,13 @@ class _V1:
     bgppeer: str | None = None
     reverse: bool = False
     depends: tuple = ()
+    names: dict = field(default_factory=dict)
+
+    def name(self, peer_type):
+        name = self.names.get(peer_type)
+        if name is None:
+            name = self.names[peer_type] = protocol_name(_PREFIX[peer_type], self.ip, self.port)
+        return name
 
 
 def _version_of(ip):
@@ -696,7 +707,6 @@ def _mesh_peers(model, node, version, calico_version):
     password_ref = {"name": ref.get("name"), "key": ref.get("key"), "namespace": model.namespace} if ref else None
     password = model.password(password_ref)
     restart = parse_duration(spec.get("nodeMeshMaxRestartTime"), "nodeMeshMaxRestartTime")
-    default_cfg = model.configs.get("default")
     out = []
     for other in model.nodes.values():
         peer_ip = other.ip(version)
@@ -706,14 +716,14 @@ def _mesh_peers(model, node, version, calico_version):
             peer_as = other.asn
         else:
             peer_as = node_as if calico_version == "head" else model.global_as
-        depends = (node.index, other.index) + ((default_cfg.index,) if default_cfg else ())
+        depends = (node.index, other.index)
         out.append(Peer(
             name=protocol_name("Mesh", peer_ip), node=node.name, peer_type="mesh", ip_version=version,
             peer_ip=peer_ip, port=model.node_port(other.name), peer_as=peer_as, local_as=node_as, node_as=node_as,
             local_as_override=None, source_address=own_ip, ttl_security=0, passive=peer_ip > own_ip,
             rr_client=False, rr_cluster_id=None, graceful_restart=restart, keepalive=None, next_hop=None,
             allow_local_as=None, password_ref=password_ref, password=password, peer_node=other.name,
-            depends=frozenset(depends)))
+            depends=depends))
     return out
 
 
@@ -733,16 +743,16 @@ def _build_peer(model, node, version, v1, peer_type):
     rr_client = bool(node.rr_cluster_id) and v1.asn == effective and v1.rr_cluster_id != node.rr_cluster_id
     passive = peer_type == "global" and v1.calico_node and v1.ip > own_ip
     return Peer(
-        name=protocol_name(_PREFIX[peer_type], v1.ip, v1.port), node=node.name, peer_type=peer_type,
+        name=v1.name(peer_type), node=node.name, peer_type=peer_type,
         ip_version=version, peer_ip=v1.ip, port=v1.port, peer_as=v1.asn, local_as=effective, node_as=node_as,
         local_as_override=v1.local_asn or None,
         source_address=own_ip if v1.source_addr == "UseNodeIP" else None, ttl_security=v1.ttl_security,
         passive=passive, rr_client=rr_client, rr_cluster_id=node.rr_cluster_id if rr_client else None,
         graceful_restart=v1.restart_time, keepalive=v1.keepalive_time, next_hop=next_hop,
         allow_local_as=v1.num_allow_local_as or None, password_ref=v1.password_ref,
-        password=model.password(v1.password_ref), filters=v1.filters, reachable_by=v1.reachable_by,
+        password=model.password(v1.password_ref) if v1.password_ref else None, filters=v1.filters, reachable_by=v1.reachable_by,
         peer_node=v1.peer_node, bgppeer=v1.bgppeer, reverse=v1.reverse,
-        depends=frozenset(v1.depends + (node.index,)))
+        depends=v1.depends + (node.index,))
 
 
 def node_peers(model, peerings, name, calico_version="head"):
@@ -777,7 +787,9 @@ def compute_peerings(resources, node=None, calico_version="head", secrets=None, 
                           fix="use one of %s" % ", ".join(VERSIONS))
     if model is None:
         model = Model(resources, secrets=secrets, namespace=namespace)
-    peerings = v1_peerings(model)
+    peerings = model.cache.get(("v1", calico_version))
+    if peerings is None:
+        peerings = model.cache[("v1", calico_version)] = v1_peerings(model)
     if node is not None:
         if node not in model.nodes:
             raise FabricError("node %r is not among the Node resources" % node, host=node, field="node",
