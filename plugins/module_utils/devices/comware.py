@@ -366,6 +366,15 @@ def _range_lines_add(rng, asn, groups_after_lines):
     return ["peer %s as-number %s" % (target, rng["remote_as"])], "peer %s enable" % target
 
 
+def _check_route_reflection(after, asn, host):
+    for neighbor in after.get("neighbors") or []:
+        if neighbor.get("route_reflector_client") and neighbor.get("remote_as") not in (None, asn):
+            raise FabricError("neighbor %s (AS %s) cannot be a route-reflector client of AS %s: route reflection "
+                              "is for iBGP peers" % (neighbor["address"], neighbor["remote_as"], asn), host=host,
+                              field="config.neighbors[address=%s].route_reflector_client" % neighbor["address"],
+                              fix="set route_reflector_client: false, or give the neighbor remote_as %s" % asn)
+
+
 def render_transition(before, after, host=None):
     """CLI lines (system-view) that turn BGP config ``before`` into ``after`` (both full models).
 
@@ -386,6 +395,7 @@ def render_transition(before, after, host=None):
         raise FabricError("the device runs BGP AS %s; Comware cannot change the AS of a running BGP "
                           "instance" % before["asn"], host=host, field="config.asn",
                           fix="remove BGP from the device first (undo bgp), or use asn %s" % before["asn"])
+    _check_route_reflection(after, asn, host)
     view, families = [], {fam: [] for fam in FAMILY_VIEWS}
     if before.get("router_id") != after.get("router_id"):
         view.append("router-id %s" % after["router_id"] if after.get("router_id") else "undo router-id")
@@ -443,6 +453,22 @@ def render_transition(before, after, host=None):
     return ["bgp %s" % asn] + [" " + line for line in body] + ["quit"]
 
 
+def align_passwords(plan):
+    """``plan.after`` with the device's (encrypted) password kept wherever the plan changes none.
+
+    Comware shows only ``cipher $c$3$...``, so a password from the task never equals the one read
+    back; the engine decides (``password_update``) whether it is sent, and says so in ``changes``.
+    """
+    after = copy.deepcopy(plan.after)
+    have = {n["address"]: n for n in (plan.have or {}).get("neighbors") or []}
+    changed = {op["key"] for op in plan.of("neighbor", "update") if "password" in op["changes"]}
+    for neighbor in after.get("neighbors") or []:
+        old = have.get(neighbor["address"])
+        if old is not None and neighbor["address"] not in changed and neighbor.get("remote_as") == old.get("remote_as"):
+            neighbor["password"] = old.get("password")
+    return after
+
+
 def redact_commands(lines):
     """Commands with every password replaced, for results and error messages."""
     return [re.sub(r"(password\s+(?:cipher|simple)\s+)\S+", r"\1********", line) for line in lines]
@@ -473,7 +499,7 @@ def parse_peers(text, host=None):
 
 
 def _prompt_re(base_prompt):
-    return r"(?m)^[<\[]%s[^\]>\r\n]*[\]>]\s*$" % re.escape(base_prompt)
+    return r"^[<\[]%s[^\]>\r\n]*[\]>]\s*$" % re.escape(base_prompt)
 
 
 CONFIRM_RE = r"\[Y/N\]"
@@ -536,7 +562,7 @@ class ComwareDriver(_resource.Driver):
 
     # -- writing
     def render(self, plan):
-        return render_transition(plan.have, plan.after, host=self.host)
+        return render_transition(plan.have, align_passwords(plan), host=self.host)
 
     def show(self, commands):
         return redact_commands(commands)

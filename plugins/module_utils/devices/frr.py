@@ -321,6 +321,15 @@ def _family_lines(old, new, family, default_on):
     return lines
 
 
+def _check_route_reflection(after, asn, host):
+    for neighbor in after.get("neighbors") or []:
+        if neighbor.get("route_reflector_client") and neighbor.get("remote_as") not in (None, asn):
+            raise FabricError("neighbor %s (AS %s) cannot be a route-reflector client of AS %s: route reflection "
+                              "is for iBGP peers" % (neighbor["address"], neighbor["remote_as"], asn), host=host,
+                              field="config.neighbors[address=%s].route_reflector_client" % neighbor["address"],
+                              fix="set route_reflector_client: false, or give the neighbor remote_as %s" % asn)
+
+
 def render_transition(before, after, host=None, default_ipv4=True):
     """vtysh lines (inside ``configure terminal``) that turn ``before`` into ``after``.
 
@@ -342,6 +351,7 @@ def render_transition(before, after, host=None, default_ipv4=True):
         raise FabricError("the device runs router bgp %s; the AS of a running instance cannot be changed in "
                           "place" % before["asn"], host=host, field="config.asn",
                           fix="remove BGP first (state: deleted without config), or use asn %s" % before["asn"])
+    _check_route_reflection(after, asn, host)
     creating = before.get("asn") is None
     view, families = [], {fam: [] for fam in FAMILY_VIEWS}
     if creating:
@@ -435,7 +445,7 @@ def parse_summary(text, host=None):
 
 
 def _prompt_re(base_prompt):
-    return r"(?m)^%s(?:\([^)\r\n]*\))?[#>]\s*$" % re.escape(base_prompt)
+    return r"^%s(?:\([^)\r\n]*\))?[#>]\s*$" % re.escape(base_prompt)
 
 
 class FrrDriver(_resource.Driver):

@@ -216,6 +216,7 @@ class CliLineError(Exception):
 class CliSession:
     """Line-by-line CLI pushes over a netmiko connection, stopping at the first rejected line.
 
+    ``prompt_re`` matches a prompt line (no inline flags; it is used with ``re.M``).
     Each line is written, its echo read (netmiko ``cmd_verify``), then the output up to the next
     prompt; a line whose output matches ``error_re`` stops the push with ``CliLineError``, so the
     caller knows exactly which lines the device has taken (all before it) and can roll them back.
@@ -240,11 +241,13 @@ class CliSession:
                               field="hostname", fix="check the device's SSH session and CLI") from None
 
     def _send(self, line):
-        pattern = self.prompt_re if not self.confirm_re else "(?:%s)|(?:%s)" % (self.prompt_re, self.confirm_re)
+        pattern = "(?m)" + self.prompt_re
+        if self.confirm_re:
+            pattern = "(?m)(?:%s)|(?:%s)" % (self.prompt_re, self.confirm_re)
         output = self.conn.send_command(line, expect_string=pattern, strip_prompt=False, strip_command=False,
                                         cmd_verify=True, read_timeout=self.read_timeout)
         if self.confirm_re and re.search(self.confirm_re, output):
-            output += self.conn.send_command(self.confirm, expect_string=self.prompt_re, strip_prompt=False,
+            output += self.conn.send_command(self.confirm, expect_string="(?m)" + self.prompt_re, strip_prompt=False,
                                              strip_command=False, cmd_verify=False,
                                              read_timeout=self.read_timeout)
         return output

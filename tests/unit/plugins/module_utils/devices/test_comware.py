@@ -60,14 +60,14 @@ def test_parsed_state_is_offline():
 def test_rendered_state_is_offline():
     driver = comware.ComwareDriver({}, offline=True, connect=lambda *a: pytest.fail("rendered connected"))
     config = {"asn": 65001, "router_id": "172.20.0.1",
-              "neighbors": [{"address": "172.20.0.11", "remote_as": 64512, "route_reflector_client": True,
+              "neighbors": [{"address": "172.20.0.11", "remote_as": 65001, "route_reflector_client": True,
                              "password": "s3cret-pw"}],
               "listen_ranges": [{"prefix": "172.20.0.0/24", "remote_as": 64512, "peer_group": "calico"}]}
     result = resource.run(driver, "rendered", config=config)
     assert result["rendered"] == [
         "bgp 65001",
         " router-id 172.20.0.1",
-        " peer 172.20.0.11 as-number 64512",
+        " peer 172.20.0.11 as-number 65001",
         " peer 172.20.0.11 password simple ********",
         " group calico external",
         " peer calico as-number 64512",
@@ -262,3 +262,29 @@ def test_check_mode_fake_refuses_writes():
     conn = fake([ONE], read_only=True)
     with pytest.raises(WriteInCheckMode):
         conn.config_mode()
+
+
+def _run_with_password(password_update):
+    conn = fake([FULL], read_only=password_update == "on_create")
+    config = {"neighbors": [{"address": "10.9.9.9", "remote_as": 65000, "password": "pw-not-in-results"}]}
+    return resource.run(driver_with(conn), "merged", config=config, password_update=password_update,
+                        check_mode=password_update == "on_create"), conn
+
+
+def test_password_on_create_is_idempotent_against_the_cipher():
+    result, conn = _run_with_password("on_create")
+    assert result["changed"] is False and conn.sent == []
+
+
+def test_password_always_is_sent_again():
+    result, conn = _run_with_password("always")
+    assert result["commands"] == ["bgp 65001", " peer 10.9.9.9 password simple ********", "quit"]
+    assert " peer 10.9.9.9 password simple pw-not-in-results" in conn.sent
+
+
+def test_route_reflector_client_must_be_ibgp():
+    conn = fake([ONE], read_only=True)
+    with pytest.raises(FabricError) as err:
+        resource.run(driver_with(conn), "merged", config={"neighbors": [
+            {"address": "10.1.1.1", "remote_as": 65000, "route_reflector_client": True}]})
+    assert "route_reflector_client" in err.value.field and conn.sent == []
