@@ -534,7 +534,7 @@ class ComwareDriver(_resource.Driver):
         if self.conn is None:
             self.conn = self._connect(self.params, DEVICE_TYPE)
             self.session = _ssh.CliSession(self.conn, _prompt_re(self.conn.base_prompt), ERROR_RE, host=self.host,
-                                           confirm_re=CONFIRM_RE)
+                                           confirm_re=CONFIRM_RE, any_output_is_error=True)
         return self.session
 
     def close(self):

@@ -221,9 +221,12 @@ class CliSession:
     prompt; a line whose output matches ``error_re`` stops the push with ``CliLineError``, so the
     caller knows exactly which lines the device has taken (all before it) and can roll them back.
     ``confirm_re``/``confirm`` answer a confirmation question (Comware's ``[Y/N]``).
+    ``any_output_is_error``: a configuration line that prints anything (Comware refuses some lines
+    with one plain sentence, e.g. ``The peer 10.9.9.9 does not exist.``) is rejected.
     """
 
-    def __init__(self, conn, prompt_re, error_re, host=None, confirm_re=None, confirm="Y", read_timeout=30):
+    def __init__(self, conn, prompt_re, error_re, host=None, confirm_re=None, confirm="Y", read_timeout=30,
+                 any_output_is_error=False):
         self.conn = conn
         self.prompt_re = prompt_re
         self.error_re = error_re
@@ -231,6 +234,7 @@ class CliSession:
         self.confirm_re = confirm_re
         self.confirm = confirm
         self.read_timeout = read_timeout
+        self.any_output_is_error = any_output_is_error
 
     def show(self, command):
         """Output of one show/display command (prompt and echo stripped)."""
@@ -252,6 +256,17 @@ class CliSession:
                                              read_timeout=self.read_timeout)
         return output
 
+    def _unexpected_lines(self, body):
+        """Output lines that are neither a prompt, a caret, the confirmation question nor blank."""
+        out = []
+        for raw in body.splitlines():
+            text = raw.strip()
+            if not text or set(text) <= {"^"} or re.match(self.prompt_re, text) \
+                    or (self.confirm_re and re.search(self.confirm_re, text)):
+                continue
+            out.append(text)
+        return out
+
     def push(self, lines):
         """Send ``lines`` one by one; return the output; ``CliLineError`` at the first rejected line."""
         outputs = []
@@ -263,6 +278,8 @@ class CliSession:
             outputs.append(output)
             body = output.split("\n", 1)[1] if "\n" in output else ""
             errors = [m.group(0).strip() for m in re.finditer(self.error_re, body)]
+            if not errors and self.any_output_is_error:
+                errors = self._unexpected_lines(body)
             if errors:
                 raise CliLineError(line, index, " ".join(errors))
         return "\n".join(outputs)

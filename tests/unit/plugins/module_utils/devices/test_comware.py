@@ -288,3 +288,13 @@ def test_route_reflector_client_must_be_ibgp():
         resource.run(driver_with(conn), "merged", config={"neighbors": [
             {"address": "10.1.1.1", "remote_as": 65000, "route_reflector_client": True}]})
     assert "route_reflector_client" in err.value.field and conn.sent == []
+
+
+def test_a_refusal_without_percent_is_an_error_too():
+    conn = fake([ONE, ONE], reject=r"peer 10.5.5.5 description", error_text="The peer 10.5.5.5 does not exist.")
+    with pytest.raises(FabricError) as err:
+        resource.run(driver_with(conn), "merged", config={"neighbors": [
+            {"address": "10.5.5.5", "remote_as": 65010, "description": "spine-5"}]})
+    assert "does not exist" in str(err.value) and "line 3" in str(err.value)
+    # the device still shows the config of before the run: nothing to roll back, nothing sent after the refusal
+    assert conn.sent[-1] == " peer 10.5.5.5 description spine-5"
