@@ -1054,7 +1054,7 @@ def _prune_nulls(value, spec):
             _prune_nulls(item, spec.items)
 
 
-def apply_defaults(obj, group=GROUP_V1, api_server=True):
+def apply_defaults(obj, group=GROUP_V1, api_server=True, _canonical=True):
     """A deep copy of ``obj`` with the defaults the serving side applies.
 
     Every group gets the CRD defaults (``logSeverityScreen: Info``,
@@ -1081,7 +1081,8 @@ def apply_defaults(obj, group=GROUP_V1, api_server=True):
         except ValueError:
             ip = net = None
         if net is not None:
-            spec["cidr"] = str(net)
+            if _canonical and net.network_address == ip:
+                spec["cidr"] = str(net)
             if not spec.get("blockSize"):
                 spec["blockSize"] = 26 if ip.version == 4 else 122
         if not spec.get("ipipMode"):
@@ -1387,8 +1388,8 @@ def validate(obj, group=GROUP_V1, api_server=True, old=None, context=None):
                            NOT_SUPPORTED)]
     v3server = group == GROUP_V3 and api_server
     ctx = _Ctx(v3server, update=old is not None)
-    obj = apply_defaults(obj, group, api_server)
-    old_spec = apply_defaults(old, group, api_server).get("spec", _MISSING) if isinstance(old, dict) else _MISSING
+    obj = apply_defaults(obj, group, api_server, _canonical=False)
+    old_spec = apply_defaults(old, group, api_server, _canonical=False).get("spec", _MISSING) if isinstance(old, dict) else _MISSING
     spec = obj.get("spec")
     meta = obj.get("metadata")
     name = meta.get("name") if isinstance(meta, dict) else None
