@@ -141,8 +141,11 @@ def kubectl_json(server, *args):
 
 
 # -- the targets ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("api_group", ["auto", V1])
-@pytest.mark.parametrize("target", ["calico_bgp_peer", "calico_bgp_configuration", "calico_node"])
+@pytest.mark.parametrize("target,api_group", [
+    ("calico_bgp_peer", "auto"), ("calico_bgp_peer", V1),
+    ("calico_bgp_configuration", "auto"), ("calico_bgp_configuration", V1),
+    ("calico_node", "auto"),  # core/v1 Node: no Calico group involved
+])
 def test_target(playbook, kube, target, api_group):
     run = playbook.target(target, playbook.vars(api_group)).assert_ok()
     asserted = [name for name, result in run.tasks if result.get("action") == "ansible.builtin.assert"
