@@ -308,15 +308,32 @@ def up(inventory_path, log=print):
     known_hosts = lab.dir / "known_hosts"
     known_hosts.write_text("".join("%s\n" % c["known_hosts_line"] for c in creds_all.values()
                                    if c.get("known_hosts_line")))
-    extra = {"k8s_kubeconfig": str(kubeconfig), "lab_known_hosts": str(known_hosts), "lab_devices": creds_all}
-    (lab.dir / "extra-vars.json").write_text(json.dumps(extra, indent=2))
-    os.chmod(lab.dir / "extra-vars.json", 0o600)
+    write_lab_inventory(lab, inv, creds_all, kubeconfig, known_hosts)
     state["complete"] = True
     state["up_seconds"] = round(time.time() - started, 2)
     lab.save(state)
     log("lab %s is up in %.1f s: %d nodes, %d devices; state in %s"
         % (lab.name, state["up_seconds"], len(inv["nodes"]), len(inv["devices"]), lab.dir))
     return state
+
+
+def write_lab_inventory(lab, inv, creds_all, kubeconfig, known_hosts):
+    """An inventory with what only the lab knows (API kubeconfig, device credentials, CA, known_hosts),
+    to pass as a second ``-i`` beside the user's inventory."""
+    hosts = {}
+    for host, creds in creds_all.items():
+        entry = {"bgp_device_username": creds["username"], "bgp_device_password": creds["password"]}
+        if creds.get("ca_path"):
+            entry.update(bgp_device_tls=True, bgp_device_ca_path=creds["ca_path"])
+        if creds.get("known_hosts_line"):
+            entry["bgp_device_known_hosts"] = str(known_hosts)
+        hosts[host] = entry
+    data = {"all": {"vars": {"k8s_kubeconfig": str(kubeconfig)},
+                    "children": {"network_devices": {"hosts": hosts}}}}
+    path = lab.dir / "lab-inventory.yml"
+    path.write_text(json.dumps(data, indent=2))
+    os.chmod(path, 0o600)
+    return path
 
 
 def _rack_prefix(inv, rack):

@@ -49,10 +49,11 @@ def argument_spec():
 def _redact(plan):
     """The plan without secrets: device neighbor passwords become a marker."""
     plan = copy.deepcopy(plan)
-    for device in plan["devices"].values():
-        for neighbor in device["config"]["neighbors"]:
+    for config in [d["config"] for d in plan["devices"].values()] + list(plan["module_args"]["devices"].values()):
+        for neighbor in config["neighbors"]:
             if neighbor.get("password"):
-                neighbor["password"] = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+                neighbor["password"] = None
+                neighbor["password_from_inventory"] = True
     return plan
 
 

@@ -568,6 +568,42 @@ def to_dot(fabric, sessions):
     return "\n".join(lines) + "\n"
 
 
+def module_args(calico, devices):
+    """``plan.calico`` in the option format of the calico_* modules (what the calico role passes).
+
+    Peers to a device with a password carry ``password_device``: the role passes that device's
+    ``bgp_password`` (from the vault) as the clear password, which the module stores in the Secret.
+    """
+    spec = calico["bgp_configuration"]["spec"]
+    config = {"name": "default", "as_number": str(spec["asNumber"]),
+              "node_to_node_mesh_enabled": spec["nodeToNodeMeshEnabled"],
+              "log_severity_screen": spec.get("logSeverityScreen"),
+              "service_cluster_ips": [c["cidr"] for c in spec.get("serviceClusterIPs", [])] or None,
+              "service_external_ips": [c["cidr"] for c in spec.get("serviceExternalIPs", [])] or None}
+    password_devices = {s["name"]: s["device"] for s in calico["secrets"]}
+    peers = []
+    for peer in calico["bgp_peers"]:
+        spec = peer["spec"]
+        item = {"name": peer["metadata"]["name"], "peer_ip": spec.get("peerIP"),
+                "as_number": str(spec["asNumber"]) if spec.get("asNumber") else None,
+                "node_selector": spec.get("nodeSelector"), "peer_selector": spec.get("peerSelector")}
+        ref = spec.get("password", {}).get("secretKeyRef")
+        if ref:
+            item["password_secret"] = dict(ref)
+            item["password_device"] = password_devices[ref["name"]]
+        peers.append({k: v for k, v in item.items() if v is not None})
+    nodes = []
+    for name, node in sorted(calico["nodes"].items()):
+        bgp = node["bgp"]
+        nodes.append({k: v for k, v in {
+            "name": name, "as_number": str(bgp["asNumber"]) if bgp["asNumber"] else None,
+            "ipv4_address": bgp["ipv4Address"],
+            "route_reflector_cluster_id": bgp["routeReflectorClusterID"] or "",
+            "labels": node["labels"]}.items() if v is not None})
+    return {"bgp_configuration": {k: v for k, v in config.items() if v is not None}, "bgp_peers": peers,
+            "nodes": nodes, "devices": {name: d["config"] for name, d in devices.items()}}
+
+
 def build_plan(fabric):
     """Validate everything, then plan both sides and the expected sessions."""
     normal = normalise_fabric(fabric)
@@ -577,4 +613,4 @@ def build_plan(fabric):
     warnings = check_consistency(normal, node_peers, devices, calico)
     sessions = plan_sessions(normal, node_peers, devices)
     return {"pattern": normal["pattern"], "calico": calico, "devices": devices, "sessions": sessions,
-            "warnings": warnings, "dot": to_dot(normal, sessions)}
+            "warnings": warnings, "dot": to_dot(normal, sessions), "module_args": module_args(calico, devices)}

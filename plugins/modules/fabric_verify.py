@@ -1,0 +1,148 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: fabric_verify
+short_description: Check that the sessions of a fabric plan exist and are Established on both sides
+version_added: 0.1.0
+description:
+  - Compares C(plan.sessions) from M(kubefabric.bgp.fabric_plan) with what the nodes report
+    (CalicoNodeStatus, read by M(kubefabric.bgp.calico_node_status_info)) and what each device reports
+    (M(kubefabric.bgp.bgp_session_info)), and fails with a table naming every missing, down, unexpected
+    or wrong-AS session.
+  - Through its action plugin it gathers both sides itself and repeats until everything matches or
+    O(timeout) runs out, printing one progress line per round. Device connection settings come from
+    the device hosts' variables (C(ansible_host), C(platform), C(bgp_device_username),
+    C(bgp_device_password), C(bgp_device_port), C(bgp_device_tls), C(bgp_device_validate_certs),
+    C(bgp_device_ca_path), C(bgp_device_known_hosts), C(bgp_device_host_key_checking),
+    C(bgp_device_ssh_key_file)).
+  - Given O(observed_nodes) and O(observed_devices), it only compares (pure, offline).
+extends_documentation_fragment:
+  - kubefabric.bgp.k8s_auth
+options:
+  plan:
+    description: The C(plan) returned by M(kubefabric.bgp.fabric_plan).
+    type: dict
+    required: true
+  observed_nodes:
+    description: The C(nodes) result of M(kubefabric.bgp.calico_node_status_info); gathered when omitted.
+    type: dict
+  observed_devices:
+    description:
+      - Per device, the result of M(kubefabric.bgp.bgp_session_info) (or null when it was unreachable);
+        gathered when omitted.
+    type: dict
+  device_group:
+    description: Inventory group of the network devices (used when gathering).
+    type: str
+    default: network_devices
+  timeout:
+    description: Seconds to wait for the fabric to converge (used when gathering).
+    type: int
+    default: 120
+  interval:
+    description: Seconds between rounds (used when gathering).
+    type: int
+    default: 3
+  expect:
+    description: JMESPath checks on the result (C(rows), C(problems), C(established), C(expected)).
+    type: raw
+attributes:
+  check_mode:
+    support: full
+    description: Only reads.
+  diff_mode:
+    support: none
+  platform:
+    platforms: controller
+    support: full
+  action:
+    support: full
+author:
+  - kubefabric.bgp contributors
+"""
+
+EXAMPLES = r"""
+- name: Wait until every planned session is Established on both sides
+  kubefabric.bgp.fabric_verify:
+    plan: "{{ fabric.plan }}"
+    kubeconfig: "{{ k8s_kubeconfig }}"
+    timeout: 180
+
+- name: Only compare what was observed before (offline)
+  kubefabric.bgp.fabric_verify:
+    plan: "{{ fabric.plan }}"
+    observed_nodes: "{{ status.nodes }}"
+    observed_devices: {leaf1: "{{ leaf1_sessions }}"}
+"""
+
+RETURN = r"""
+ok:
+  description: Whether every expected session is Established and nothing unexpected exists.
+  returned: always
+  type: bool
+rows:
+  description: One row per session, C({endpoint, peer_address, peer_name, expected, observed, verdict}).
+  returned: always
+  type: list
+  elements: dict
+problems:
+  description: The rows whose verdict is not C(ok) (missing, not established, unexpected, wrong AS).
+  returned: always
+  type: list
+  elements: dict
+table:
+  description: The rows as a text table.
+  returned: always
+  type: str
+established:
+  description: Expected sessions found Established.
+  returned: always
+  type: int
+expected:
+  description: Expected session ends (a session between two endpoints counts at each end).
+  returned: always
+  type: int
+elapsed:
+  description: Seconds the action plugin waited (0 when only comparing).
+  returned: always
+  type: float
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kubefabric.bgp.plugins.module_utils.calico.k8s import argument_spec as k8s_spec
+from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError, fail_module
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.verify import verify_result
+
+
+def argument_spec():
+    spec = k8s_spec()
+    spec.update(plan=dict(type="dict", required=True), observed_nodes=dict(type="dict"),
+                observed_devices=dict(type="dict"), device_group=dict(type="str", default="network_devices"),
+                timeout=dict(type="int", default=120), interval=dict(type="int", default=3),
+                expect=dict(type="raw"))
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if module.params["observed_nodes"] is None or module.params["observed_devices"] is None:
+        module.fail_json(msg="observed_nodes and observed_devices are required when the module runs without "
+                             "its action plugin (call it as kubefabric.bgp.fabric_verify)")
+    try:
+        result = verify_result(module.params["plan"], module.params["observed_nodes"],
+                               module.params["observed_devices"], module.params["expect"])
+    except FabricError as exc:
+        fail_module(module, exc)
+    if not result["ok"]:
+        module.fail_json(msg="the fabric does not match the plan:\n" + result["table"], **result)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
