@@ -16,7 +16,7 @@ description:
     C(local_as)), through the RouterOS API. Comware and FRR: through SSH (netmiko), from the platform driver."
   - Only reads; check mode changes nothing.
 author:
-  - kubefabric.bgp contributors
+  - kubefabric.bgp contributors (@kubefabric)
 attributes:
   check_mode:
     support: full

@@ -24,7 +24,7 @@ description:
     an unmanaged row already peers with is an error.
   - One API connection per run, one read of each path, all writes after all checks.
 author:
-  - kubefabric.bgp contributors
+  - kubefabric.bgp contributors (@kubefabric)
 extends_documentation_fragment:
   - kubefabric.bgp.routeros_api
   - kubefabric.bgp.bgp_config

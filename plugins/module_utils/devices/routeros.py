@@ -218,6 +218,8 @@ def canon(field, value):
         return _afi_set(value)
     if field in ("remote.address", "remote-address"):
         return _host(value)[0]
+    if field == "update-source":
+        return None if value in (None, "", "none") else str(value)
     if field == "router-id":
         return None if value in (None, "", "0.0.0.0", "main") else str(value)
     if field in ("as", "remote.as", "remote-as"):

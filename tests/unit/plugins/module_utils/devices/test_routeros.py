@@ -264,6 +264,9 @@ def test_v6_update_source_interface_is_allowed():
     fake.writes.clear()
     run(fake, "replaced", {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2}]})
     assert fake.writes[0][2]["update-source"] == "none"
+    fake.writes.clear()
+    again = run(fake, "replaced", {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2}]})
+    assert again["changed"] is False and fake.writes == [], again["commands"]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
