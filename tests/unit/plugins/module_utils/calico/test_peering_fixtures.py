@@ -83,12 +83,17 @@ STEPS = {
                                       "patch": [_config_patch(programClusterRoutes="Enabled")]},
     "mesh/restart-time/pcr-ipip-only": {"inputs": ["mesh/restart-time"],
                                         "patch": [_config_patch(programClusterRoutes="EnabledIPIPOnly")]},
-    "bgpfilter/node_mesh/priority1": {"inputs": ["bgpfilter/node_mesh"]},
-    "bgpfilter/node_mesh/priority2": {"inputs": ["bgpfilter/node_mesh"],
+    # daemon tests: no block affinities injected
+    "bgpfilter/node_mesh/priority1": {"inputs": ["bgpfilter/node_mesh"], "blocks": False},
+    "bgpfilter/node_mesh/priority2": {"inputs": ["bgpfilter/node_mesh"], "blocks": False,
                                       "patch": [_config_patch(ipv4NormalRoutePriority=5000)]},
-    "bgpfilter/node_mesh/priority3": {"inputs": ["bgpfilter/node_mesh"],
+    "bgpfilter/node_mesh/priority3": {"inputs": ["bgpfilter/node_mesh"], "blocks": False,
                                       "patch": [_config_patch(ipv4NormalRoutePriority=5000,
                                                               ipv6NormalRoutePriority=80)]},
+    # KDD tests with Services/EndpointSlices (kubectl-input.yaml): the route generator adds their /32, /128
+    "mesh/static-routes": {"service_routes": ["10.101.0.101/32", "fd00:96::28/128"]},
+    "mesh/static-routes-exclude-node": {"service_routes": ["10.101.0.101/32", "fd00:96::28/128"]},
+    "mesh/static-routes-no-ipv4-address": {"service_routes": ["10.101.0.101/32"]},
     "bgpfilter/filter_deletion/step1": {"inputs": ["bgpfilter/filter_deletion"]},
     "bgpfilter/filter_deletion/step2": {"inputs": ["bgpfilter/filter_deletion"], "delete_kind": "BGPFilter"},
 }
@@ -113,7 +118,7 @@ def _scenarios():
 
 
 SCENARIOS = _scenarios()
-RESULTS = {"compared": 0, "passed": 0, "skipped": []}
+RESULTS = {"compared": 0, "passed": 0, "blocks": 0, "files": 0}
 
 
 def _key(obj):
@@ -168,19 +173,19 @@ def load_scenario(rel):
     if spec.get("delete_kind"):
         resources = [obj for obj in resources if obj.get("kind") != spec["delete_kind"]]
     _upsert(resources, spec.get("add", []))
-    return resources, spec.get("node", "kube-master")
+    return resources, spec.get("node", "kube-master"), spec
 
 
 def render(rel, bird_variant="calico"):
-    resources, node = load_scenario(rel)
+    resources, node, spec = load_scenario(rel)
     model = peering.Model(resources)
     peers = peering.compute_peerings(None, node=node, model=model)[node]
     router_id = "hash" if rel == "mesh/hash" else None
     if rel.startswith("mesh/static-routes-no-ipv4-address"):
         router_id = "10.10.10.10"
-    blocks = KUBE_MASTER_BLOCKS if node == "kube-master" else ()
+    blocks = KUBE_MASTER_BLOCKS if node == "kube-master" and spec.get("blocks", True) else ()
     files = birdcfg.render_node(model=model, node=node, peers=peers, blocks=blocks, router_id=router_id,
-                                bird_variant=bird_variant)
+                                service_routes=spec.get("service_routes", ()), bird_variant=bird_variant)
     return files, peers
 
 
@@ -202,7 +207,27 @@ def test_protocol_blocks_match_confd(rel):
         # HEAD renders peers sorted by name
         assert list(got) == list(expected), "%s %s: protocol order differs" % (rel, name)
         compared += len(expected)
+    RESULTS["blocks"] += compared
     RESULTS["passed"] += 1
+
+
+def _lines(text):
+    # the upstream harness compares with blank lines stripped
+    return [line.rstrip() for line in text.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("rel", SCENARIOS)
+def test_whole_files_match_confd(rel):
+    """All six files, not only the protocol blocks, equal confd's output line for line."""
+    files, _peers = render(rel)
+    compared = 0
+    for name, text in files.items():
+        expected_path = FIXTURES / rel / name
+        if expected_path.exists():
+            assert _lines(text) == _lines(expected_path.read_text()), "%s/%s differs" % (rel, name)
+            compared += 1
+    assert compared == 6
+    RESULTS["files"] += compared
 
 
 BIRD = {4: shutil.which("bird"), 6: shutil.which("bird6")}
@@ -231,8 +256,10 @@ def test_zz_fixture_summary(capsys):
     if not SCENARIOS:
         pytest.skip("confd fixtures not available")
     skipped = sorted(SKIP)
-    line = "confd fixture scenarios: %d found, %d compared, %d passed, %d skipped by name (%s)" % (
-        len(SCENARIOS), RESULTS["compared"], RESULTS["passed"], len(skipped), ", ".join(skipped))
+    line = ("confd fixture scenarios: %d found, %d compared, %d passed (%d protocol bgp blocks, %d whole files "
+            "equal), %d skipped by name (%s)" % (len(SCENARIOS), RESULTS["compared"], RESULTS["passed"],
+                                                 RESULTS["blocks"], RESULTS["files"], len(skipped),
+                                                 ", ".join(skipped)))
     with capsys.disabled():
         print("\n" + line)
     assert RESULTS["compared"] > 0
