@@ -215,7 +215,9 @@ def render_peer(peer, model=None, normal_priority=1024):
     lines.append("  neighbor %s%s as %d;" % (peer.peer_ip, " port %d" % peer.port if peer.port else "", peer.peer_as))
     if peer.source_address:
         lines.append("  source address %s;  # The local address we use for the TCP connection" % peer.source_address)
-    if peer.ttl_security:
+    if not peer.multihop:
+        pass  # v3.31 mesh sessions: directly connected, no ttl security / multihop lines
+    elif peer.ttl_security:
         lines.append("  ttl security on;")
         lines.append("  multihop %d;" % peer.ttl_security)
     else:
@@ -677,3 +679,63 @@ def _strip_comment(line):
         elif char == "#":
             return line[:index]
     return line
+
+
+def _int_or_text(text):
+    return int(text) if text.isdigit() else text
+
+
+def protocol_attributes(block):
+    """The session attributes a ``protocol bgp`` block sets, whatever the template's line order.
+
+    Returns ``{neighbor, port, peer_as, local_as, source_address, ttl_security, multihop, passive,
+    graceful_restart, keepalive, rr_client, rr_cluster_id, password, next_hop, allow_local_as,
+    export_internal}``; ``ttl_security`` is ``"off"``, a hop count or None (line absent),
+    ``multihop`` True, a hop count or None, ``export_internal`` the argument of
+    ``calico_export_to_bgp_peers`` (None when the block does not call it).
+    """
+    attrs = {"neighbor": None, "port": None, "peer_as": None, "local_as": None, "source_address": None,
+             "ttl_security": None, "multihop": None, "passive": False, "graceful_restart": None,
+             "keepalive": None, "rr_client": False, "rr_cluster_id": None, "password": None, "next_hop": None,
+             "allow_local_as": None, "export_internal": None}
+    ttl_on = False
+    for raw in block.splitlines():
+        line = " ".join(_strip_comment(raw).split()).rstrip(";").strip()
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "neighbor":
+            attrs["neighbor"] = words[1]
+            if "port" in words:
+                attrs["port"] = int(words[words.index("port") + 1])
+            attrs["peer_as"] = int(words[words.index("as") + 1])
+        elif words[:2] == ["local", "as"]:
+            attrs["local_as"] = int(words[2])
+        elif words[:2] == ["source", "address"]:
+            attrs["source_address"] = words[2]
+        elif words[:2] == ["ttl", "security"]:
+            ttl_on = words[2] == "on"
+            attrs["ttl_security"] = "off" if not ttl_on else attrs["ttl_security"]
+        elif words[0] == "multihop":
+            attrs["multihop"] = int(words[1]) if len(words) > 1 else True
+        elif words[:2] == ["passive", "on"]:
+            attrs["passive"] = True
+        elif words[:3] == ["graceful", "restart", "time"]:
+            attrs["graceful_restart"] = int(words[3])
+        elif words[:2] == ["keepalive", "time"]:
+            attrs["keepalive"] = int(words[2])
+        elif words[:2] == ["rr", "client"]:
+            attrs["rr_client"] = True
+        elif words[:3] == ["rr", "cluster", "id"]:
+            attrs["rr_cluster_id"] = words[3]
+        elif words[0] == "password":
+            attrs["password"] = line.split(None, 1)[1].strip().strip('"')
+        elif words[:2] == ["next", "hop"]:
+            attrs["next_hop"] = words[2]
+        elif words[:3] == ["allow", "local", "as"]:
+            attrs["allow_local_as"] = _int_or_text(words[3])
+        elif line.startswith("calico_export_to_bgp_peers("):
+            attrs["export_internal"] = line[len("calico_export_to_bgp_peers("):].startswith("true")
+    if ttl_on:
+        attrs["ttl_security"] = attrs["multihop"]
+    return attrs

@@ -95,6 +95,7 @@ class Peer:
     peer_node: str | None = None   # the Calico node on the other side, when it is one
     bgppeer: str | None = None     # the BGPPeer resource that produced it (None for the mesh)
     reverse: bool = False          # produced as a reverse peering
+    multihop: bool = True          # False: v3.31 mesh sessions (no ttl security / multihop lines)
     depends: tuple = ()  # indices of the resources the session depends on
 
     @property
@@ -103,7 +104,9 @@ class Peer:
 
     @property
     def export_internal(self):
-        """The argument of ``calico_export_to_bgp_peers`` for this session."""
+        """The argument of ``calico_export_to_bgp_peers`` for this session (v3.31 mesh: always true)."""
+        if self.peer_type == "mesh" and not self.multihop:
+            return True
         return self.ibgp
 
     @property
@@ -121,7 +124,7 @@ class Peer:
             "password_ref": dict(self.password_ref) if self.password_ref else None,
             "password_set": self.password is not None, "filters": list(self.filters),
             "reachable_by": self.reachable_by, "peer_node": self.peer_node, "bgppeer": self.bgppeer,
-            "reverse": self.reverse,
+            "reverse": self.reverse, "multihop": self.multihop,
         }
         if with_secret:
             data["password"] = self.password
@@ -723,7 +726,7 @@ def _mesh_peers(model, node, version, calico_version):
             local_as_override=None, source_address=own_ip, ttl_security=0, passive=peer_ip > own_ip,
             rr_client=False, rr_cluster_id=None, graceful_restart=restart, keepalive=None, next_hop=None,
             allow_local_as=None, password_ref=password_ref, password=password, peer_node=other.name,
-            depends=depends))
+            depends=depends, multihop=calico_version == "head"))
     return out
 
 
