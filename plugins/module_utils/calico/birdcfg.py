@@ -254,7 +254,13 @@ def render_peer(peer, model=None, normal_priority=1024):
         lines.append("  rr client;")
         lines.append("  rr cluster id %s;" % peer.rr_cluster_id)
     if peer.password is not None:
-        lines.append('  password "%s";' % peer.password.replace("\\", "\\\\").replace('"', '\\"'))
+        if '"' in peer.password or "\n" in peer.password:
+            ref = peer.password_ref or {}
+            raise FabricError("the BGP password for %s on node %s contains a double quote or a line break, which a "
+                              "BIRD 1.6 string cannot hold" % (peer.name, peer.node),
+                              host="Secret/%s" % ref.get("name"), field="data.%s" % ref.get("key"),
+                              fix="use a password without \" and line breaks")
+        lines.append('  password "%s";' % peer.password)
     if peer.next_hop == "keep":
         lines.append("  next hop keep;")
     if peer.next_hop == "self":
