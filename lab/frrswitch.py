@@ -22,8 +22,6 @@ quiet (it would otherwise print ``vtysh_pam: Failed in account validation`` into
     sw.stop()
 """
 import grp
-import os
-import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -179,7 +177,7 @@ def start_frr_switch(ns, workdir, hostname="leaf2", username="admin", password="
     frr = FrrInstance(ns, workdir / "frr", hostname=hostname)
     frr_dir = frr.dir  # FrrInstance keeps its state where the frr user can reach it
     frr_dir.mkdir(parents=True, exist_ok=True)
-    (frr_dir / "vtysh.conf").write_text("".join("username %s nopassword\n" % u for u, _, _ in users))
+    (frr_dir / "vtysh.conf").write_text("".join("username %s nopassword\n" % user[0] for user in users))
     frr.start(bgpd_conf=bgpd_conf)
 
     ssh_dir = workdir / "ssh"
@@ -192,7 +190,7 @@ def start_frr_switch(ns, workdir, hostname="leaf2", username="admin", password="
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lab-%s" % hostname,
                         "-f", str(key)], check=True)
     (ssh_dir / "sshd_config").write_text(_SSHD_CONFIG.format(
-        hostname=hostname, port=port, address=address, users=" ".join(u for u, _, _ in users)))
+        hostname=hostname, port=port, address=address, users=" ".join(user[0] for user in users)))
 
     passwd = Path("/etc/passwd").read_text()
     shadow = Path("/etc/shadow").read_text()
@@ -209,7 +207,7 @@ def start_frr_switch(ns, workdir, hostname="leaf2", username="admin", password="
     for line in group.splitlines():
         if line.startswith("frrvty:"):
             members = [m for m in line.split(":")[3].split(",") if m]
-            members += [u for u, _, _ in users]
+            members += [user[0] for user in users]
             line = "frrvty:x:%d:%s" % (vty_gid, ",".join(members))
         lines.append(line)
     (etc_dir / "passwd").write_text(passwd.rstrip("\n") + "\n" + "".join(extra_pw))
@@ -227,7 +225,3 @@ def start_frr_switch(ns, workdir, hostname="leaf2", username="admin", password="
         handle.stop()
         raise
     return handle
-
-
-def remove_workdir(workdir):
-    shutil.rmtree(workdir, ignore_errors=True)

@@ -6,12 +6,11 @@ configuration, the count of configuration lines accepted); each session is a :cl
 with its own view.  ``Session.feed(line)`` returns the text to print, followed by the prompt.
 """
 import json
-import os
 import threading
 import time
 from pathlib import Path
 
-from . import display, grammar
+from . import display
 from .grammar import Grammar, ParseError
 from .model import Bgp, Group, Peer, decrypt_password, encrypt_password
 
@@ -617,4 +616,3 @@ class _Navigation:
 
 
 _NAVIGATION = _Navigation()
-

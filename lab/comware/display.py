@@ -89,8 +89,8 @@ def peer_verbose(bgp, summary, neighbors, only=None, now=None):
                 "         Peer: %s  Local: %s" % (ip, local_id),
                 "         Type: %s" % link,
                 "         BGP version 4, remote router ID %s" % nb.get("remoteRouterId", "0.0.0.0"),
-                "         BGP current state: %s%s" % (state, (", Up for %s" % _hms(secs))
-                                                       if state == "Established" else ""),
+                "         BGP current state: %s%s" % (
+                    state, (", Up for %s" % _hms(secs)) if state == "Established" else ""),
                 "         BGP current event: %s" % ("RecvKeepalive" if state == "Established" else "ConnectRetryTimerExpired"),
                 "         BGP last state: %s" % ((nb.get("lastResetDueTo") and "Idle") or ("OpenConfirm" if state == "Established" else state)),
                 "         Port:  Local - %s      Remote - %s" % (nb.get("portLocal", 0), nb.get("portForeign", 0)),

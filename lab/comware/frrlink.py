@@ -20,10 +20,10 @@ def plan_changes(old_asn, old_items, new_asn, new_items):
         if old_asn is not None:
             cmds.append("no router bgp %d" % old_asn)
         if new_asn is not None:
-            cmds += _in_router(new_asn, [(line, af) for _, line, af in new_items])
+            cmds += _in_router(new_asn, [(item[1], item[2]) for item in new_items])
         return cmds
-    old = {key: (line, af) for key, line, af in old_items}
-    new = {key: (line, af) for key, line, af in new_items}
+    old = {item[0]: (item[1], item[2]) for item in old_items}
+    new = {item[0]: (item[1], item[2]) for item in new_items}
 
     def names_with_identity(items):
         found = set()
@@ -99,7 +99,7 @@ class FrrLink:
             args += ["-c", cmd]
         env = dict(os.environ, HOME=self.dir, VTYSH_PAGER="cat")
         proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env=env, timeout=timeout)
+                              env=env, timeout=timeout, check=False)
         return proc.returncode, proc.stdout
 
     def _note(self, text):

@@ -305,4 +305,7 @@ class Grammar:
         found = walk(self.root, 0, {})
         if found:
             return found
-        raise best[0]
+        error = best[0]
+        if error is None:  # cannot happen: every failing branch records why
+            error = ParseError(UNRECOGNIZED, tokens[0].start)
+        raise error

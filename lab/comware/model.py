@@ -156,8 +156,8 @@ class Bgp:
                     out.append("  peer %s reflect-client" % name)
                 for direction in ("import", "export"):
                     if direction in ent.route_policy:
-                        out.append("  peer %s route-policy %s %s" % (name, ent.route_policy[direction],
-                                                                    direction))
+                        out.append("  peer %s route-policy %s %s" % (
+                            name, ent.route_policy[direction], direction))
         return out
 
     # -- FRR rendering ----------------------------------------------------------------------------

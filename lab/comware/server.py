@@ -127,13 +127,13 @@ async def _interactive(device, process, continue_prompt, transcript):
 
 async def _exec(device, process):
     session = Session(device)
-    out, _ = await asyncio.to_thread(session.feed, process.command)
+    out = (await asyncio.to_thread(session.feed, process.command))[0]
     process.stdout.write("".join(line + "\r\n" for line in out))
     process.exit(0)
 
 
 def _reset_frr(link):
-    rc, out = link._vtysh(["show running-config bgpd"])
+    out = link._vtysh(["show running-config bgpd"])[1]  # pylint: disable=protected-access
     for asn in re.findall(r"^router bgp (\d+)\s*$", out, re.M):
         link.apply(["no router bgp %s" % asn])
 

@@ -18,7 +18,7 @@ def run(session, *lines):
     """Feed lines; return the output lines of the last one."""
     out = []
     for line in lines:
-        out, _ = session.feed(line)
+        out = session.feed(line)[0]
     return out
 
 

@@ -175,7 +175,7 @@ def test_exec_channel_runs_one_command(comware):
     client.connect(comware.address, port=comware.port, username="admin", password=PASSWORD,
                    look_for_keys=False, allow_agent=False)
     try:
-        _, stdout, _ = client.exec_command("display current-configuration")
+        stdout = client.exec_command("display current-configuration")[1]
         assert " sysname leaf1" in stdout.read().decode()
     finally:
         client.close()

@@ -91,7 +91,7 @@ def test_host_key_and_exec_channel(switch, tmp_path):
     client.connect(switch.address, port=switch.port, username="admin", password=PASSWORD,
                    look_for_keys=False, allow_agent=False)
     try:
-        _, stdout, _ = client.exec_command("show bgp summary json")
+        stdout = client.exec_command("show bgp summary json")[1]
         assert json.loads(stdout.read().decode()) == {}
     finally:
         client.close()
