@@ -154,8 +154,23 @@ class API:
         self.store = Store()
         self.validate_calico = validate
         self.lock = threading.RLock()
+        self._request = threading.local()
         for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.load({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+
+    # -- per-request options (each request runs in its own thread) -------------------------------
+    def begin_request(self, field_validation=None):
+        """Set the request's ``fieldValidation`` (Strict, Warn, Ignore) and clear its warnings."""
+        self._request.field_validation = field_validation
+        self._request.warnings = []
+
+    def warn(self, text):
+        if not hasattr(self._request, "warnings"):
+            self._request.warnings = []
+        self._request.warnings.append(text)
+
+    def request_warnings(self):
+        return list(getattr(self._request, "warnings", []))
 
     # -- helpers ----------------------------------------------------------------------------------
     def _present(self, rtype, obj):
@@ -245,9 +260,16 @@ class API:
         model = calico_model()
         name = obj["metadata"]["name"]
         group = rtype.api_version
-        for path in model.unknown_fields(obj):
-            if path.split(".")[0] in ("spec", "status"):
-                _delete_dotted(obj, path)
+        unknown = [p for p in model.unknown_fields(obj) if p.split(".")[0] in ("spec", "status")]
+        mode = getattr(self._request, "field_validation", None) or "Warn"
+        if unknown and mode == "Strict":
+            raise bad_request('%s in version "%s" cannot be handled as a %s: strict decoding error: %s'
+                              % (rtype.kind, rtype.version, rtype.kind,
+                                 ", ".join('unknown field "%s"' % p for p in unknown)))
+        for path in unknown:
+            _delete_dotted(obj, path)
+            if mode == "Warn":
+                self.warn('unknown field "%s"' % path)
         defaulted = model.apply_defaults(obj, group)
         obj.clear()
         obj.update(defaulted)

@@ -73,6 +73,7 @@ CORE = [
 OTHER = [
     ResourceType("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget",
                  True, ("pdb",)),
+    ResourceType("coordination.k8s.io", "v1", "Lease", "leases", "lease", True),
 ]
 
 # Printer columns of the v3 kinds (kubectl get), as the Calico CRDs declare them.

@@ -137,6 +137,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _send(self, code, body, content_type="application/json"):
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(code)
+        for text in self.server.owner.api.request_warnings():
+            self.send_header("Warning", '299 - %s' % json.dumps(text))
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
@@ -209,6 +211,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         dry_run = "All" in query.get("dryRun", [])
         code = 500
+        self.server.owner.api.begin_request((query.get("fieldValidation") or [None])[0])
         try:
             if raw and "protobuf" in (self.headers.get("Content-Type") or ""):
                 try:
@@ -368,10 +371,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except selectors.SelectorError as exc:
             raise APIError(400, "BadRequest", str(exc)) from exc
         since = first("resourceVersion")
+        expired = None
         try:
             watcher, initial = api.store.watch(rtype.storage, namespace if rtype.namespaced else None, since)
         except LookupError as exc:
-            raise APIError(410, "Expired", str(exc)) from exc
+            # like kube-apiserver: 200, then one ERROR event carrying a 410 Status
+            watcher, initial, expired = None, [], status(410, "Expired", str(exc))
         except ValueError as exc:
             raise APIError(400, "BadRequest", "invalid resourceVersion: %s" % exc) from exc
         timeout = WATCH_TIMEOUT
@@ -394,6 +399,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return obj is not None and selectors.match_labels(lreqs, obj["metadata"].get("labels")) \
                 and selectors.match_fields(freqs, obj)
 
+        as_table = "as=Table" in (self.headers.get("Accept") or "")
+        sent_columns = []
+
         def send(event):
             _, _, etype, obj, previous = event
             now_in, was_in = matches(obj), matches(previous)
@@ -406,13 +414,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     return
             elif not now_in:
                 return
-            body = {"type": etype, "object": api._present(rtype, obj)}  # pylint: disable=protected-access
+            shown = api._present(rtype, obj)  # pylint: disable=protected-access
+            if as_table:
+                shown = _table(rtype, [shown], shown["metadata"]["resourceVersion"], first("includeObject"))
+                if sent_columns:
+                    shown["columnDefinitions"] = None
+                sent_columns.append(True)
+            body = {"type": etype, "object": shown}
             self._chunk(json.dumps(body).encode() + b"\n")
 
         try:
+            if expired is not None:
+                self._chunk(json.dumps({"type": "ERROR", "object": expired}).encode() + b"\n")
+                deadline = datetime.datetime.now()
             for event in initial:
                 send(event)
-            while not owner.stopping.is_set() and datetime.datetime.now() < deadline:
+            while watcher is not None and not owner.stopping.is_set() and datetime.datetime.now() < deadline:
                 try:
                     event = watcher.queue.get(timeout=0.5)
                 except queue.Empty:
@@ -423,7 +440,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             self.close_connection = True
         finally:
-            watcher.close()
+            if watcher is not None:
+                watcher.close()
             owner.watch_count -= 1
         return 200
 
