@@ -6,11 +6,12 @@ configuration, the count of configuration lines accepted); each session is a :cl
 with its own view.  ``Session.feed(line)`` returns the text to print, followed by the prompt.
 """
 import json
+import re
 import threading
 import time
 from pathlib import Path
 
-from . import display
+from . import display, grammar
 from .grammar import Grammar, ParseError
 from .model import Bgp, Group, Peer, decrypt_password, encrypt_password
 
@@ -229,11 +230,17 @@ class Session:
             prompt = self.prompt()
             if not line.strip():
                 return [], prompt
+            original = line
+            line, out_filter = self._split_filter(line)
             try:
                 handler, args = GRAMMARS[self.view].parse(line)
+                if out_filter is not None and not handler.startswith("display"):
+                    raise ParseError(grammar.UNRECOGNIZED, original.index("|"))
             except ParseError as err:
                 self.errors.append((line, err.kind))
                 return err.lines(len(prompt)), self.prompt()
+            if out_filter is not None:
+                return out_filter(getattr(self, "do_" + handler)(**args) or []), self.prompt()
             try:
                 result = getattr(self, "do_" + handler)(**args)
             except CommandError as err:
@@ -260,6 +267,35 @@ class Session:
             return [str(err)], self.prompt()
         self.pending = gen
         return [], question
+
+    @staticmethod
+    def _split_filter(line):
+        """``display ... | {begin|include|exclude} REGEX`` -> (command, filter function or None)."""
+        if "|" not in line:
+            return line, None
+        command, _, rest = line.partition("|")
+        words = rest.split(None, 1)
+        if len(words) != 2:
+            return line, None
+        kind = [k for k in ("begin", "include", "exclude") if k.startswith(words[0].lower())]
+        if len(kind) != 1:
+            return line, None
+        try:
+            regex = re.compile(words[1].strip())
+        except re.error:
+            return line, None
+
+        def apply(lines):
+            lines = list(lines)
+            if kind[0] == "begin":
+                for i, text in enumerate(lines):
+                    if regex.search(text):
+                        return lines[i:]
+                return []
+            if kind[0] == "include":
+                return [text for text in lines if regex.search(text)]
+            return [text for text in lines if not regex.search(text)]
+        return command.rstrip(), apply
 
     # -- helpers ------------------------------------------------------------------------------------
     @property

@@ -232,3 +232,15 @@ def test_save_asks_before_writing(session):
     assert out == ["Validating file. Please wait...",
                    "Saved the current configuration to mainboard device successfully."]
     assert question == "<leaf1>"
+
+
+def test_display_output_filters(session):
+    enter_bgp(session)
+    run(session, "peer 10.0.0.2 as-number 65002", "peer 10.0.0.3 as-number 65003", "return")
+    assert run(session, "display current-configuration | include as-number") == [
+        " peer 10.0.0.2 as-number 65002", " peer 10.0.0.3 as-number 65003"]
+    assert run(session, "display current-configuration | begin ^bgp")[0] == "bgp 65001"
+    assert "bgp 65001" not in run(session, "dis cur | exc bgp")
+    out = run(session, "system-view", "bgp 65001 | include x")  # filters exist for display only
+    assert out[1] == " % Unrecognized command found at '^' position."
+    assert out[0].index("^") == len("[leaf1]bgp 65001 ")
