@@ -229,3 +229,108 @@ class CalicoNodeStandIn:
     def __exit__(self, *exc):
         self.stop.set()
         self.thread.join(timeout=10)
+
+
+# -- the seeds' YAML and patches, reproduced through the modules -------------------------------------------
+def _snake(name):
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name.replace("IPs", "Ips").replace("IP", "Ip")).lower()
+
+
+def seed_objects(seed):
+    """(kind, name, spec) of every BGPPeer/BGPConfiguration YAML, and the node/config patches of a seed."""
+    text = shared_path("seeds", seed).read_text(encoding="utf-8")
+    objects, node_patches, config_patches = [], [], []
+    for block in re.findall(r"```[a-z]*\n(.*?)```", text, re.S):
+        segments = re.findall(r"<<EOF\n(.*?)\n\s*EOF", block, re.S) or [block]
+        for segment in segments:
+            try:
+                doc = yaml.safe_load(textwrap_dedent(segment))
+            except yaml.YAMLError:
+                doc = None
+            if isinstance(doc, dict) and doc.get("kind") in ("BGPPeer", "BGPConfiguration"):
+                objects.append((doc["kind"], doc["metadata"]["name"], doc["spec"]))
+            elif isinstance(doc, dict) and "spec" in doc and "bgp" in (doc.get("spec") or {}):
+                # seed 002: the edited node.yaml of a route reflector (applied to "my-node")
+                node_patches.append(("my-node", doc["spec"]["bgp"], (doc.get("metadata") or {}).get("labels") or {}))
+        for name, patch in re.findall(r"calicoctl patch node (\S+) -p '(.*?)'", block):
+            node_patches.append((name, json.loads(patch)["spec"]["bgp"], {}))
+        for name, patch in re.findall(r"calicoctl patch bgpconfiguration (\S+) -p '(.*?)'", block):
+            config_patches.append((name, json.loads(patch)["spec"]))
+        for name, value in re.findall(r"kubectl annotate node (\S+) projectcalico.org/RouteReflectorClusterID=(\S+)",
+                                      block):
+            node_patches.append((name, {"routeReflectorClusterID": value}, {}))
+        for name, key, value in re.findall(r"kubectl label node (\S+) ([\w./-]+)=(\S+)", block):
+            node_patches.append((name, {}, {key: value}))
+    return objects, node_patches, config_patches
+
+
+def textwrap_dedent(text):
+    import textwrap  # pylint: disable=import-outside-toplevel
+    return textwrap.dedent(text)
+
+
+# What the CRDs default (SEMANTICS.md section 4), which the API server adds to a stored object.
+CRD_DEFAULTS = {"BGPConfiguration": {"logSeverityScreen": "Info", "serviceLoadBalancerAggregation": "Enabled"}}
+
+
+def _options(spec):
+    options = {}
+    for key, value in spec.items():
+        if key in ("serviceClusterIPs", "serviceExternalIPs", "serviceLoadBalancerIPs"):
+            value = [item["cidr"] for item in value]
+        options[_snake(key)] = value
+    return options
+
+
+@pytest.mark.parametrize("api_group", ["auto", V1])
+@pytest.mark.parametrize("seed", ["000_31d7f423ee130356.txt", "002_704f9394838fab05.txt", "004_399e0077bc332a67.txt"])
+def test_seed_yaml_reproduced(playbook, kube, seed, api_group):
+    objects, node_patches, config_patches = seed_objects(seed)
+    assert objects or node_patches or config_patches
+    tasks = []
+    peers = [dict(_options(spec), name=name) for kind, name, spec in objects if kind == "BGPPeer"]
+    if peers:
+        tasks.append({"kubefabric.bgp.calico_bgp_peer": {"api_group": api_group, "peers": peers}})
+    for kind, name, spec in objects:
+        if kind == "BGPConfiguration":
+            tasks.append({"kubefabric.bgp.calico_bgp_configuration": dict(_options(spec), name=name,
+                                                                          api_group=api_group)})
+    for name, spec in config_patches:
+        tasks.append({"kubefabric.bgp.calico_bgp_configuration": dict(_options(spec), name=name, api_group=api_group)})
+    for name, bgp, labels in node_patches:
+        entry = dict(_options(bgp), name=name)
+        if labels:
+            entry["labels"] = labels
+        tasks.append({"kubefabric.bgp.calico_node": {"nodes": [entry]}})
+    tasks = [dict(task, register="r%d" % i) for i, task in enumerate(tasks)]
+    # twice: the second pass must change nothing
+    second = [dict(task, register="again%d" % i) for i, task in enumerate(tasks)]
+    check = [{"ansible.builtin.assert": {"that": ["again%d is not changed" % i for i in range(len(tasks))]}}]
+    playbook.run(tasks + second + check, playbook.vars(api_group)).assert_ok()
+
+    suffix = GROUPS[api_group][1]
+    for kind, name, spec in objects:
+        stored = kubectl_json(kube, "get", "%s.%s" % (kind.lower() + "s", suffix), name)
+        expected = dict(CRD_DEFAULTS.get(kind, {}), **spec)
+        if "asNumber" in spec:
+            expected["asNumber"] = int(spec["asNumber"])
+        assert stored["spec"] == expected, (kind, name)
+        assert stored["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "kubefabric"
+    for name, spec in config_patches:
+        stored = kubectl_json(kube, "get", "bgpconfigurations.%s" % suffix, name)["spec"]
+        for key, value in spec.items():
+            assert stored[key] == (int(value) if key == "asNumber" else value), (name, key)
+    expected_nodes = {}
+    for name, bgp, labels in node_patches:
+        node = expected_nodes.setdefault(name, {"bgp": {}, "labels": {}})
+        node["bgp"].update(bgp)
+        node["labels"].update(labels)
+    for name, want in expected_nodes.items():
+        meta = kubectl_json(kube, "get", "node", name)["metadata"]
+        annotations = meta.get("annotations", {})
+        for field, annotation in (("asNumber", "ASNumber"), ("routeReflectorClusterID", "RouteReflectorClusterID")):
+            if field in want["bgp"]:
+                assert annotations["projectcalico.org/" + annotation] == str(want["bgp"][field]), (name, field)
+        calico_labels = dict(json.loads(annotations.get("projectcalico.org/labels", "{}")), **meta.get("labels", {}))
+        for key, value in want["labels"].items():
+            assert calico_labels[key] == value, (name, key)
