@@ -157,3 +157,18 @@ def test_server_dry_run_and_patch_types(kubectl, kube):
     spec = kubectl.json("get", "bgppeers.projectcalico.org", "rack1-tor")["spec"]
     assert spec["asNumber"] == 7 and spec["peerIP"] == "192.0.2.9"
     assert kube.write_count == writes + 2
+
+
+def test_listens_on_another_address_with_matching_certificate(tmp_path):
+    """The server certificate names the --host address (the lab uses 198.18.x.x management addresses)."""
+    import shutil
+    import subprocess
+    from lab.kubeapi import KubeAPIServer
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed")
+    with KubeAPIServer("127.0.0.2", 0, workdir=str(tmp_path / "w")) as kube:
+        assert kube.url.startswith("https://127.0.0.2:")
+        out = subprocess.run(["kubectl", "--kubeconfig", kube.kubeconfig_path, "--cache-dir", str(tmp_path / "c"),
+                              "get", "namespaces", "-o", "name"], capture_output=True, text=True, timeout=60,
+                             check=True).stdout
+        assert "namespace/kube-system" in out
