@@ -5,7 +5,7 @@ ntc-templates for ``display bgp peer ipv4``.
 """
 import paramiko
 import pytest
-from netmiko import ConnectHandler
+from netmiko import ConnectHandler, SSHDetect
 
 from .conftest import PASSWORD
 
@@ -27,6 +27,16 @@ def test_session_preparation_and_display(comware):
         assert " sysname leaf1" in out and out.rstrip().endswith("return")
         out = conn.send_command("display version")
         assert "H3C Comware Software" in out
+    finally:
+        conn.disconnect()
+
+
+def test_autodetect_and_h3c_device_type(comware):
+    detect = SSHDetect(**comware.netmiko_params(device_type="autodetect"))
+    assert detect.autodetect() in ("hp_comware", "h3c_comware")  # "H3C Comware Software" in display version
+    conn = connect(comware, device_type="h3c_comware")
+    try:
+        assert conn.find_prompt() == "<leaf1>"
     finally:
         conn.disconnect()
 
