@@ -64,3 +64,30 @@ def test_comware_to_bird_session_established(comware, netns_factory, tmp_path):
         assert "Total number of peers: 0" in text and "172.16.40.2" not in text
     finally:
         conn.disconnect()
+
+
+def test_dynamic_peer_range_accepts_a_bird_node(comware, netns_factory, tmp_path):
+    node = netns_factory("dyn")
+    veth_between(comware.ns, "eth1", node, "eth0")
+    comware.ns.add_address("eth1", "172.16.40.1/24")
+    node.add_address("eth0", "172.16.40.7/24")
+    conn = ConnectHandler(**comware.netmiko_params())
+    try:
+        out = conn.send_config_set(["bgp 65001", "router-id 172.16.40.1", "group nodes external",
+                                    "peer nodes as-number 65002", "peer 172.16.40.0 24 group nodes",
+                                    "address-family ipv4 unicast", "peer nodes enable"])
+        assert "%" not in out
+        assert " peer 172.16.40.0 24 group nodes" in conn.send_command(
+            "display current-configuration configuration bgp").splitlines()
+        bird = BirdInstance(node, tmp_path / "bird", name="node7").start(BIRD_CFG.replace("172.16.40.2", "172.16.40.7"))
+        bird.wait_established("Leaf1")
+
+        def shown():
+            text = conn.send_command("display bgp peer ipv4")
+            rows = [l for l in text.splitlines() if "172.16.40.7" in l]
+            return rows and rows[0].split()[-1] == "Established" and rows[0]
+        row = wait_for(shown, 30, interval=0.5, what="dynamic peer shown Established")
+        assert row.startswith("  *172.16.40.7")  # dynamically created peers are marked "*"
+        assert row.split()[1] == "65002"
+    finally:
+        conn.disconnect()
