@@ -89,7 +89,7 @@ class _LineReader:
                     self.partial = self.partial[:-1]
                     self.echoed = min(self.echoed, len(self.partial))
             elif ch == "\x1a":  # Ctrl+Z: back to user view
-                self.lines.append(("\x1a", 0))
+                self.lines.append(("\x1a", 1))  # nothing to echo
                 self.partial, self.echoed = "", 0
             elif ch == "\x03":  # Ctrl+C: drop the line being typed
                 self.partial, self.echoed = "", 0
