@@ -10,8 +10,11 @@ import time
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.kubefabric.bgp.plugins.module_utils.calico.k8s import AUTH_ARG_SPEC
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s, manage
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import sessions
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.verify import verify_result
 
 display = Display()
@@ -25,14 +28,20 @@ DEVICE_VARS = {
 }
 
 
-def device_connection(hostvars, host):
-    """bgp_session_info arguments for a device, from its inventory variables."""
+STATUS_PREFIX = "kubefabric-verify-"
+
+
+def session_params(hostvars, host):
+    """bgp_session_info's parameters for a device (defaults filled in), from its inventory variables."""
     data = hostvars[host]
-    args = {"platform": data.get("platform"), "hostname": data.get("ansible_host") or host}
+    params = {name: spec.get("default") for name, spec in sessions.info_argument_spec().items()}
+    params.update(platform=data.get("platform"), hostname=data.get("ansible_host") or host)
     for option, var in DEVICE_VARS.items():
         if data.get(var) is not None:
-            args[option] = data.get(var)
-    return args
+            params[option] = data.get(var)
+    if params.get("port") is None:
+        params.pop("port")
+    return params
 
 
 class ActionModule(ActionBase):
@@ -41,23 +50,34 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
 
-    def _observe(self, args, task_vars, devices):
-        auth = {k: v for k, v in args.items() if k in AUTH_ARG_SPEC and v is not None}
-        nodes = sorted(args["plan"]["sessions"]["nodes"])
-        res = self._execute_module(module_name="kubefabric.bgp.calico_node_status_info",
-                                   module_args=dict(auth, nodes=nodes, timeout=20), task_vars=task_vars)
-        if res.get("failed"):
-            raise FabricError("reading CalicoNodeStatus failed: %s" % res.get("msg"), field="kubeconfig",
-                              fix="check the Kubernetes connection options")
-        observed_devices = {}
+    def _observe(self, client, plan, task_vars, devices, pool):
+        """One round: every node's CalicoNodeStatus and every device's sessions (devices in parallel).
+
+        The module_utils are called in this controller process (no module start-up per read), the
+        CalicoNodeStatus objects are kept between rounds and removed by ``run`` at the end.
+        """
+        params = {"nodes": sorted(plan["sessions"]["nodes"]), "name_prefix": STATUS_PREFIX, "timeout": 20,
+                  "keep": True, "classes": ["Agent", "BGP"], "update_period_seconds": 5}
+        nodes = manage.gather_node_status(client, params)
+        self._status_objects.update(nodes["created"])
         hostvars = task_vars.get("hostvars", {})
-        for host in devices:
-            out = self._execute_module(module_name="kubefabric.bgp.bgp_session_info",
-                                       module_args=device_connection(hostvars, host), task_vars=task_vars)
-            observed_devices[host] = None if out.get("failed") else out
-            if out.get("failed"):
-                display.display("  %s: %s" % (host, out.get("msg")))
-        return res.get("nodes", {}), observed_devices
+
+        def one(host):
+            try:
+                return host, {"sessions": sessions.read(hostvars[host]["platform"], session_params(hostvars, host))}
+            except FabricError as exc:
+                return host, exc
+            except Exception as exc:  # pylint: disable=broad-except
+                return host, FabricError("reading sessions failed: %s" % exc, host=host)
+
+        observed = {}
+        for host, value in pool.map(one, devices):
+            if isinstance(value, FabricError):
+                display.display("  %s: %s" % (host, value))
+                observed[host] = None
+            else:
+                observed[host] = value
+        return nodes["nodes"], observed
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -72,27 +92,36 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg="plan: pass the plan returned by kubefabric.bgp.fabric_plan")
         devices = sorted(plan["sessions"].get("devices", {}))
         timeout, interval = int(args.get("timeout") or 120), int(args.get("interval") or 3)
+        auth = {k: args.get(k) for k in k8s.AUTH_ARG_SPEC}
+        self._status_objects = set()
         start = time.time()
         attempt = 0
-        while True:
-            attempt += 1
-            try:
-                nodes, observed = self._observe(args, task_vars, devices)
-                outcome = verify_result(plan, nodes, observed, None, time.time() - start)
-            except FabricError as exc:
-                return dict(result, failed=True, msg=str(exc), error=exc.as_dict())
-            display.display("fabric_verify round %d (%.0f s): %d/%d session ends Established, %d problem(s)%s"
-                            % (attempt, time.time() - start, outcome["established"], outcome["expected"],
-                               len(outcome["problems"]), "" if outcome["ok"] else ": " + ", ".join(
-                                   "%s->%s %s" % (p["endpoint"], p["peer_name"] or p["peer_address"], p["verdict"])
-                                   for p in outcome["problems"][:4])))
-            if outcome["ok"] or time.time() - start + interval > timeout:
-                break
-            time.sleep(interval)
         try:
+            client = k8s.connect(auth, check_mode=False)
+            with ThreadPoolExecutor(max_workers=max(1, min(16, len(devices)))) as pool:
+                while True:
+                    attempt += 1
+                    nodes, observed = self._observe(client, plan, task_vars, devices, pool)
+                    outcome = verify_result(plan, nodes, observed, None, time.time() - start)
+                    display.display(
+                        "fabric_verify round %d (%.0f s): %d/%d session ends Established, %d problem(s)%s"
+                        % (attempt, time.time() - start, outcome["established"], outcome["expected"],
+                           len(outcome["problems"]), "" if outcome["ok"] else ": " + ", ".join(
+                               "%s->%s %s" % (p["endpoint"], p["peer_name"] or p["peer_address"], p["verdict"])
+                               for p in outcome["problems"][:4])))
+                    if outcome["ok"] or time.time() - start + interval > timeout:
+                        break
+                    time.sleep(interval)
             outcome = verify_result(plan, nodes, observed, args.get("expect"), time.time() - start)
         except FabricError as exc:
             return dict(result, failed=True, msg=str(exc), error=exc.as_dict())
+        finally:
+            if self._status_objects:
+                try:
+                    for name in sorted(self._status_objects):
+                        client.delete("CalicoNodeStatus", name)
+                except Exception:  # pylint: disable=broad-except
+                    pass
         result.update(outcome, changed=False)
         if not outcome["ok"]:
             result.update(failed=True, msg="the fabric did not converge to the plan within %d s:\n%s"
