@@ -384,10 +384,45 @@ def status(inventory_path, out=print):
         bird = BirdInstance(Netns(node["ns"]), lab.dir / "nodes" / host, name=host)
         out("%s (%s)" % (host, node["address"]))
         out(node_status_rows(bird))
+    creds = json.loads((lab.dir / "lab-inventory.yml").read_text())["all"]["children"]["network_devices"]["hosts"]
     for host, device in sorted(state["devices"].items()):
         out("%s (%s, %s)" % (host, device["platform"], device["mgmt"]))
-        frr_dir = _device_frr_dir(lab, host, device)
-        out(sh(["vtysh", "--vty_socket", str(frr_dir), "-c", "show bgp summary"], ns=device["ns"], check=False))
+        try:
+            out(device_view(lab, host, device, creds.get(host, {})))
+        except Exception as exc:  # pylint: disable=broad-except
+            out("  cannot read %s: %s" % (host, exc))
+
+
+def device_view(lab, host, device, creds):
+    """The device's own status view, read with the client a person would use."""
+    if device["platform"] == "routeros":
+        import ssl
+        import librouteros
+        ctx = ssl.create_default_context(cafile=creds["bgp_device_ca_path"])
+        ctx.check_hostname = False
+        api = librouteros.connect(host=device["mgmt"], username=creds["bgp_device_username"],
+                                  password=creds["bgp_device_password"], port=8729, ssl_wrapper=ctx.wrap_socket)
+        try:
+            lines = ["/routing/bgp/session/print"]
+            for row in api.path("routing", "bgp", "session"):
+                lines.append("  %-14s remote %-15s as %-6s established=%s prefixes=%s uptime=%s" % (
+                    row.get("name"), row.get("remote.address"), row.get("remote.as"), row.get("established"),
+                    row.get("prefix-count"), row.get("uptime")))
+            return "\n".join(lines)
+        finally:
+            api.close()
+    if device["platform"] == "comware":
+        from netmiko import ConnectHandler
+        conn = ConnectHandler(device_type="hp_comware", host=device["mgmt"], username=creds["bgp_device_username"],
+                              password=creds["bgp_device_password"], ssh_strict=True,
+                              system_host_keys=False, alt_host_keys=True,
+                              alt_key_file=creds["bgp_device_known_hosts"])
+        try:
+            return "<%s> display bgp peer ipv4\n%s" % (host, conn.send_command("display bgp peer ipv4"))
+        finally:
+            conn.disconnect()
+    frr_dir = _device_frr_dir(lab, host, device)
+    return sh(["vtysh", "--vty_socket", str(frr_dir), "-c", "show bgp summary"], ns=device["ns"], check=False)
 
 
 def _device_frr_dir(lab, host, device):
