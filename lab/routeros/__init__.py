@@ -124,12 +124,12 @@ def start_routeros(ns, workdir, version="7.10", identity="router", username="adm
     deadline = time.time() + timeout
     while not ready.exists():
         if proc.poll() is not None:
-            raise LabError("RouterOS emulator %s exited (%s):\n%s" % (identity, proc.returncode,
-                                                                     _tail(workdir / "routeros.log")))
+            raise LabError("RouterOS emulator %s exited (%s):\n%s"
+                           % (identity, proc.returncode, _tail(workdir / "routeros.log")))
         if time.time() > deadline:
             proc.kill()
-            raise LabError("RouterOS emulator %s did not start in %ss:\n%s" % (identity, timeout,
-                                                                              _tail(workdir / "routeros.log")))
+            raise LabError("RouterOS emulator %s did not start in %ss:\n%s"
+                           % (identity, timeout, _tail(workdir / "routeros.log")))
         time.sleep(0.05)
     info = json.loads(ready.read_text())
     ca_path = Path(info["ca"]) if info.get("ca") else None

@@ -12,6 +12,8 @@ import time
 from .model import (ApiError, V7_18, full_version, menu_prefixes, parse_version, path_spec)
 
 MUTATING = ("add", "set", "remove", "unset", "enable", "disable", "move", "comment")
+PRINT_OPTIONS = {".proplist", "detail", "count-only", "without-paging", "terse", "brief", "stats", "from",
+                 "follow", "interval", "as-value", "where"}
 BGP_PATHS = {("routing", "bgp", "instance"), ("routing", "bgp", "peer"),
              ("routing", "bgp", "connection"), ("routing", "bgp", "template")}
 # connection fields that RouterOS prints although nobody set them
@@ -308,8 +310,7 @@ class Device:
 
     # -- verbs -----------------------------------------------------------------------------------
     def _verb_print(self, spec, attrs, queries):
-        unknown = set(attrs) - {".proplist", "detail", "count-only", "without-paging", "terse",
-                                 "brief", "stats", "from", "follow", "interval", "as-value", "where"}
+        unknown = set(attrs) - PRINT_OPTIONS
         if unknown:
             raise ApiError("unknown parameter")
         rows = self.rows(spec)

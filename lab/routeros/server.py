@@ -234,8 +234,8 @@ async def serve(args):
                                          "tls_port": args.tls_port, "version": device.version_text,
                                          "ca": str(workdir / "tls" / "ca.pem") if not args.tls_cert else None}))
         os.replace(tmp, args.ready_file)
-    print("routeros %s (%s) listening on %s ports %s/%s" % (args.identity, device.version_text,
-                                                           ",".join(listen), args.port, args.tls_port),
+    print("routeros %s (%s) listening on %s ports %s/%s"
+          % (args.identity, device.version_text, ",".join(listen), args.port, args.tls_port),
           file=sys.stderr, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
