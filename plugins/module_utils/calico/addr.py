@@ -139,7 +139,7 @@ def parse_cidr_or_ip(text):
         if addr is None:
             raise ValueError("invalid IP address: %s" % text)
         return addr, ipaddress.ip_network("%s/%d" % (addr, addr.max_prefixlen))
-    addr_text, _, length = text.partition("/")
+    addr_text, _sep, length = text.partition("/")
     addr = parse_ip(addr_text)
     if addr is None or not _PREFIX_LEN.match(length):
         raise ValueError("invalid CIDR address: %s" % text)

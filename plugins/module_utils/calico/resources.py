@@ -240,7 +240,7 @@ def _k8s_cidr_format(text):
     """The ``cidr`` string format of Kubernetes' OpenAPI validation (``ParseCIDRSloppy``)."""
     if not isinstance(text, str) or "/" not in text:
         return False
-    ip_text, _, length = text.partition("/")
+    ip_text, _sep, length = text.partition("/")
     if "." in ip_text and ":" not in ip_text:
         octets = ip_text.split(".")
         if len(octets) == 4 and all(o.isdigit() and o.isascii() and len(o) <= 3 for o in octets):
@@ -258,7 +258,7 @@ class _Cidr:
     def __init__(self, text):
         if not isinstance(text, str) or "/" not in text or "%" in text:
             raise ValueError("network address parse error during conversion from string: %r" % (text,))
-        ip_text, _, length = text.partition("/")
+        ip_text, _sep, length = text.partition("/")
         addr = parse_ip(ip_text)
         import ipaddress  # pylint: disable=import-outside-toplevel
         try:
@@ -349,23 +349,23 @@ class Field:
         self.map_type = map_type
 
 
-def S(**kw):
+def Str(**kw):
     return Field("string", **kw)
 
 
-def I(**kw):  # noqa: E741
+def Int(**kw):
     return Field("integer", **kw)
 
 
-def B(**kw):
+def Bool(**kw):
     return Field("boolean", **kw)
 
 
-def L(items, **kw):
+def List(items, **kw):
     return Field("array", items=items, **kw)
 
 
-def O(props=None, **kw):  # noqa: E741
+def Obj(props=None, **kw):
     return Field("object", props=props, **kw)
 
 
@@ -380,7 +380,7 @@ def _set(obj, key):
 
 
 def _secret_ref():
-    return O({"secretKeyRef": O({"key": S(), "name": S(default=""), "optional": B()}, required=("key",))})
+    return Obj({"secretKeyRef": Obj({"key": Str(), "name": Str(default=""), "optional": Bool()}, required=("key",))})
 
 
 COMMUNITY_VALUE_PATTERN = (
@@ -479,25 +479,25 @@ BGPPEER_RULES = (
          FORBIDDEN, fix="remove keepOriginalNextHop and use nextHopMode: Keep"),
 )
 
-BGPPEER_SPEC = O({
-    "asNumber": I(fmt="int32", asn=True, go="ASNumber"),
-    "filters": L(S(), list_type="atomic", go_checks=(("name", _name_check),)),
-    "keepOriginalNextHop": B(),
-    "keepaliveTime": S(duration=True),
-    "localASNumber": I(fmt="int32", asn=True, go="LocalASNumber"),
-    "localWorkloadSelector": S(max_length=1024, go_checks=(("selector", _selector_check),)),
-    "maxRestartTime": S(duration=True),
-    "nextHopMode": S(enum=("Auto", "Self", "Keep")),
-    "node": S(max_length=253, go_checks=(("name", _name_check),)),
-    "nodeSelector": S(max_length=1024, go_checks=(("selector", _selector_check),)),
-    "numAllowedLocalASNumbers": I(fmt="int32"),
+BGPPEER_SPEC = Obj({
+    "asNumber": Int(fmt="int32", asn=True, go="ASNumber"),
+    "filters": List(Str(), list_type="atomic", go_checks=(("name", _name_check),)),
+    "keepOriginalNextHop": Bool(),
+    "keepaliveTime": Str(duration=True),
+    "localASNumber": Int(fmt="int32", asn=True, go="LocalASNumber"),
+    "localWorkloadSelector": Str(max_length=1024, go_checks=(("selector", _selector_check),)),
+    "maxRestartTime": Str(duration=True),
+    "nextHopMode": Str(enum=("Auto", "Self", "Keep")),
+    "node": Str(max_length=253, go_checks=(("name", _name_check),)),
+    "nodeSelector": Str(max_length=1024, go_checks=(("selector", _selector_check),)),
+    "numAllowedLocalASNumbers": Int(fmt="int32"),
     "password": _secret_ref(),
-    "peerIP": S(max_length=64, go="PeerIP", go_checks=(("IP:port", _peer_ip_check),)),
-    "peerSelector": S(max_length=1024, go_checks=(("selector", _selector_check),)),
-    "reachableBy": S(max_length=64, go_checks=(("reachableBy", lambda v: parse_ip(v) is not None),)),
-    "reversePeering": S(enum=("Auto", "Manual")),
-    "sourceAddress": S(enum=("UseNodeIP", "None")),
-    "ttlSecurity": I(go="TTLSecurity", go_uint=8),
+    "peerIP": Str(max_length=64, go="PeerIP", go_checks=(("IP:port", _peer_ip_check),)),
+    "peerSelector": Str(max_length=1024, go_checks=(("selector", _selector_check),)),
+    "reachableBy": Str(max_length=64, go_checks=(("reachableBy", lambda v: parse_ip(v) is not None),)),
+    "reversePeering": Str(enum=("Auto", "Manual")),
+    "sourceAddress": Str(enum=("UseNodeIP", "None")),
+    "ttlSecurity": Int(go="TTLSecurity", go_uint=8),
 }, rules=BGPPEER_RULES)
 
 # --- BGPConfiguration -------------------------------------------------------------------------
@@ -522,34 +522,35 @@ BGPCONFIG_RULES = (
 
 
 def _cidr_block(go_checks=(("net", _net_check),)):
-    return L(O({"cidr": S(fmt="cidr", go="CIDR", go_checks=go_checks)}, map_type="atomic"), list_type="atomic")
+    return List(Obj({"cidr": Str(fmt="cidr", go="CIDR", go_checks=go_checks)}, map_type="atomic"), list_type="atomic")
 
 
-BGPCONFIG_SPEC = O({
-    "asNumber": I(fmt="int32", asn=True, go="ASNumber", default_only=True),
-    "bindMode": S(enum=("None", "NodeIP")),
-    "communities": L(O({"name": S(max_length=253, go_checks=(("name", _name_check),)),
-                        "value": S(max_length=40, pattern=r"^(\d+):(\d+)$|^(\d+):(\d+):(\d+)$")}),
-                     max_items=500, list_type="atomic"),
-    "ignoredInterfaces": L(S(go_checks=(("ignoredInterface",
-                                         lambda v: v != "*" and bool(_IGNORED_INTERFACE_RE.match(v))),)),
-                           list_type="set"),
-    "ipv4NormalRoutePriority": I(minimum=1, maximum=2147483646),
-    "ipv6NormalRoutePriority": I(minimum=1, maximum=2147483646),
-    "listenPort": I(minimum=1, maximum=65535, go_uint=16),
-    "localWorkloadPeeringIPV4": S(go="LocalWorkloadPeeringIPV4", go_checks=(("ipv4", is_ipv4),)),
-    "localWorkloadPeeringIPV6": S(go="LocalWorkloadPeeringIPV6", go_checks=(("ipv6", is_ipv6),)),
-    "logSeverityScreen": S(default="Info", pattern=r"^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$"),
-    "nodeMeshMaxRestartTime": S(duration=True, default_only=True),
+BGPCONFIG_SPEC = Obj({
+    "asNumber": Int(fmt="int32", asn=True, go="ASNumber", default_only=True),
+    "bindMode": Str(enum=("None", "NodeIP")),
+    "communities": List(
+        Obj({"name": Str(max_length=253, go_checks=(("name", _name_check),)),
+             "value": Str(max_length=40, pattern=r"^(\d+):(\d+)$|^(\d+):(\d+):(\d+)$")}),
+        max_items=500, list_type="atomic"),
+    "ignoredInterfaces": List(
+        Str(go_checks=(("ignoredInterface", lambda v: v != "*" and bool(_IGNORED_INTERFACE_RE.match(v))),)),
+        list_type="set"),
+    "ipv4NormalRoutePriority": Int(minimum=1, maximum=2147483646),
+    "ipv6NormalRoutePriority": Int(minimum=1, maximum=2147483646),
+    "listenPort": Int(minimum=1, maximum=65535, go_uint=16),
+    "localWorkloadPeeringIPV4": Str(go="LocalWorkloadPeeringIPV4", go_checks=(("ipv4", is_ipv4),)),
+    "localWorkloadPeeringIPV6": Str(go="LocalWorkloadPeeringIPV6", go_checks=(("ipv6", is_ipv6),)),
+    "logSeverityScreen": Str(default="Info", pattern=r"^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$"),
+    "nodeMeshMaxRestartTime": Str(duration=True, default_only=True),
     "nodeMeshPassword": _secret_ref(),
-    "nodeToNodeMeshEnabled": B(default_only=True),
-    "prefixAdvertisements": L(O({"cidr": S(fmt="cidr", go="CIDR"),
-                                 "communities": L(S(), max_items=50, list_type="atomic")}),
-                              max_items=500, list_type="atomic"),
-    "programClusterRoutes": S(enum=("Enabled", "Disabled", "EnabledIPIPOnly", "EnabledNoEncapOnly")),
+    "nodeToNodeMeshEnabled": Bool(default_only=True),
+    "prefixAdvertisements": List(
+        Obj({"cidr": Str(fmt="cidr", go="CIDR"), "communities": List(Str(), max_items=50, list_type="atomic")}),
+        max_items=500, list_type="atomic"),
+    "programClusterRoutes": Str(enum=("Enabled", "Disabled", "EnabledIPIPOnly", "EnabledNoEncapOnly")),
     "serviceClusterIPs": _cidr_block(),
     "serviceExternalIPs": _cidr_block(),
-    "serviceLoadBalancerAggregation": S(default="Enabled", enum=("Enabled", "Disabled")),
+    "serviceLoadBalancerAggregation": Str(default="Enabled", enum=("Enabled", "Disabled")),
     "serviceLoadBalancerIPs": _cidr_block(),
 }, rules=BGPCONFIG_RULES)
 BGPCONFIG_SPEC.props["nodeMeshPassword"].default_only = True
@@ -570,30 +571,33 @@ DEFAULT_ONLY_GO_NAMES = {
 
 # --- CalicoNodeStatus -------------------------------------------------------------------------
 
-_BIRD_STATUS = O({"lastBootTime": S(), "lastReconfigurationTime": S(), "routerID": S(),
-                  "state": S(enum=("Ready", "NotReady")), "version": S()})
-_PEER_STATUS = O({"peerIP": S(go_checks=(("ip", lambda v: parse_ip(v) is not None),)), "since": S(),
-                  "state": S(enum=("Idle", "Connect", "Active", "OpenSent", "OpenConfirm", "Established", "Close")),
-                  "type": S(enum=("NodeMesh", "NodePeer", "GlobalPeer"))})
-_ROUTE_STATUS = O({"destination": S(), "gateway": S(), "interface": S(),
-                   "learnedFrom": O({"peerIP": S(), "sourceType": S(enum=("Kernel", "Static", "Direct", "NodeMesh",
-                                                                             "BGPPeer"))}),
-                   "type": S(enum=("FIB", "RIB"))})
+_BIRD_STATUS = Obj({
+    "lastBootTime": Str(), "lastReconfigurationTime": Str(), "routerID": Str(),
+    "state": Str(enum=("Ready", "NotReady")), "version": Str()})
+_PEER_STATUS = Obj({
+    "peerIP": Str(go_checks=(("ip", lambda v: parse_ip(v) is not None),)), "since": Str(),
+    "state": Str(enum=("Idle", "Connect", "Active", "OpenSent", "OpenConfirm", "Established", "Close")),
+    "type": Str(enum=("NodeMesh", "NodePeer", "GlobalPeer"))})
+_ROUTE_STATUS = Obj({
+    "destination": Str(), "gateway": Str(), "interface": Str(),
+    "learnedFrom": Obj({"peerIP": Str(),
+                        "sourceType": Str(enum=("Kernel", "Static", "Direct", "NodeMesh", "BGPPeer"))}),
+    "type": Str(enum=("FIB", "RIB"))})
 
-NODESTATUS_SPEC = O({
-    "classes": L(S(enum=("Agent", "BGP", "Routes")), list_type="set"),
-    "node": S(go_checks=(("name", _name_check),)),
-    "updatePeriodSeconds": I(fmt="int32", go_uint=32),
+NODESTATUS_SPEC = Obj({
+    "classes": List(Str(enum=("Agent", "BGP", "Routes")), list_type="set"),
+    "node": Str(go_checks=(("name", _name_check),)),
+    "updatePeriodSeconds": Int(fmt="int32", go_uint=32),
 })
-NODESTATUS_STATUS = O({
-    "agent": O({"birdV4": _BIRD_STATUS, "birdV6": _BIRD_STATUS}),
-    "bgp": O({"numberEstablishedV4": I(), "numberEstablishedV6": I(), "numberNotEstablishedV4": I(),
-              "numberNotEstablishedV6": I(), "peersV4": L(_PEER_STATUS, list_type="atomic"),
-              "peersV6": L(_PEER_STATUS, list_type="atomic")},
-             required=("numberEstablishedV4", "numberEstablishedV6", "numberNotEstablishedV4",
-                       "numberNotEstablishedV6")),
-    "lastUpdated": S(fmt="date-time", nullable=True),
-    "routes": O({"routesV4": L(_ROUTE_STATUS, list_type="atomic"), "routesV6": L(_ROUTE_STATUS, list_type="atomic")}),
+NODESTATUS_STATUS = Obj({
+    "agent": Obj({"birdV4": _BIRD_STATUS, "birdV6": _BIRD_STATUS}),
+    "bgp": Obj({"numberEstablishedV4": Int(), "numberEstablishedV6": Int(), "numberNotEstablishedV4": Int(),
+                "numberNotEstablishedV6": Int(), "peersV4": List(_PEER_STATUS, list_type="atomic"),
+                "peersV6": List(_PEER_STATUS, list_type="atomic")},
+               required=("numberEstablishedV4", "numberEstablishedV6", "numberNotEstablishedV4",
+                         "numberNotEstablishedV6")),
+    "lastUpdated": Str(fmt="date-time", nullable=True),
+    "routes": Obj({"routesV4": List(_ROUTE_STATUS, list_type="atomic"), "routesV6": List(_ROUTE_STATUS, list_type="atomic")}),
 })
 
 # --- IPPool -----------------------------------------------------------------------------------
@@ -694,28 +698,28 @@ _IMMUTABLE_BLOCK = Rule("Block size cannot be changed; follow IP pool migration 
                         lambda s, o: s == o, "self == oldSelf", INVALID, transition=True,
                         fix="create a new pool and migrate; the blockSize of an IPPool cannot change")
 
-IPPOOL_SPEC = O({
-    "allowedUses": L(S(enum=("Workload", "Tunnel", "LoadBalancer")), max_items=10, list_type="set"),
-    "assignmentMode": S(default="Automatic", enum=("Automatic", "Manual")),
-    "blockSize": I(minimum=0, maximum=128, rules=(_IMMUTABLE_BLOCK,)),
-    "cidr": S(fmt="cidr", max_length=48, go="CIDR", rules=(_IMMUTABLE_CIDR,)),
-    "disableBGPExport": B(go="DisableBGPExport"),
-    "disabled": B(),
-    "ipipMode": S(enum=("Never", "Always", "CrossSubnet"), go="IPIPMode"),
-    "namespaceSelector": S(max_length=1024, go_checks=(("selector", _selector_check),)),
-    "natOutgoing": B(go="NATOutgoing"),
-    "nodeSelector": S(default="all()", max_length=1024, go_checks=(("selector", _selector_check),)),
-    "vxlanMode": S(enum=("Never", "Always", "CrossSubnet"), go="VXLANMode"),
+IPPOOL_SPEC = Obj({
+    "allowedUses": List(Str(enum=("Workload", "Tunnel", "LoadBalancer")), max_items=10, list_type="set"),
+    "assignmentMode": Str(default="Automatic", enum=("Automatic", "Manual")),
+    "blockSize": Int(minimum=0, maximum=128, rules=(_IMMUTABLE_BLOCK,)),
+    "cidr": Str(fmt="cidr", max_length=48, go="CIDR", rules=(_IMMUTABLE_CIDR,)),
+    "disableBGPExport": Bool(go="DisableBGPExport"),
+    "disabled": Bool(),
+    "ipipMode": Str(enum=("Never", "Always", "CrossSubnet"), go="IPIPMode"),
+    "namespaceSelector": Str(max_length=1024, go_checks=(("selector", _selector_check),)),
+    "natOutgoing": Bool(go="NATOutgoing"),
+    "nodeSelector": Str(default="all()", max_length=1024, go_checks=(("selector", _selector_check),)),
+    "vxlanMode": Str(enum=("Never", "Always", "CrossSubnet"), go="VXLANMode"),
 }, required=("cidr",), rules=IPPOOL_RULES)
 
-IPPOOL_STATUS = O({"conditions": L(O({
-    "lastTransitionTime": S(fmt="date-time"),
-    "message": S(max_length=32768),
-    "observedGeneration": I(fmt="int64", minimum=0),
-    "reason": S(max_length=1024, min_length=1, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"),
-    "status": S(enum=("True", "False", "Unknown")),
-    "type": S(max_length=316, pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-                                      r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"),
+IPPOOL_STATUS = Obj({"conditions": List(Obj({
+    "lastTransitionTime": Str(fmt="date-time"),
+    "message": Str(max_length=32768),
+    "observedGeneration": Int(fmt="int64", minimum=0),
+    "reason": Str(max_length=1024, min_length=1, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"),
+    "status": Str(enum=("True", "False", "Unknown")),
+    "type": Str(max_length=316, pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                                        r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"),
 }, required=("lastTransitionTime", "message", "reason", "status", "type")), list_type="map", map_keys=("type",))})
 
 # --- BGPFilter --------------------------------------------------------------------------------
@@ -738,46 +742,46 @@ BGPFILTER_RULE_RULES = (
 
 def _filter_rule(version):
     bits = 32 if version == 4 else 128
-    community = S(max_length=32, pattern=COMMUNITY_VALUE_PATTERN)
-    return O({
-        "action": S(enum=("Accept", "Reject")),
-        "asPathPrefix": L(I(fmt="int32", asn=True), list_type="atomic"),
-        "cidr": S(fmt="cidr", max_length=18 if version == 4 else 43, go="CIDR",
-                  go_checks=(("netv%d" % version, _netv_check(version)),)),
-        "communities": O({"values": L(community, max_items=1, min_items=1, list_type="atomic")},
-                         required=("values",), map_type="atomic"),
-        "interface": S(max_length=15, go_checks=(("bgpFilterInterface",
-                                                  lambda v: v == "*" or bool(_BGPFILTER_INTERFACE_RE.match(v))),)),
-        "matchOperator": S(enum=("Equal", "NotEqual", "In", "NotIn")),
-        "operations": L(O({
-            "addCommunity": O({"value": community}, required=("value",), map_type="atomic"),
-            "prependASPath": O({"prefix": L(I(fmt="int32", asn=True), max_items=10, min_items=1,
-                                            list_type="atomic")}, required=("prefix",), map_type="atomic"),
-            "setPriority": O({"value": I(minimum=1, maximum=2147483646)}, required=("value",), map_type="atomic"),
+    community = Str(max_length=32, pattern=COMMUNITY_VALUE_PATTERN)
+    return Obj({
+        "action": Str(enum=("Accept", "Reject")),
+        "asPathPrefix": List(Int(fmt="int32", asn=True), list_type="atomic"),
+        "cidr": Str(fmt="cidr", max_length=18 if version == 4 else 43, go="CIDR",
+                    go_checks=(("netv%d" % version, _netv_check(version)),)),
+        "communities": Obj({"values": List(community, max_items=1, min_items=1, list_type="atomic")},
+                           required=("values",), map_type="atomic"),
+        "interface": Str(max_length=15, go_checks=(
+            ("bgpFilterInterface", lambda v: v == "*" or bool(_BGPFILTER_INTERFACE_RE.match(v))),)),
+        "matchOperator": Str(enum=("Equal", "NotEqual", "In", "NotIn")),
+        "operations": List(Obj({
+            "addCommunity": Obj({"value": community}, required=("value",), map_type="atomic"),
+            "prependASPath": Obj({"prefix": List(Int(fmt="int32", asn=True), max_items=10, min_items=1,
+                                                 list_type="atomic")}, required=("prefix",), map_type="atomic"),
+            "setPriority": Obj({"value": Int(minimum=1, maximum=2147483646)}, required=("value",), map_type="atomic"),
         }, min_props=1, max_props=1, map_type="atomic"), max_items=10, min_items=1, list_type="atomic"),
-        "peerType": S(enum=("eBGP", "iBGP")),
-        "prefixLength": O({"max": I(fmt="int32", minimum=0, maximum=bits),
-                           "min": I(fmt="int32", minimum=0, maximum=bits)}, map_type="atomic"),
-        "priority": I(minimum=1, maximum=2147483646),
-        "source": S(enum=("RemotePeers",)),
+        "peerType": Str(enum=("eBGP", "iBGP")),
+        "prefixLength": Obj({"max": Int(fmt="int32", minimum=0, maximum=bits),
+                             "min": Int(fmt="int32", minimum=0, maximum=bits)}, map_type="atomic"),
+        "priority": Int(minimum=1, maximum=2147483646),
+        "source": Str(enum=("RemotePeers",)),
     }, required=("action",), map_type="atomic", rules=BGPFILTER_RULE_RULES)
 
 
-BGPFILTER_SPEC = O({
-    "exportV4": L(_filter_rule(4), list_type="atomic"),
-    "exportV6": L(_filter_rule(6), list_type="atomic"),
-    "importV4": L(_filter_rule(4), list_type="atomic"),
-    "importV6": L(_filter_rule(6), list_type="atomic"),
+BGPFILTER_SPEC = Obj({
+    "exportV4": List(_filter_rule(4), list_type="atomic"),
+    "exportV6": List(_filter_rule(6), list_type="atomic"),
+    "importV4": List(_filter_rule(4), list_type="atomic"),
+    "importV6": List(_filter_rule(6), list_type="atomic"),
 })
 
 # --- Node (v3 shape, stored on the core/v1 Node in the Kubernetes datastore) --------------------
 
-NODE_BGP_SPEC = O({
-    "asNumber": I(asn=True, go="ASNumber"),
-    "ipv4Address": S(go="IPv4Address", go_checks=(("cidrv4", _cidrv_check(4)),)),
-    "ipv6Address": S(go="IPv6Address", go_checks=(("cidrv6", _cidrv_check(6)),)),
-    "ipv4IPIPTunnelAddr": S(go="IPv4IPIPTunnelAddr", go_checks=(("ipv4", is_ipv4),)),
-    "routeReflectorClusterID": S(go="RouteReflectorClusterID", go_checks=(("ipv4", is_ipv4),)),
+NODE_BGP_SPEC = Obj({
+    "asNumber": Int(asn=True, go="ASNumber"),
+    "ipv4Address": Str(go="IPv4Address", go_checks=(("cidrv4", _cidrv_check(4)),)),
+    "ipv6Address": Str(go="IPv6Address", go_checks=(("cidrv6", _cidrv_check(6)),)),
+    "ipv4IPIPTunnelAddr": Str(go="IPv4IPIPTunnelAddr", go_checks=(("ipv4", is_ipv4),)),
+    "routeReflectorClusterID": Str(go="RouteReflectorClusterID", go_checks=(("ipv4", is_ipv4),)),
 })
 
 # --- kinds ------------------------------------------------------------------------------------
@@ -835,11 +839,11 @@ def kind_for_resource(name):
 
 
 def _object_schema(info, group):
-    props = {"apiVersion": S(), "kind": S(), "metadata": O(preserve_unknown=True), "spec": info.spec}
+    props = {"apiVersion": Str(), "kind": Str(), "metadata": Obj(preserve_unknown=True), "spec": info.spec}
     if info.status is not None:
         props["status"] = info.status
     required = ("metadata", "spec") if group == GROUP_V3 else ()
-    return O(props, required=required)
+    return Obj(props, required=required)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -985,8 +989,8 @@ def _check_string(value, spec, path, ctx):
                 fix="use one of %s" % ", ".join(spec.enum))
     if spec.regex is not None and not spec.regex.search(value):
         ctx.add(path, value, "should match '%s'" % spec.pattern,
-                detail="%s: Invalid value: %s: %s in body should match '%s'" % (path, json.dumps(value), path,
-                                                                                 spec.pattern))
+                detail="%s: Invalid value: %s: %s in body should match '%s'"
+                % (path, json.dumps(value), path, spec.pattern))
     if spec.fmt == "cidr" and not _k8s_cidr_format(value):
         ctx.add(path, value, "must be of type cidr",
                 detail='%s: Invalid value: %s: %s in body must be of type cidr: %s'

@@ -185,8 +185,8 @@ def _cel_ok(rule, value, old):
         activation["oldSelf"] = celpy.json_to_cel(old)
     try:
         result = _CEL_CACHE[rule].evaluate(activation)
-    except Exception:  # pylint: disable=broad-except  - a CEL runtime error is a validation error
-        return False
+    except Exception:  # pylint: disable=broad-except
+        return False  # a CEL runtime error (no such key, bad cidr) fails the rule, as in Kubernetes
     return result is True or result == celtypes.BoolType(True)
 
 
@@ -374,8 +374,8 @@ BGPFILTER_SPECS = [
     {"importV4": [{"action": "Reject", "operations": []}]},
     {"importV4": [{"action": "Accept", "operations": []}]},
     {"importV4": [{"action": "Accept", "operations": [{}]}]},
-    {"importV4": [{"action": "Accept", "operations": [{"addCommunity": {"value": "65000:1"},
-                                                        "setPriority": {"value": 5}}]}]},
+    {"importV4": [{"action": "Accept",
+                   "operations": [{"addCommunity": {"value": "65000:1"}, "setPriority": {"value": 5}}]}]},
     {"importV4": [{"action": "Accept", "operations": [{"addCommunity": {"value": "65536:1"}}]}]},
     {"importV4": [{"action": "Accept", "operations": [{"addCommunity": {"value": "4294967295:1:2"}}]}]},
     {"importV4": [{"action": "Accept", "operations": [{"addCommunity": {"value": "4294967296:1:2"}}]}]},
@@ -407,6 +407,7 @@ CORPUS = ([("BGPPeer", s) for s in BGPPEER_SPECS] + [("BGPConfiguration", s) for
           + [("IPPool", s) for s in IPPOOL_SPECS] + [("CalicoNodeStatus", s) for s in NODESTATUS_SPECS]
           + [("BGPFilter", s) for s in BGPFILTER_SPECS])
 CASES = [pytest.param(kind, spec, id="%s-%d" % (kind, i)) for i, (kind, spec) in enumerate(CORPUS)]
+GROUPS_ALL = [resources.GROUP_V1, resources.GROUP_V3]
 GROUP_MODES = [pytest.param(resources.GROUP_V1, id="v1"), pytest.param(resources.GROUP_V3, id="v3crd")]
 
 
@@ -535,7 +536,7 @@ def _enum(crd):
     return None
 
 
-@pytest.mark.parametrize("group", GROUPS_ALL := [resources.GROUP_V1, resources.GROUP_V3])
+@pytest.mark.parametrize("group", GROUPS_ALL)
 @pytest.mark.parametrize("kind", sorted(KIND_FILES))
 def test_model_schema_equals_crd_schema(group, kind):
     schema = crd_schema(group, kind)

@@ -66,9 +66,8 @@ def test_round_trip_is_a_no_op():
 
 def test_set_bgp_on_a_bare_node():
     node = k8s_node(labels={"kubernetes.io/hostname": "w"})
-    patch = nodes.bgp_patch_for_k8s_node(node, {"asNumber": "64086.59904", "ipv4Address": "10.0.0.7/24",
-                                                "routeReflectorClusterID": "244.0.0.1"}, {"kubernetes.io/hostname": "w",
-                                                                                         "rr": "true"})
+    bgp = {"asNumber": "64086.59904", "ipv4Address": "10.0.0.7/24", "routeReflectorClusterID": "244.0.0.1"}
+    patch = nodes.bgp_patch_for_k8s_node(node, bgp, {"kubernetes.io/hostname": "w", "rr": "true"})
     assert patch == {"metadata": {"annotations": {nodes.ANN_ASN: "4200000000", nodes.ANN_IPV4: "10.0.0.7/24",
                                                   nodes.ANN_RR_CLUSTER_ID: "244.0.0.1",
                                                   nodes.ANN_LABELS: '{"rr":"true"}'}}}
@@ -111,8 +110,8 @@ def test_label_changes():
     ({"routeReflectorClusterID": "fd00::1"}, "bgp.routeReflectorClusterID",
      "error with field RouteReflectorClusterID = 'fd00::1' (Reason: failed to validate Field: RouteReflectorClusterID "
      "because of Tag: ipv4 )"),
-    ({"asNumber": "65000.70000"}, "bgp.asNumber", "error with field ASNumber = '65000.70000' (invalid AS Number format "
-                                                 "(65000.70000))"),
+    ({"asNumber": "65000.70000"}, "bgp.asNumber",
+     "error with field ASNumber = '65000.70000' (invalid AS Number format (65000.70000))"),
     ({"ipv4Address": "fd00::1"}, "bgp.ipv4Address", None),
     ({"ipv6Address": "10.0.0.1/24"}, "bgp.ipv6Address", None),
     ({"bfd": True}, "bgp.bfd", "unknown Node BGP field(s): bfd"),
