@@ -116,7 +116,7 @@ def by_path(group, version, plural):
 
 
 def by_kind(api_version, kind):
-    group, _, version = api_version.rpartition("/")
+    group, _sep, version = api_version.rpartition("/")
     for rtype in ALL:
         if rtype.group == group and rtype.version == version and rtype.kind == kind:
             return rtype

@@ -126,7 +126,7 @@ FIELD_LABELS = {
 
 def check_fields(kind, reqs):
     allowed = ("metadata.name", "metadata.namespace") + FIELD_LABELS.get(kind, ())
-    for key, _, _ in reqs:
+    for key, _op, _values in reqs:
         if key not in allowed:
             raise SelectorError('field label not supported: %s' % key)
 

@@ -7,6 +7,7 @@ streaming and the TLS/kubeconfig set-up.  The object semantics live in ``api.py`
 import argparse
 import base64
 import datetime
+import functools
 import hmac
 import http.server
 import json
@@ -33,6 +34,10 @@ VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-kubefabric-lab", 
            "compiler": "gc", "platform": "linux/amd64"}
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
 WATCH_TIMEOUT = 1800
+
+
+def _first(query, key):
+    return (query.get(key) or [None])[0]
 
 
 def _age(timestamp):
@@ -83,7 +88,7 @@ def _table(rtype, objs, rv, include):
     rows = []
     for obj in objs:
         if rtype.kind == "Node":
-            cells = [v for _, v in _node_columns(obj)]
+            cells = [value for _name, value in _node_columns(obj)]
         else:
             cells = []
             for col in rtype.printer_columns:
@@ -136,6 +141,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     # -- plumbing ---------------------------------------------------------------------------------
     def _send(self, code, body, content_type="application/json"):
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        if getattr(self, "_to_record", None):
+            self.server.owner.counter.record(*self._to_record, code)
+            self._to_record = None
         self.send_response(code)
         for text in self.server.owner.api.request_warnings():
             self.send_header("Warning", '299 - %s' % json.dumps(text))
@@ -199,6 +207,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._handle()
 
     def _handle(self):
+        self._to_record = None
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         path = url.path.rstrip("/") or "/"
@@ -210,7 +219,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(401, status(401, "Unauthorized", "Unauthorized"))
             return
         dry_run = "All" in query.get("dryRun", [])
-        code = 500
+        if self.command in MUTATING and (path.startswith("/api/") or path.startswith("/apis/")):
+            body_dry = False
+            if self.command == "DELETE" and raw:
+                try:
+                    body_dry = "All" in (json.loads(raw).get("dryRun") or [])
+                except (ValueError, AttributeError):
+                    pass
+            # recorded in _send, before the client can see the answer
+            self._to_record = (self.command, self.path, dry_run or body_dry)
         self.server.owner.api.begin_request((query.get("fieldValidation") or [None])[0])
         try:
             if raw and "protobuf" in (self.headers.get("Content-Type") or ""):
@@ -218,24 +235,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     raw = json.dumps(protobuf.decode(raw)).encode()
                 except protobuf.ProtobufError as exc:
                     raise APIError(415, "UnsupportedMediaType", str(exc)) from exc
-            code = self._route(path, query, raw, dry_run)
+            self._route(path, query, raw, dry_run)
         except APIError as exc:
-            code = self._send(exc.code, exc.body)
+            self._send(exc.code, exc.body)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             raise
         except Exception as exc:  # pylint: disable=broad-except
             import traceback
             traceback.print_exc()
-            code = self._send(500, status(500, "InternalError", "Internal error occurred: %s" % exc))
-        finally:
-            if self.command in MUTATING and (path.startswith("/api/") or path.startswith("/apis/")):
-                body_dry = False
-                if self.command == "DELETE" and raw:
-                    try:
-                        body_dry = "All" in (json.loads(raw).get("dryRun") or [])
-                    except (ValueError, AttributeError):
-                        pass
-                self.server.owner.counter.record(self.command, self.path, dry_run or body_dry, code)
+            self._send(500, status(500, "InternalError", "Internal error occurred: %s" % exc))
 
     # -- routing ----------------------------------------------------------------------------------
     def _route(self, path, query, raw, dry_run):
@@ -305,7 +313,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _resource(self, api, rtype, namespace, name, sub, query, raw, dry_run):
         method = self.command
-        first = lambda key: (query.get(key) or [None])[0]  # noqa: E731
+        first = functools.partial(_first, query)
         if method in ("GET", "HEAD"):
             if name is None:
                 if first("watch") in ("1", "true", "True"):
@@ -363,7 +371,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _watch(self, api, rtype, namespace, query):
-        first = lambda key: (query.get(key) or [None])[0]  # noqa: E731
+        first = functools.partial(_first, query)
         try:
             lreqs = selectors.parse_labels(first("labelSelector"))
             freqs = selectors.parse_fields(first("fieldSelector"))
@@ -403,7 +411,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         sent_columns = []
 
         def send(event):
-            _, _, etype, obj, previous = event
+            etype, obj, previous = event[2:]
             now_in, was_in = matches(obj), matches(previous)
             if etype == "MODIFIED":
                 if now_in and not was_in:

@@ -45,7 +45,7 @@ class Store:
 
     def list(self, storage, namespace=None):
         with self.lock:
-            items = [copy.deepcopy(o) for (ns, _), o in sorted(self.objects.get(storage, {}).items())
+            items = [copy.deepcopy(o) for (ns, _name), o in sorted(self.objects.get(storage, {}).items())
                      if namespace is None or ns == namespace]
             return items, str(self.rv)
 
@@ -97,7 +97,7 @@ class Store:
             watcher = Watcher(self, storage, namespace)
             initial = []
             if since_rv in (None, "", "0"):
-                for (ns, _), obj in sorted(self.objects.get(storage, {}).items()):
+                for (ns, _name), obj in sorted(self.objects.get(storage, {}).items()):
                     if namespace is None or ns == namespace:
                         initial.append((int(obj["metadata"]["resourceVersion"]), storage, "ADDED",
                                         copy.deepcopy(obj), None))

@@ -302,8 +302,8 @@ def test_watch_events_across_groups(k8s_client):
     api.delete_cluster_custom_object(*V3, "bgppeers", "after")
     thread.join(30)
     assert not thread.is_alive()
-    assert [e[:2] for e in events] == [("ADDED", "before"), ("ADDED", "after"), ("MODIFIED", "after"),
-                                        ("DELETED", "after")]
+    expected = [("ADDED", "before"), ("ADDED", "after"), ("MODIFIED", "after"), ("DELETED", "after")]
+    assert [e[:2] for e in events] == expected
     assert {e[2] for e in events} == {"crd.projectcalico.org/v1"}
 
 
@@ -353,7 +353,8 @@ def test_status_subresource_caliconodestatus(k8s_client):
     assert "status" not in created       # status is ignored on create
     api.patch_cluster_custom_object_status(*V1, "caliconodestatuses", "n1",
                                            {"status": {"bgp": dict(BGP_STATUS, numberEstablishedV4=2)}})
-    api.patch_cluster_custom_object(*V3, "caliconodestatuses", "n1", {"status": {"bgp": dict(BGP_STATUS, numberEstablishedV4=9)},
-                                                                       "spec": {"updatePeriodSeconds": 20}})
+    api.patch_cluster_custom_object(*V3, "caliconodestatuses", "n1",
+                                    {"status": {"bgp": dict(BGP_STATUS, numberEstablishedV4=9)},
+                                     "spec": {"updatePeriodSeconds": 20}})
     got = api.get_cluster_custom_object(*V3, "caliconodestatuses", "n1")
     assert got["status"]["bgp"]["numberEstablishedV4"] == 2 and got["spec"]["updatePeriodSeconds"] == 20
