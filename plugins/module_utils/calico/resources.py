@@ -1386,10 +1386,12 @@ def validate(obj, group=GROUP_V1, api_server=True, old=None, context=None):
         raise ValueError("unknown Calico API group %r (expected one of %s)" % (group, ", ".join(GROUPS)))
     if not isinstance(obj, dict):
         return [FieldError("", obj, "must be of type object", TYPE_INVALID)]
+    if obj.get("kind") == "Node":
+        return _validate_node(obj)
     info = KINDS.get(obj.get("kind"))
     if info is None:
-        return [FieldError("kind", obj.get("kind"), "unknown Calico kind (expected one of %s)" % ", ".join(KINDS),
-                           NOT_SUPPORTED)]
+        return [FieldError("kind", obj.get("kind"), "unknown Calico kind (expected one of %s, Node)"
+                           % ", ".join(KINDS), NOT_SUPPORTED)]
     v3server = group == GROUP_V3 and api_server
     ctx = _Ctx(v3server, update=old is not None)
     obj = apply_defaults(obj, group, api_server, _canonical=False)
@@ -1458,6 +1460,18 @@ def validate_node_bgp(bgp):
                 and not isinstance(value, str):
             ctx.add("spec.bgp." + key, value, "must be of type string", TYPE_INVALID, "decode",
                     field=_go_name(key, NODE_BGP_SPEC.props[key]))
+    return ctx.errors
+
+
+def _validate_node(obj):
+    """A ``projectcalico.org/v3`` Node (the Calico view of a Kubernetes Node): name, labels, spec.bgp."""
+    ctx = _Ctx(True, False)
+    _go_object_meta(obj, ctx)
+    spec = obj.get("spec")
+    if spec is not None and not isinstance(spec, dict):
+        ctx.add("spec", spec, "must be of type object", TYPE_INVALID, "decode", field="Spec")
+    elif spec and spec.get("bgp") is not None:
+        ctx.errors.extend(validate_node_bgp(spec["bgp"]))
     return ctx.errors
 
 

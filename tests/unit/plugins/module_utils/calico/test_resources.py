@@ -327,3 +327,15 @@ def test_go_duration(text, nanos):
 def test_go_duration_rejects(text):
     with pytest.raises(ValueError):
         r.parse_go_duration(text)
+
+
+def test_v3_node_shape():
+    node = {"apiVersion": V3, "kind": "Node", "metadata": {"name": "worker-1", "labels": {"rack": "a"}},
+            "spec": {"bgp": {"asNumber": "1.10", "ipv4Address": "10.0.0.5/24"}}}
+    assert r.validate(node, V3) == []
+    node["spec"]["bgp"]["routeReflectorClusterID"] = "not-an-ip"
+    node["metadata"]["name"] = "Worker_1"
+    assert sorted(e.field for e in r.validate(node, V3)) == ["Metadata.Name", "RouteReflectorClusterID"]
+    with pytest.raises(FabricError) as err:
+        r.check(node, V3)
+    assert err.value.host == "Node/Worker_1"
