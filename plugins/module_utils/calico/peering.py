@@ -338,7 +338,7 @@ def _secret_data(obj):
 class Model:
     """The resources the engine needs, parsed and validated."""
 
-    def __init__(self, resources, secrets=None, namespace=DEFAULT_NAMESPACE):
+    def __init__(self, resources, secrets=None, namespace=DEFAULT_NAMESPACE, mesh_enabled=None):
         self.nodes = {}
         self.peers = []
         self.configs = {}
@@ -357,6 +357,8 @@ class Model:
             self.secrets.setdefault((ns, name), {}).update(data)
         self.peers.sort(key=lambda p: p.name)
         self._index()
+        if mesh_enabled is not None:
+            self.mesh_enabled = mesh_enabled
 
     # ---- loading
     def _add(self, obj, index):

@@ -52,7 +52,10 @@ def calicoctl_order(model, result, order="apply", calico_version="head"):
     restarts = {}
     for cfg in model.configs.values():
         others = [obj for i, obj in enumerate(model.resources) if i != cfg.index]
-        reduced = Model(others, secrets=model.extra_secrets, namespace=model.namespace)
+        # The mesh stays as it is: a session of the final result that exists at all is not one the
+        # configuration switched the mesh on for, and leaving it on would cost N x N for nothing.
+        reduced = Model(others, secrets=model.extra_secrets, namespace=model.namespace,
+                        mesh_enabled=model.mesh_enabled)
         without = compute_peerings(None, model=reduced, calico_version=calico_version)
         for node, peers in result.items():
             before = {p.name: _signature(p) for p in without.get(node, ())}
