@@ -210,7 +210,7 @@ def test_session_with_bird_reaches_established(routeros, netns_factory, tmp_path
                             "equals": "Established"}]},
              "register": "expect_ok"},
         ]
-        tasks_run, _ = run_playbook(tmp_path, tasks, {}, connection_defaults(dev))
+        tasks_run = run_playbook(tmp_path, tasks, {}, connection_defaults(dev))[0]
         info = dict(tasks_run)["Wait for the session"]
         row = [r for r in info["sessions"] if r["peer_address"] == "172.16.30.102"][0]
         assert row["established"] is True and isinstance(row["uptime"], int)

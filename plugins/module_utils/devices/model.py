@@ -51,13 +51,13 @@ DEFAULTS = {
     "address_families": ["ipv4"],
 }
 
-# Neighbor fields the argument spec exposes, with their Ansible types (one source for the
-# module argspecs of routeros_bgp, comware_bgp and frr_bgp).
+# Names of policies, peer groups and interfaces.
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,63}$")
 
 
 def config_argument_spec():
-    """The ``config`` option shared by every ``<platform>_bgp`` module."""
+    """The ``config`` option shared by every ``<platform>_bgp`` module (documented by the
+    ``kubefabric.bgp.bgp_config`` doc fragment; one source for routeros_bgp, comware_bgp, frr_bgp)."""
     return dict(
         type="dict",
         options=dict(
@@ -279,7 +279,7 @@ def _normalise_neighbor(item, path, host, require_remote_as):
     out["keepalive_time"] = _int(item.get("keepalive_time"), path + ".keepalive_time", host, 0, 65535,
                                  "keepalive_time")
     if out["hold_time"] and out["keepalive_time"] and out["keepalive_time"] >= out["hold_time"]:
-        raise FabricError("keepalive_time %d is not below hold_time %d" % (out["keepalive_time"], out["hold_time"]),
+        raise FabricError("keepalive_time %s is not below hold_time %s" % (out["keepalive_time"], out["hold_time"]),
                           host=host, field=path + ".keepalive_time", fix="use about a third of hold_time")
     out["import_policy"] = _name(item.get("import_policy"), path + ".import_policy", host, "policy name")
     out["export_policy"] = _name(item.get("export_policy"), path + ".export_policy", host, "policy name")

@@ -47,7 +47,13 @@ try:
     LIBROUTEROS_IMPORT_ERROR = None
 except ImportError as _exc:  # pragma: no cover - exercised by the sanity import test
     librouteros = None
-    LibRouterosError = TrapError = Exception
+
+    class LibRouterosError(Exception):
+        """Stand-in so that the except clauses stay valid without librouteros."""
+
+    class TrapError(LibRouterosError):
+        """Stand-in so that the except clauses stay valid without librouteros."""
+
     HAS_LIBROUTEROS = False
     LIBROUTEROS_IMPORT_ERROR = _exc
 

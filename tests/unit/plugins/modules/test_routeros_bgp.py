@@ -72,9 +72,8 @@ def test_module_check_apply_idempotent(invoke, version):
 def test_module_bad_input_fails_before_connecting(invoke):
     result = invoke(routeros_bgp, dict(CONN, config={"asn": "99999999999"}), expect_fail=True)
     assert result["error"]["field"] == "config.asn" and result["error"]["host"] == "198.18.0.2"
-    result = invoke(routeros_bgp, dict(CONN, config={"asn": 1, "neighbors": [{"address": "1.2.3.4.5",
-                                                                               "remote_as": 1}]}),
-                    expect_fail=True)
+    bad_ip = {"asn": 1, "neighbors": [{"address": "1.2.3.4.5", "remote_as": 1}]}
+    result = invoke(routeros_bgp, dict(CONN, config=bad_ip), expect_fail=True)
     assert result["error"]["field"] == "config.neighbors[0].address"
 
 

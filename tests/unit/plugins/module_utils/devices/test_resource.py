@@ -119,8 +119,8 @@ def test_replaced_resets_unlisted_fields_of_listed_neighbors_only():
 
 
 def test_replaced_default_equals_unset_no_churn():
-    drv = MemoryDriver({"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2, "bfd": False,
-                                                  "address_families": ["ipv4"]}]})
+    neighbor = {"address": "10.0.0.1", "remote_as": 2, "bfd": False, "address_families": ["ipv4"]}
+    drv = MemoryDriver({"asn": 1, "neighbors": [neighbor]})
     result = run(drv, "replaced", {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2}]})
     assert result["changed"] is False and drv.writes == 0
 
