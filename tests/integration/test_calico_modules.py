@@ -334,3 +334,72 @@ def test_seed_yaml_reproduced(playbook, kube, seed, api_group):
         calico_labels = dict(json.loads(annotations.get("projectcalico.org/labels", "{}")), **meta.get("labels", {}))
         for key, value in want["labels"].items():
             assert calico_labels[key] == value, (name, key)
+
+
+# -- check mode, credentials, errors ---------------------------------------------------------------------
+ALL_MODULES = [
+    {"kubefabric.bgp.calico_bgp_peer": {"peers": [{"name": "p1", "peer_ip": "10.0.0.1", "as_number": 65001,
+                                                   "password": "pw-check"}]}},
+    {"kubefabric.bgp.calico_bgp_configuration": {"as_number": 64513, "node_to_node_mesh_enabled": False}},
+    {"kubefabric.bgp.calico_node": {"nodes": [{"name": "ubuntu-1", "as_number": 64514,
+                                               "labels": {"rack": "rack-1"}}]}},
+    {"kubefabric.bgp.calico_node_status_info": {"nodes": ["ubuntu-1"], "timeout": 1}},
+]
+
+
+def test_check_mode_run_writes_nothing(playbook, kube):
+    """ansible-playbook --check over all four modules: only dry runs reach the server."""
+    tasks = [dict(task, register="r%d" % i) for i, task in enumerate(ALL_MODULES)]
+    tasks.append({"ansible.builtin.assert": {"that": ["r0 is changed", "r1 is changed", "r2 is changed",
+                                                      "r3 is not changed", "r3.missing == ['ubuntu-1']"]}})
+    before = kube.counter.writes
+    playbook.run(tasks, playbook.vars(), check=True).assert_ok()
+    assert kube.counter.writes == before == 0
+    assert kube.counter.dry_runs >= 4  # Secret + BGPPeer + BGPConfiguration + Node patch
+    assert kubectl_json(kube, "get", "bgppeers.projectcalico.org")["items"] == []
+    assert "annotations" not in kubectl_json(kube, "get", "node", "ubuntu-1")["metadata"]
+
+
+def test_awx_style_environment_credentials(playbook, kube):
+    """No connection option at all: K8S_AUTH_HOST/API_KEY/SSL_CA_CERT/VERIFY_SSL as AWX injects them."""
+    env = {"K8S_AUTH_HOST": kube.url, "K8S_AUTH_API_KEY": kube.token, "K8S_AUTH_VERIFY_SSL": "True",
+           "K8S_AUTH_SSL_CA_CERT": kube.ca_path}
+    tasks = [{"kubefabric.bgp.calico_bgp_peer": {"peers": [{"name": "env-peer", "peer_ip": "10.0.0.2",
+                                                            "as_number": 65002}]}, "register": "r"},
+             {"ansible.builtin.assert": {"that": ["r is changed", "r.api_group == 'projectcalico.org/v3'"]}}]
+    run = playbook.run(tasks, playbook.vars(), module_defaults=False, env=env).assert_ok()
+    assert kubectl_json(kube, "get", "bgppeers.projectcalico.org", "env-peer")["spec"]["peerIP"] == "10.0.0.2"
+    assert kube.token not in run.proc.stdout
+
+
+def _closed_port():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+@pytest.mark.parametrize("case", ["unreachable", "unauthorised", "untrusted"])
+def test_unreachable_or_unauthorised_server_is_a_clear_message(playbook, kube, case):
+    if case == "unreachable":
+        options = {"host": "https://127.0.0.1:%d" % _closed_port(), "api_key": "no-token-needed", "ca_cert": kube.ca_path}
+        wording = "cannot reach the Kubernetes API server"
+    elif case == "unauthorised":
+        options = {"host": kube.url, "api_key": "not-the-token", "ca_cert": kube.ca_path}
+        wording = "401 Unauthorized"
+    else:
+        options = {"host": kube.url, "api_key": kube.token}   # no CA: verification must fail
+        wording = "TLS verification"
+    tasks = [dict({name: dict(args, **options)}, register="r%d" % i, ignore_errors=True)
+             for i, task in enumerate(ALL_MODULES) for name, args in task.items()]
+    run = playbook.run(tasks, playbook.vars(), module_defaults=False)
+    results = [result for _, result in run.tasks]
+    assert len(results) == 4
+    for result in results:
+        assert result.get("failed") is True, result
+        assert wording in result["msg"], result["msg"]
+        # our FabricError, not a crash: a crash has msg "MODULE FAILURE" and no structured error
+        assert "Traceback" not in result["msg"] and "MODULE FAILURE" not in result["msg"], result
+        assert result["error"]["fix"] and result["error"]["message"] in result["msg"]
+    assert kube.counter.writes == 0 and kube.counter.dry_runs == 0

@@ -158,8 +158,9 @@ def auth_from_params(params, environ=None):
 def _describe_connection_error(exc):
     text = str(exc)
     reason = getattr(exc, "reason", None)
-    if reason is not None:
+    if reason:
         text = str(reason)
+    text = text.strip() or repr(exc)
     lowered = text.lower()
     if "certificate" in lowered or "ssl" in lowered:
         return ("TLS verification of the API server failed (%s)" % text,
@@ -295,13 +296,13 @@ class Transport:
         what = what or "%s %s" % (method.upper(), path)
         try:
             response = self.dynamic.request(method, path, body=body, **params)
-        except DynamicApiError as exc:
-            raise api_error(exc.status, exc.body, self.host, what)
         except FabricError:
             raise
-        except Exception as exc:  # urllib3/ssl/socket errors: the server is not reachable
-            if kubernetes is not None and isinstance(exc, kubernetes.client.exceptions.ApiException):
-                raise api_error(exc.status, exc.body, self.host, what)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            status = getattr(exc, "status", None)
+            if status:  # an HTTP error status (DynamicApiError or ApiException)
+                raise api_error(status, getattr(exc, "body", None), self.host, what)
+            # urllib3/ssl/socket errors (the client reports some as ApiException with status 0)
             message, fix = _describe_connection_error(exc)
             raise FabricError("cannot reach the Kubernetes API server at %s: %s" % (self.host, message),
                               host=self.host, field="host", fix=fix)

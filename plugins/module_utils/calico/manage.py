@@ -595,6 +595,7 @@ def run_module(module, planner, **extra):
     """Connect, plan, write (dry run in check mode), exit; one FabricError -> fail_json."""
     if not k8s.HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
+    error = None
     try:
         client = k8s.connect(module.params, check_mode=module.check_mode)
         outcome = planner(client, module.params)
@@ -606,7 +607,11 @@ def run_module(module, planner, **extra):
         if module._diff:
             result["diff"] = plan.diff()
     except FabricError as exc:
-        fail_module(module, exc)
+        error = exc
+    if error is not None:
+        # Outside the except block: ansible-core >= 2.19 would attach the traceback of the handled
+        # exception to the result. A FabricError is a user's error, not a crash.
+        fail_module(module, error)
         return
     module.exit_json(**result)
 
@@ -615,13 +620,16 @@ def run_info_module(module, gather):
     """The info-module edge: gather, evaluate ``expect``, exit; never ``changed``."""
     if not k8s.HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
+    error = None
     try:
         client = k8s.connect(module.params, check_mode=module.check_mode)
         result = gather(client, module.params)
         result["api_group"] = client.calico_group
         failures = check_expectations(result, module.params.get("expect"))
     except FabricError as exc:
-        fail_module(module, exc)
+        error = exc
+    if error is not None:
+        fail_module(module, error)  # outside the except block, see run_module
         return
     if failures:
         module.fail_json(msg="expectation(s) not met: %s" % "; ".join(failures), failures=failures,
