@@ -1394,6 +1394,8 @@ def validate(obj, group=GROUP_V1, api_server=True, old=None, context=None):
                            % ", ".join(KINDS), NOT_SUPPORTED)]
     v3server = group == GROUP_V3 and api_server
     ctx = _Ctx(v3server, update=old is not None)
+    if v3server and obj.get("spec") is None:
+        obj = dict(obj, spec={})  # Calico decodes a missing or null spec as the empty spec struct
     obj = apply_defaults(obj, group, api_server, _canonical=False)
     old_spec = apply_defaults(old, group, api_server, _canonical=False).get("spec", _MISSING) if isinstance(old, dict) else _MISSING
     spec = obj.get("spec")
