@@ -415,6 +415,10 @@ def plan_bgp_configuration(client, params):
         spec = copy.deepcopy(have.get("spec") or {})
         spec.update(given)
     desired = calico_object("BGPConfiguration", name, spec)
+    if have is not None:
+        # The managed-by label goes on what kubefabric creates; an existing configuration is not
+        # changed just to carry it (nothing purges BGPConfigurations).
+        desired["metadata"].pop("labels")
     validate(desired)  # the merged result, too (e.g. a mesh password kept while the mesh is turned off)
     desired = validate_for_group([desired], client)[0]
     spec = desired["spec"]
