@@ -15,7 +15,7 @@ from .model import format_duration
 
 
 def _ip(*args):
-    proc = subprocess.run(["ip"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = subprocess.run(["ip"] + list(args), check=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           timeout=30)
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -32,7 +32,7 @@ class NetnsBackend:
 
     # -- interfaces and addresses ---------------------------------------------------------------
     def interfaces(self, device=None):
-        code, out, _ = _ip("-j", "link", "show")
+        code, out, dummy = _ip("-j", "link", "show")
         rows = []
         if code != 0:
             return rows
@@ -51,7 +51,7 @@ class NetnsBackend:
         return [dict({".id": r.pop(".id")}, **r) for r in rows]
 
     def kernel_addresses(self):
-        code, out, _ = _ip("-j", "-4", "addr", "show")
+        code, out, dummy = _ip("-j", "-4", "addr", "show")
         found = []
         if code != 0:
             return found
@@ -76,7 +76,7 @@ class NetnsBackend:
             if (cidr, iface) in self.applied_addresses and cidr not in self.protected:
                 _ip("addr", "del", cidr, "dev", iface)
         for cidr, iface in sorted(want - have):
-            code, _, err = _ip("addr", "add", cidr, "dev", iface)
+            code, dummy, err = _ip("addr", "add", cidr, "dev", iface)
             if code != 0:
                 print("routeros: ip addr add %s dev %s: %s" % (cidr, iface, err.strip()), file=sys.stderr)
         self.applied_addresses = want
@@ -107,7 +107,7 @@ class NetnsBackend:
                        "inactive": "false" if entry.get("selected") else "true", "disabled": "false"}
                 rows.append(row)
         if not data:
-            code, out, _ = _ip("-j", "-4", "route", "show")
+            code, out, dummy = _ip("-j", "-4", "route", "show")
             for entry in json.loads(out or "[]") if code == 0 else []:
                 dst = entry.get("dst")
                 if dst == "default":

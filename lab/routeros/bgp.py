@@ -7,8 +7,10 @@ peer (FRR ``route-reflector-client``); a ``remote.address`` that is a prefix is 
 (FRR ``bgp listen range`` + a peer-group); ``connect=no`` is passive; ``tcp-md5-key`` is the TCP MD5
 password; ``multihop=yes`` allows eBGP over more than one hop.  RouterOS 6: ``/routing/bgp/instance``
 carries ``as``/``router-id``/``cluster-id``/redistribution, ``/routing/bgp/peer`` ``route-reflect=yes``
-makes the peer a reflection client.  RouterOS advertises nothing by default; FRR 8's eBGP policy
-requirement and network import check are turned off because a RouterOS device has neither.
+makes the peer a reflection client.  RouterOS advertises nothing by default but what
+``output.network`` (an address list; v6 ``/routing/bgp/network``) or redistribution names; a listed
+network is sent only when a matching route exists (FRR's import check; v6 ``synchronize=no`` turns
+it off).  FRR 8's eBGP policy requirement is turned off because a RouterOS device has none.
 """
 import ipaddress
 import re
@@ -34,11 +36,11 @@ class FrrConfig:
 
     def full_lines(self):
         lines = ["router bgp %s" % self.asn] + self.globals
-        for lines_, _, _ in self.peers.values():
-            lines += lines_
+        for peer in self.peers.values():
+            lines += peer[0]
         lines += ["address-family ipv4 unicast"] + self.af_globals
-        for _, af, _ in self.peers.values():
-            lines += af
+        for peer in self.peers.values():
+            lines += peer[1]
         lines += ["exit-address-family", "exit"]
         return lines
 
@@ -53,13 +55,13 @@ def diff_commands(old, new):
         if new.empty() or old.asn != new.asn or old.globals != new.globals or old.af_globals != new.af_globals:
             return ["no router bgp %s" % old.asn] + ([] if new.empty() else new.full_lines())
         lines, af = [], []
-        for key, (_, _, removal) in old.peers.items():
-            if key not in new.peers or new.peers[key] != old.peers[key]:
-                lines += removal
-        for key, (plines, paf, _) in new.peers.items():
-            if key not in old.peers or old.peers[key] != new.peers[key]:
-                lines += plines
-                af += paf
+        for key, peer in old.peers.items():
+            if key not in new.peers or new.peers[key] != peer:
+                lines += peer[2]
+        for key, peer in new.peers.items():
+            if key not in old.peers or old.peers[key] != peer:
+                lines += peer[0]
+                af += peer[1]
         if not lines and not af:
             return []
         out = ["router bgp %s" % new.asn] + lines
@@ -123,6 +125,7 @@ def effective_connections(device):
             "md5": merged.get("tcp-md5-key"), "local_address": merged.get("local.address"),
             "port": merged.get("remote.port"), "connect": _bool(item.get("connect", "true")),
             "redistribute": merged.get("output.redistribute", ""),
+            "network": merged.get("output.network"),
             "default_originate": merged.get("output.default-originate", "never"),
             "allow_as": merged.get("input.allow-as"),
             "as_override": _bool(merged.get("output.as-override", merged.get("as-override", "false"))),
@@ -162,13 +165,39 @@ def _v6_peers(device):
     return out
 
 
+def _prefix(text):
+    return str(ipaddress.ip_network(text, strict=False))
+
+
+def _networks(device, conns):
+    """Prefixes to originate -> synchronize (advertise only when a matching route exists).
+
+    RouterOS 7: the entries of the address lists named in the connections' ``output.network``
+    (sent only when a matching route exists, FRR's import check).  RouterOS 6: ``/routing/bgp/network``.
+    """
+    out = {}
+    if device.version < V7:
+        for item in device.items(("routing", "bgp", "network")):
+            if not _bool(item.get("disabled", "false")):
+                out[_prefix(item["network"])] = _bool(item.get("synchronize", "true"))
+        return out
+    lists = {c["network"] for c in conns if c.get("network")}
+    for item in device.items(("ip", "firewall", "address-list")):
+        if item.get("list") in lists and not _bool(item.get("disabled", "false")):
+            out[_prefix(item["address"])] = True
+    return out
+
+
 def compile_config(device):
     conns = _v6_peers(device) if device.version < V7 else effective_connections(device)
     conns = [c for c in conns if not c["disabled"] and (c["address"] or c["range"])]
     if not conns:
         return FrrConfig()
     cfg = FrrConfig(int(conns[0]["as"]))
-    cfg.globals = ["no bgp ebgp-requires-policy", "no bgp network import-check"]
+    cfg.globals = ["no bgp ebgp-requires-policy"]
+    networks = _networks(device, conns)
+    if any(not sync for sync in networks.values()):
+        cfg.globals.append("no bgp network import-check")
     rid = next((c["router_id"] for c in conns if _is_ip(c["router_id"]) and c["router_id"] != "0.0.0.0"), None)
     if rid:
         cfg.globals.append("bgp router-id %s" % rid)
@@ -181,6 +210,7 @@ def compile_config(device):
     for c in conns:
         redist.update(r for r in (c["redistribute"] or "").split(",") if r in REDIST_MAP)
     cfg.af_globals = ["redistribute %s" % REDIST_MAP[r] for r in sorted(redist)]
+    cfg.af_globals += ["network %s" % n for n in sorted(networks, key=ipaddress.ip_network)]
     for c in conns:
         cfg.peers[c["id"]] = _peer_lines(c, cfg.asn)
     return cfg

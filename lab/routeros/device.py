@@ -15,7 +15,8 @@ MUTATING = ("add", "set", "remove", "unset", "enable", "disable", "move", "comme
 PRINT_OPTIONS = {".proplist", "detail", "count-only", "without-paging", "terse", "brief", "stats", "from",
                  "follow", "interval", "as-value", "where"}
 BGP_PATHS = {("routing", "bgp", "instance"), ("routing", "bgp", "peer"),
-             ("routing", "bgp", "connection"), ("routing", "bgp", "template")}
+             ("routing", "bgp", "connection"), ("routing", "bgp", "template"),
+             ("routing", "bgp", "network"), ("ip", "firewall", "address-list")}
 # connection fields that RouterOS prints although nobody set them
 CONNECTION_PRINT_DEFAULTS = {"routing-table": "main", "templates": "default"}
 
@@ -117,7 +118,7 @@ class Device:
         attrs, queries = {}, []
         for word in words[1:]:
             if word.startswith("="):
-                key, _, value = word[1:].partition("=")
+                key, dummy, value = word[1:].partition("=")
                 attrs[key] = value
             elif word.startswith("?"):
                 queries.append(word)
@@ -203,6 +204,8 @@ class Device:
                 row["network"] = str(ipaddress.ip_interface(item["address"]).network.network_address)
             row["actual-interface"] = item["interface"]
             row["invalid"] = "false"
+            row["dynamic"] = "false"
+        elif spec.path == ("ip", "firewall", "address-list"):
             row["dynamic"] = "false"
         elif spec.path == ("routing", "bgp", "connection"):
             row["inactive"] = "true" if row.get("disabled") == "true" else "false"
@@ -301,7 +304,8 @@ class Device:
         if spec.unique:
             key = tuple(candidate.get(f) for f in spec.unique)
             if any(tuple(i.get(f) for f in spec.unique) == key for i in items):
-                raise ApiError("failure: already have such address")
+                what = {"ip/address": "address", "routing/bgp/network": "network"}.get("/".join(spec.path), "entry")
+                raise ApiError("failure: already have such %s" % what)
 
     def _semantic_checks(self, spec, entry):
         if spec.path == ("routing", "bgp", "peer"):
@@ -359,7 +363,7 @@ class Device:
                 raise ApiError("unknown parameter")
         place_before = attrs.pop("place-before", None)
         copy_from = attrs.pop("copy-from", None)
-        values, _ = self._validate(spec, attrs, for_add=True)
+        values = self._validate(spec, attrs, for_add=True)[0]
         entry = {}
         if copy_from is not None:
             source = self._resolve(spec, copy_from, single=True)[0]
@@ -544,19 +548,19 @@ def evaluate_query(words, row):
                 i += 1
             continue
         if body.startswith("="):
-            key, _, value = body[1:].partition("=")
+            key, dummy, value = body[1:].partition("=")
             stack.append(_eq(_query_value(row, key), value))
         elif body.startswith("<"):
-            key, _, value = body[1:].partition("=")
+            key, dummy, value = body[1:].partition("=")
             stack.append(_less(_query_value(row, key), value))
         elif body.startswith(">"):
-            key, _, value = body[1:].partition("=")
+            key, dummy, value = body[1:].partition("=")
             left = _query_value(row, key)
             stack.append(left is not None and not _less(left, value) and not _eq(left, value))
         elif body.startswith("-"):
             stack.append(body[1:] not in row)
         elif "=" in body:
-            key, _, value = body.partition("=")
+            key, dummy, value = body.partition("=")
             stack.append(_eq(_query_value(row, key), value))
         else:
             stack.append(body in row)

@@ -425,6 +425,13 @@ def build_paths():
             Field("invalid", "bool", ro=True),
             Field("dynamic", "bool", ro=True),
         ], unique=("address", "interface")),
+        PathSpec(("ip", "firewall", "address-list"), "list", [
+            Field("list", "str", required=True),
+            Field("address", "ip-or-prefix", required=True),
+            Field("comment", "str"),
+            Field("disabled", "bool", default="false"),
+            Field("dynamic", "bool", ro=True),
+        ], unique=("list", "address")),
         PathSpec(("ip", "route"), "state", [Field(n, "str", ro=True) for n in (
             "dst-address", "gateway", "immediate-gw", "distance", "scope", "routing-table",
             "active", "dynamic", "connect", "static", "bgp", "inactive", "disabled")]),
@@ -432,6 +439,12 @@ def build_paths():
         PathSpec(("routing", "bgp", "instance"), "list", _v6_instance_fields(), key="name", until=V7,
                  builtin=[{"name": "default", "as": "65530", "default": "true"}]),
         PathSpec(("routing", "bgp", "peer"), "list", _v6_peer_fields(), key="name", until=V7),
+        PathSpec(("routing", "bgp", "network"), "list", [
+            Field("network", "ip-or-prefix", required=True),
+            Field("synchronize", "bool", default="true"),
+            Field("comment", "str"),
+            Field("disabled", "bool", default="false"),
+        ], until=V7, unique=("network",)),
         # RouterOS 7 BGP
         PathSpec(("routing", "bgp", "connection"), "list", _connection_fields(), key="name", since=V7),
         PathSpec(("routing", "bgp", "template"), "list", _template_fields(), key="name", since=V7,

@@ -49,7 +49,7 @@ class ApiServer:
                 attrs = {}
                 for word in words[1:]:
                     if word.startswith("="):
-                        key, _, value = word[1:].partition("=")
+                        key, dummy, value = word[1:].partition("=")
                         attrs[key] = value
                 if command == "/login":
                     if "password" in attrs:
@@ -106,7 +106,7 @@ def _safe(words):
 
 
 def generate_tls(directory, address, identity):
-    """A CA and an api-ssl server certificate (SAN: the listen address and the identity) signed by it."""
+    """A CA (``ca.pem``) and an api-ssl certificate signed by it (SAN: listen address, identity)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -148,7 +148,7 @@ def generate_tls(directory, address, identity):
     key_path.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     os.chmod(key_path, 0o600)
-    return directory / "api-ssl.pem", key_path, directory / "ca.pem"
+    return directory / "api-ssl.pem", key_path
 
 
 def build_parser():
@@ -202,7 +202,7 @@ async def serve(args):
     frr = _make_frr(args, args.identity)
     backend = NetnsBackend(frr=frr) if (frr is not None or args.netns) else None
     if backend is not None:
-        backend.protected = {cidr for cidr, _ in backend.kernel_addresses()
+        backend.protected = {cidr for cidr, dummy in backend.kernel_addresses()
                              if cidr.split("/")[0] in listen}
     device = Device(version=args.version, identity=args.identity, backend=backend,
                     state_file=args.state_file or str(workdir / "state.json"),
@@ -224,7 +224,7 @@ async def serve(args):
             if args.tls_cert:
                 cert, key = args.tls_cert, args.tls_key
             else:
-                cert, key, _ = generate_tls(workdir / "tls", address, args.identity)
+                cert, key = generate_tls(workdir / "tls", address, args.identity)
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(str(cert), str(key))
             servers.append(await asyncio.start_server(api.handle, address, args.tls_port, ssl=ctx))

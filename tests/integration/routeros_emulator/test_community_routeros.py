@@ -32,9 +32,10 @@ def run_playbook(tmp_path, dev, tasks, name="play", may_fail=False):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
                ANSIBLE_HOME=str(tmp_path / "ansible-home"), ANSIBLE_RETRY_FILES_ENABLED="0")
-    proc = subprocess.run([str(PLAYBOOK_BIN), "-i", "localhost,", "-e", "ansible_connection=local",
-                           "-e", "ansible_python_interpreter=%s" % sys.executable, str(book)],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, timeout=300)
+    args = [str(PLAYBOOK_BIN), "-i", "localhost,", "-e", "ansible_connection=local",
+            "-e", "ansible_python_interpreter=%s" % sys.executable, str(book)]
+    proc = subprocess.run(args, check=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                          timeout=300)
     try:
         out = json.loads(proc.stdout)
     except ValueError:

@@ -78,9 +78,9 @@ def test_add_update_remove_select(routeros, version):
     assert sorted(r["comment"] for r in rows) == ["n0", "n3"]
     rows = list(ip.select(comment).where(Or(comment == "n1", comment == "n2")))
     assert sorted(r["comment"] for r in rows) == ["n1", "n2"]
-    rows = list(ip.select(address, comment).where(comment != "n1", disabled == False))  # noqa: E712
+    rows = list(ip.select(address, comment).where(comment != "n1", disabled == "no"))
     assert sorted(r.get("comment", "-") for r in rows) == ["-", "n0", "n2", "n3"]
-    rows = list(ip.select(comment).where(And(comment == "n1", disabled == True)))  # noqa: E712
+    rows = list(ip.select(comment).where(And(comment == "n1", disabled == "yes")))
     assert rows == []
 
     ip.update(**{".id": ids[1], "disabled": True, "comment": "off"})

@@ -87,6 +87,29 @@ def test_connection_over_the_api_reaches_established(routeros, netns_factory, tm
     assert _established_session(api) is None
 
 
+def test_output_network_originates_listed_prefixes(routeros, netns_factory, tmp_path):
+    dev, api, bird = _lab(routeros, netns_factory, tmp_path, "7.10")
+    # seed 004's external network on the router, and a listed prefix the router has no route for
+    api.path("ip", "address").add(address="172.16.81.120/24", interface="ether2")
+    lists = api.path("ip", "firewall", "address-list")
+    lists.add(list="bgp-out", address="172.16.81.0/24")
+    lists.add(list="bgp-out", address="10.250.0.0/24")
+    lists.add(list="other", address="172.16.82.0/24")
+    api.path("routing", "bgp", "connection").add(**{
+        "name": "k8s-peer-1", "remote.address": "172.16.30.102", "remote.as": 64513, "local.role": "ibgp",
+        "as": 64513, "output.network": "bgp-out"})
+    wait_for(lambda: _established_session(api), 45, interval=0.5, what="session up")
+
+    def node_routes():
+        text = bird.birdc("show route protocol Node_172_16_30_254")
+        return text if "172.16.81.0/24" in text else None
+    text = wait_for(node_routes, 30, interval=0.5, what="BIRD learns 172.16.81.0/24")
+    assert "10.250.0.0/24" not in text and "172.16.82.0/24" not in text
+    lists.remove(next(e[".id"] for e in lists if e["address"] == "172.16.81.0/24"))
+    wait_for(lambda: "172.16.81.0/24" not in bird.birdc("show route protocol Node_172_16_30_254"), 30,
+             interval=0.5, what="withdrawal of 172.16.81.0/24")
+
+
 def test_ebgp_listen_range(routeros, netns_factory, tmp_path):
     dev, api, bird = _lab(routeros, netns_factory, tmp_path, "7.10", node_as=64513, router_as=65000)
     api.path("routing", "bgp", "connection").add(**{
@@ -114,3 +137,8 @@ def test_v6_peer_reaches_established(routeros, netns_factory, tmp_path):
     assert peer["local-address"] == "172.16.30.254"
     assert wait_for(lambda: list(api.path("routing", "bgp", "peer"))[0]["prefix-count"] == 2, 30,
                     interval=0.5, what="prefix count")
+    # RouterOS 6 originates /routing/bgp/network entries that have a route (synchronize=yes)
+    api.path("ip", "address").add(address="172.16.81.120/24", interface="ether2")
+    api.path("routing", "bgp", "network").add(network="172.16.81.0/24")
+    wait_for(lambda: "172.16.81.0/24" in bird.birdc("show route protocol Node_172_16_30_254"), 30,
+             interval=0.5, what="BIRD learns 172.16.81.0/24 from the v6 router")
