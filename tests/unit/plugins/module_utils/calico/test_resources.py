@@ -379,8 +379,8 @@ def test_every_upstream_fixture_object_is_accepted():
     for path, item in _fixture_objects():
         group = r.GROUP_V1 if item["apiVersion"].startswith("crd.") else r.GROUP_V3
         errors = r.validate(item, group)
-        assert errors == [], "%s %s/%s: %s" % (path, item["kind"], item["metadata"].get("name"),
-                                                r.format_field_errors(errors=errors))
+        where = "%s %s/%s" % (path, item["kind"], item["metadata"].get("name"))
+        assert errors == [], "%s: %s" % (where, r.format_field_errors(errors=errors))
         seen[item["kind"]] = seen.get(item["kind"], 0) + 1
     assert all(seen.get(kind, 0) >= 20 for kind in ("BGPPeer", "BGPConfiguration", "IPPool", "BGPFilter", "Node")), seen
 
