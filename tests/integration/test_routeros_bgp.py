@@ -167,6 +167,22 @@ protocol bgp tor {
   hold time 9;
   keepalive time 3;
   connect retry time 2;
+  password "%s";
+}
+""" % BGP_PASSWORD
+
+DYNAMIC_BIRD_CONFIG = """\
+router id 172.16.40.10;
+protocol device { scan time 2; }
+protocol static pods { route 192.168.20.0/26 blackhole; }
+protocol bgp tor {
+  local as 64513;
+  neighbor 172.16.40.254 as 64513;
+  import all;
+  export where proto = "pods";
+  hold time 9;
+  keepalive time 3;
+  connect retry time 2;
 }
 """
 
@@ -191,7 +207,7 @@ def test_session_with_bird_reaches_established(routeros, netns_factory, tmp_path
              "kubefabric.bgp.routeros_bgp": {"config": {
                  "asn": 64513, "router_id": "172.16.30.254",
                  "neighbors": [{"address": "172.16.30.102", "remote_as": 64513, "description": "ubuntu-2",
-                                "hold_time": 9, "keepalive_time": 3}]}},
+                                "hold_time": 9, "keepalive_time": 3, "password": BGP_PASSWORD}]}},
              "register": "peer"},
             {"name": "Wait for the session", "kubefabric.bgp.bgp_session_info": {},
              "register": "info", "retries": 60, "delay": 1,
@@ -217,5 +233,43 @@ def test_session_with_bird_reaches_established(routeros, netns_factory, tmp_path
         # BIRD, the other side, agrees
         bird.wait_established("tor", timeout=30)
         assert bird.protocols()["tor"]["info"].startswith("Established")
+    finally:
+        bird.stop()
+
+
+@pytest.mark.parametrize("version", VERSIONS[1:])
+def test_listen_range_accepts_a_dynamic_bird_peer(routeros, netns_factory, tmp_path, version):
+    """An autoscaled node (BIRD, not listed anywhere) peers through the router's listen range."""
+    if shutil.which("bird") is None:
+        pytest.skip("BIRD 1.6 is not installed")
+    from lab import netns  # pylint: disable=import-outside-toplevel
+    from lab.bird import BirdInstance  # pylint: disable=import-outside-toplevel
+
+    router_ns = netns_factory("tor")
+    node_ns = netns_factory("node")
+    netns.veth_between(router_ns, "ether3", node_ns, "eth0")
+    router_ns.add_address("ether3", "172.16.40.254/24")
+    node_ns.add_address("eth0", "172.16.40.10/24")
+    dev = routeros(version, ns=router_ns, frr=True)
+    bird = BirdInstance(node_ns, tmp_path / "bird", "autoscaled-1").start(DYNAMIC_BIRD_CONFIG)
+    try:
+        tasks = [
+            {"name": "Accept dynamic neighbors from the node subnet",
+             "kubefabric.bgp.routeros_bgp": {"config": {
+                 "asn": 64513, "router_id": "172.16.40.254",
+                 "listen_ranges": [{"prefix": "172.16.40.0/24", "remote_as": 64513, "peer_group": "autoscale"}]}},
+             "register": "ranges"},
+            {"name": "Wait for the dynamic session", "kubefabric.bgp.bgp_session_info": {},
+             "register": "info", "retries": 60, "delay": 1,
+             "until": "info.sessions | selectattr('peer_address', 'equalto', '172.16.40.10')"
+                      " | selectattr('established') | list | length == 1"},
+            {"name": "Assert", "ansible.builtin.assert": {"that": [
+                "ranges is changed",
+                "ranges.after.listen_ranges == [{'prefix': '172.16.40.0/24', 'remote_as': 64513, "
+                "'peer_group': 'autoscale'}]",
+            ]}},
+        ]
+        run_playbook(tmp_path, tasks, {}, connection_defaults(dev))
+        bird.wait_established("tor", timeout=30)
     finally:
         bird.stop()

@@ -357,6 +357,11 @@ def normalise(config, host=None, require_remote_as=True, path="config"):
     return out
 
 
+def ip_sort_key(text):
+    """Sort key for addresses and prefixes: IPv4 before IPv6, numerically, then by prefix length."""
+    return _ip_sort_key(text)
+
+
 def _ip_sort_key(text):
     try:
         net = ipaddress.ip_network(text, strict=False)
