@@ -273,7 +273,7 @@ class Session:
         """``display ... | {begin|include|exclude} REGEX`` -> (command, filter function or None)."""
         if "|" not in line:
             return line, None
-        command, _, rest = line.partition("|")
+        command, rest = line.split("|", 1)
         words = rest.split(None, 1)
         if len(words) != 2:
             return line, None
