@@ -92,13 +92,16 @@ class RouterOSHandle:
 
 
 def start_routeros(ns, workdir, version="7.10", identity="router", username="admin", password="lab-pass",
-                   port=8728, tls_port=8729, frr=True, verbose=True, timeout=30):
+                   port=8728, tls_port=8729, frr=True, initial=None, verbose=True, timeout=30):
     """Start an emulated RouterOS device inside namespace ``ns`` (a ``lab.netns.Netns``).
 
     The device listens on the namespace's management address (``ns.add_mgmt_link()`` is called when
     the namespace has none yet), keeps its state in ``workdir`` (a restart with the same workdir keeps
     the configuration and the write count) and, with ``frr=True``, runs an FRR instance in
-    ``workdir/frr`` that realises its BGP configuration.
+    ``workdir/frr`` that realises its BGP configuration.  ``initial`` is a startup configuration
+    applied on the first boot and not counted in ``writes``: ``[("/ip/address/add", {"address":
+    "172.16.30.254/24", "interface": "ether2"}), ...]`` (a refused command stops the start with
+    RouterOS's message).
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -117,6 +120,9 @@ def start_routeros(ns, workdir, version="7.10", identity="router", username="adm
         args += ["--frr-dir", str(frr_dir)]
     if verbose:
         args.append("--verbose")
+    if initial:
+        (workdir / "initial.json").write_text(json.dumps([[cmd, dict(attrs or {})] for cmd, attrs in initial]))
+        args += ["--initial-config", str(workdir / "initial.json")]
     env = dict(os.environ, ROUTEROS_PASSWORD=password,
                PYTHONPATH=os.pathsep.join([str(REPO)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     proc = ns.spawn(args, tag="routeros-%s" % identity, log=str(workdir / "routeros.log"), env=env,

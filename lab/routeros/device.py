@@ -25,6 +25,14 @@ class Fatal(Exception):
     """``!fatal`` then close the connection."""
 
 
+def _api_value(value):
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)
+
+
 def _id_num(item_id):
     return int(item_id[1:], 16)
 
@@ -49,7 +57,8 @@ class Device:
         self.started = started or time.time()
         self.tables = {}
         self.identity = identity
-        if state_file and os.path.exists(state_file):
+        self.first_boot = not (state_file and os.path.exists(state_file))
+        if not self.first_boot:
             self._load()
         else:
             self._fresh()
@@ -159,6 +168,21 @@ class Device:
             self._save()
             self._realise(spec.path)
         return replies
+
+    def apply_initial(self, commands):
+        """A startup configuration: ``[(command, {attr: value}), ...]`` run without counting as writes.
+
+        Raises ApiError with the command named when one is refused."""
+        log, self.write_log = self.write_log, None
+        try:
+            for command, attrs in commands:
+                words = [command] + ["=%s=%s" % (k, _api_value(v)) for k, v in (attrs or {}).items()]
+                replies = self.execute(words)
+                if replies[0][0] == "!trap":
+                    raise ApiError("initial configuration: %s: %s" % (" ".join(words), replies[0][1][9:]))
+        finally:
+            self.write_log = log
+        self._save()
 
     def _realise(self, path):
         if self.backend is None:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from .device import Device, Fatal
+from .model import ApiError
 from .protocol import ProtocolError, encode_sentence, read_sentence
 
 BAD_LOGIN = "invalid user name or password (6)"
@@ -169,6 +170,8 @@ def build_parser():
     p.add_argument("--frr-dir", help="FRR directory of this device (started here if not running)")
     p.add_argument("--netns", help="name of the namespace this runs in (needed with --frr-dir)")
     p.add_argument("--ready-file", help="written (JSON) once the ports listen")
+    p.add_argument("--initial-config", help="JSON [[command, {attr: value}], ...] applied on the first boot "
+                                            "(not counted as writes)")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return p
 
@@ -207,6 +210,11 @@ async def serve(args):
     device = Device(version=args.version, identity=args.identity, backend=backend,
                     state_file=args.state_file or str(workdir / "state.json"),
                     write_log=args.write_log or str(workdir / "writes.log"))
+    if args.initial_config and device.first_boot:
+        try:
+            device.apply_initial(json.loads(Path(args.initial_config).read_text()))
+        except ApiError as exc:
+            raise SystemExit("routeros: %s" % exc.message) from None
     if backend is not None:
         backend.applied_addresses = set(backend.kernel_addresses())
         device.realise_all()

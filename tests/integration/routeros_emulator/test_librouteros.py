@@ -160,3 +160,18 @@ def test_writes_are_counted_and_survive_a_restart(routeros):
         api.close()
     finally:
         again.stop()
+
+
+def test_initial_configuration_is_not_a_write(routeros):
+    from lab.netns import LabError
+    dev = routeros("7.10", initial=[("/system/identity/set", {"name": "core-1"}),
+                                    ("/ip/firewall/address-list/add", {"list": "bgp-out", "address": "10.96.0.0/24",
+                                                                       "disabled": False})])
+    api = dev.connect()
+    assert list(api.path("system", "identity")) == [{"name": "core-1"}]
+    assert [(e["list"], e["address"], e["disabled"]) for e in api.path("ip", "firewall", "address-list")] == [
+        ("bgp-out", "10.96.0.0/24", False)]
+    assert dev.writes == 0
+    with pytest.raises(LabError, match="initial configuration: .*local.role"):
+        routeros("7.10", name="bad", initial=[("/routing/bgp/connection/add", {
+            "name": "x", "remote.address": "10.0.0.1", "local.role": "nonsense"})])

@@ -142,3 +142,26 @@ def test_v6_peer_reaches_established(routeros, netns_factory, tmp_path):
     api.path("routing", "bgp", "network").add(network="172.16.81.0/24")
     wait_for(lambda: "172.16.81.0/24" in bird.birdc("show route protocol Node_172_16_30_254"), 30,
              interval=0.5, what="BIRD learns 172.16.81.0/24 from the v6 router")
+
+
+def test_restart_keeps_configuration_and_session(routeros, netns_factory, tmp_path):
+    from lab.routeros import start_routeros
+    dev, api, bird = _lab(routeros, netns_factory, tmp_path, "7.10")
+    api.path("routing", "bgp", "connection").add(**{
+        "name": "k8s-peer-1", "remote.address": "172.16.30.102", "remote.as": 64513, "local.role": "ibgp",
+        "as": 64513})
+    wait_for(lambda: _established_session(api), 45, interval=0.5, what="session up")
+    writes = dev.writes
+    api.close()
+    dev.stop()
+    wait_for(lambda: bird.protocols()["Node_172_16_30_254"]["info"] != "Established", 30, interval=0.5,
+             what="BIRD notices the router is gone")
+    again = start_routeros(dev.ns, dev.workdir, version="7.10", identity="rtr", password=dev.password)
+    try:
+        api = again.connect()
+        session = wait_for(lambda: _established_session(api), 45, interval=0.5, what="session up again")
+        assert session["remote.address"] == "172.16.30.102"
+        assert again.writes == writes
+        api.close()
+    finally:
+        again.stop()
