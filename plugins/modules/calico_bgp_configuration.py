@@ -18,7 +18,7 @@ description:
     may only be set on C(default).
   - A node-mesh password given in clear is stored in a Secret and referenced (C(nodeMeshPassword.secretKeyRef)).
 author:
-  - kubefabric.bgp contributors
+  - kubefabric.bgp contributors (@kubefabric)
 extends_documentation_fragment:
   - kubefabric.bgp.k8s_auth
 attributes:
@@ -121,7 +121,6 @@ options:
         description: Key in the Secret.
         type: str
         default: password
-        no_log: false
   node_mesh_max_restart_time:
     description: C(nodeMeshMaxRestartTime), a duration such as C(120s). Only on C(default).
     type: str
@@ -229,7 +228,7 @@ def main():
         program_cluster_routes=dict(type="str", choices=["Enabled", "Disabled"]),
         local_workload_peering_ipv4=dict(type="str"),
         local_workload_peering_ipv6=dict(type="str"),
-        secret_namespace=dict(type="str", default="kube-system"),
+        secret_namespace=dict(type="str", default="kube-system", no_log=False),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     manage.run_module(module, manage.plan_bgp_configuration)

@@ -17,7 +17,7 @@ description:
     O(secret_namespace), and the peer references it. The password never appears in results or diffs.
   - With O(exclusive=true), peers labelled C(app.kubernetes.io/managed-by=kubefabric) that are not listed are deleted.
 author:
-  - kubefabric.bgp contributors
+  - kubefabric.bgp contributors (@kubefabric)
 extends_documentation_fragment:
   - kubefabric.bgp.k8s_auth
 attributes:
@@ -81,7 +81,6 @@ options:
             description: Key in the Secret.
             type: str
             default: password
-            no_log: false
       source_address:
         description: C(sourceAddress).
         type: str
@@ -226,7 +225,7 @@ def main():
         peers=dict(type="list", elements="dict", default=[], options=PEER_OPTIONS),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         exclusive=dict(type="bool", default=False),
-        secret_namespace=dict(type="str", default="kube-system"),
+        secret_namespace=dict(type="str", default="kube-system", no_log=False),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     manage.run_module(module, manage.plan_peers)

@@ -16,7 +16,7 @@ description:
   - Many nodes in one call - one LIST of the nodes and one PATCH per node that changes.
   - Values are checked by Calico's rules before anything is written.
 author:
-  - kubefabric.bgp contributors
+  - kubefabric.bgp contributors (@kubefabric)
 extends_documentation_fragment:
   - kubefabric.bgp.k8s_auth
 attributes:

@@ -16,7 +16,7 @@ description:
   - Removes the objects it created unless O(keep=true). Objects that already existed are only read.
   - Calico recommends CalicoNodeStatus for debugging and for clusters of fewer than about 10 nodes.
 author:
-  - kubefabric.bgp contributors
+  - kubefabric.bgp contributors (@kubefabric)
 extends_documentation_fragment:
   - kubefabric.bgp.k8s_auth
 attributes:
@@ -102,7 +102,7 @@ created:
   elements: str
   sample: [kubefabric-ubuntu-1]
 removed:
-  description: CalicoNodeStatus objects this run deleted again (all of O(created) unless O(keep)).
+  description: CalicoNodeStatus objects this run deleted again (all of RV(created) unless O(keep)).
   returned: always
   type: list
   elements: str
