@@ -403,3 +403,42 @@ def test_unreachable_or_unauthorised_server_is_a_clear_message(playbook, kube, c
         assert "Traceback" not in result["msg"] and "MODULE FAILURE" not in result["msg"], result
         assert result["error"]["fix"] and result["error"]["message"] in result["msg"]
     assert kube.counter.writes == 0 and kube.counter.dry_runs == 0
+
+
+@pytest.fixture
+def crds_only(monkeypatch):
+    """A cluster with Calico's CRDs but no Calico API server: the emulator stops serving
+    projectcalico.org (discovery and paths answer 404), crd.projectcalico.org/v1 stays."""
+    from lab.kubeapi import kinds  # pylint: disable=import-outside-toplevel
+    served = kinds.groups
+
+    def groups():
+        return dict((g, v) for g, v in served().items() if g != "projectcalico.org")
+    monkeypatch.setattr(kinds, "groups", groups)
+
+
+def test_auto_falls_back_to_v1_and_validates_itself(crds_only, playbook, kube):
+    tasks = [
+        {"kubefabric.bgp.calico_bgp_peer": {"peers": [{"name": "rack1-tor", "peer_ip": "172.16.30.254",
+                                                       "as_number": 64513, "node_selector": "rack == 'rack-1'"}]},
+         "register": "r"},
+        # the v1 CRDs would store these; the collection refuses them with Calico's words
+        {"kubefabric.bgp.calico_bgp_peer": {"peers": [{"name": "bad-selector", "peer_ip": "10.0.0.1",
+                                                       "as_number": 65001, "node_selector": "rack == "}]},
+         "register": "bad1", "ignore_errors": True},
+        {"kubefabric.bgp.calico_bgp_configuration": {"node": "ubuntu-2", "as_number": 64999},
+         "register": "bad2", "ignore_errors": True},
+        {"kubefabric.bgp.calico_bgp_peer": {"peers": [{"name": "bad-port", "peer_ip": "10.0.0.1:0",
+                                                       "as_number": 65001}]},
+         "register": "bad3", "ignore_errors": True},
+        {"ansible.builtin.assert": {"that": [
+            "r is changed", "r.api_group == 'crd.projectcalico.org/v1'",
+            "bad1 is failed", "'NodeSelector' in bad1.msg or 'nodeSelector' in bad1.msg",
+            "bad2 is failed", "'Cannot set ASNumber on a non default BGP Configuration.' in bad2.msg",
+            "bad3 is failed", "'PeerIP value has invalid port.' in bad3.msg or 'port' in bad3.msg"]}},
+    ]
+    playbook.run(tasks, playbook.vars()).assert_ok()
+    stored = kubectl_json(kube, "get", "bgppeers.crd.projectcalico.org")["items"]
+    assert [(p["apiVersion"], p["metadata"]["name"]) for p in stored] == [(V1, "rack1-tor")]
+    assert stored[0]["spec"] == {"peerIP": "172.16.30.254", "asNumber": 64513, "nodeSelector": "rack == 'rack-1'"}
+    assert kubectl_json(kube, "get", "bgpconfigurations.crd.projectcalico.org")["items"] == []
