@@ -56,14 +56,12 @@ integration: setup
 	$(BIN)/python -m pytest -q tests/integration
 
 molecule: setup
-	@if ls extensions/molecule/*/molecule.yml >/dev/null 2>&1; then \
-	  cd extensions && ../$(BIN)/molecule test --all; \
-	else echo "no molecule scenarios yet"; fi
+	$(BIN)/python -m pytest -p no:cacheprovider -q tests/molecule
 
 PYTEST_ARGS ?=
 test: setup
 	$(BIN)/python -m tests.tools.sanity
-	$(BIN)/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS) tests/unit tests/integration
+	$(BIN)/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS) tests/unit tests/integration tests/molecule
 
 demo: setup
 	$(BIN)/python -m lab demo

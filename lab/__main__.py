@@ -10,6 +10,7 @@ COMMANDS = {
     "up": ("lab.fabric", "main_up", "build the fabric of an inventory"),
     "down": ("lab.fabric", "main_down", "remove a fabric (namespaces, bridges, processes)"),
     "status": ("lab.fabric", "main_status", "print every endpoint's session table"),
+    "state": ("lab.fabric", "main_state", "print a lab's state (namespaces, pods, paths) as JSON"),
     "demo": ("lab.demo", "main", "what `make demo` runs"),
 }
 

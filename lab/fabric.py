@@ -470,3 +470,16 @@ def main_status(argv):
         print(str(exc), file=sys.stderr)
         return 1
     return 0
+
+
+def main_state(argv):
+    args = _parser("state").parse_args(argv)
+    lab = Lab(args.inventory)
+    state = lab.load()
+    if not state:
+        print("lab %s is not up" % lab.name, file=sys.stderr)
+        return 1
+    state["dir"] = str(lab.dir)
+    state["lab_inventory"] = str(lab.dir / "lab-inventory.yml")
+    print(json.dumps(state, indent=2, sort_keys=True))
+    return 0
