@@ -237,6 +237,15 @@ def plan_secret_removal(plan, ref, namespace):
         plan.delete("Secret", existing)
 
 
+def plan_orphaned_secret(plan, have, field, new_spec, namespace):
+    """A kubefabric Secret the object referenced and no longer references is deleted."""
+    old_ref = ((have or {}).get("spec") or {}).get(field)
+    old_name = ((old_ref or {}).get("secretKeyRef") or {}).get("name")
+    new_name = (((new_spec or {}).get(field) or {}).get("secretKeyRef") or {}).get("name")
+    if old_name and old_name != new_name:
+        plan_secret_removal(plan, old_ref, namespace)
+
+
 def _password_ref(clear, reference, default_name):
     """(secretKeyRef dict or None, secret name, key) for a clear password and/or a reference."""
     reference = reference or {}
@@ -330,6 +339,7 @@ def plan_peers(client, params):
             secret_ref = peer["spec"]["password"]["secretKeyRef"]
             plan_secret(plan, secret_ref["name"], namespace, secret_ref["key"], clear, "BGPPeer/%s" % name)
         plan.ensure("BGPPeer", peer, have, same)
+        plan_orphaned_secret(plan, have, "password", peer["spec"], namespace)
     if params.get("exclusive") and state == "present":
         listed = set(names)
         for name in sorted(existing):
@@ -427,6 +437,7 @@ def plan_bgp_configuration(client, params):
         secret_ref = spec["nodeMeshPassword"]["secretKeyRef"]
         plan_secret(plan, secret_ref["name"], namespace, secret_ref["key"], clear, "BGPConfiguration/%s" % name)
     plan.ensure("BGPConfiguration", desired, have, same_calico(client.calico_group))
+    plan_orphaned_secret(plan, have, "nodeMeshPassword", desired["spec"], namespace)
     return plan, {"spec": desired["spec"]}
 
 

@@ -147,3 +147,14 @@ def test_foreign_secret_is_not_overwritten(run, fake):
                          "data": {"password": "b2xk"}}, namespace="kube-system")
     result = run(module, {"peers": [dict(SEED_PEERS[0], password="new")]}, expect_fail=True)
     assert "not managed by kubefabric" in result["msg"] and fake.writes == 0
+
+
+def test_secret_is_removed_when_no_longer_referenced(run, fake):
+    run(module, {"peers": [dict(SEED_PEERS[0], password="pw-1")]})
+    assert fake.obj("secrets", "kubefabric-bgppeer-my-global-peer", "kube-system") is not None
+    result = run(module, {"peers": [SEED_PEERS[0]]})
+    assert {"kind": "Secret", "name": "kubefabric-bgppeer-my-global-peer", "namespace": "kube-system",
+            "action": "deleted"} in result["objects"]
+    assert fake.obj("secrets", "kubefabric-bgppeer-my-global-peer", "kube-system") is None
+    assert "password" not in fake.obj("bgppeers", "my-global-peer")["spec"]
+    assert run(module, {"peers": [SEED_PEERS[0]]})["changed"] is False
