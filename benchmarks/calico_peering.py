@@ -56,7 +56,7 @@ def main():
     args = parser.parse_args()
     for case in ("rack", "dense"):
         res = cluster(args.nodes, args.racks, case == "dense")
-        for _ in range(args.repeat):
+        for _run in range(args.repeat):
             start = time.perf_counter()
             result = peering.compute_peerings(res)
             engine = time.perf_counter() - start

@@ -18,7 +18,7 @@ description:
     whether the peer is a route-reflector client), the number of distinct sessions, and the table text.
   - Talks to no cluster; the resources come from O(resources) or a YAML file O(src).
 author:
-  - kubefabric.bgp contributors
+  - kubefabric.bgp contributors (@kubefabric)
 attributes:
   check_mode:
     support: full

@@ -264,8 +264,7 @@ def _flatten(resources):
             raise FabricError("each resource must be a mapping, got %s" % type(obj).__name__, field="resources",
                               fix="pass Kubernetes-style objects with apiVersion, kind, metadata and spec")
         if _kind_of(obj).endswith("List") and isinstance(obj.get("items"), list):
-            for item in _flatten(obj["items"]):
-                yield item
+            yield from _flatten(obj["items"])
         else:
             yield obj
 

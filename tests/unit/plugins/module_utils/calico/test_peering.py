@@ -149,12 +149,12 @@ def test_node_and_node_selector_and_label_types():
 def test_selector_peerings_reverse_and_manual():
     nodes = [node("rr", "10.0.0.1/24", labels={"route-reflector": "true"}), node("c1", "10.0.0.2/24"),
              node("c2", "10.0.0.3/24")]
-    auto = compute_peerings([NO_MESH] + nodes + [peer("p", nodeSelector="all()",
-                                                       peerSelector="route-reflector == 'true'")])
+    to_rr = peer("p", nodeSelector="all()", peerSelector="route-reflector == 'true'")
+    auto = compute_peerings([NO_MESH] + nodes + [to_rr])
     assert names(auto, "rr") == ["Node_10_0_0_2", "Node_10_0_0_3"]
     assert names(auto, "c1") == ["Node_10_0_0_1"]
-    manual = compute_peerings([NO_MESH] + nodes + [peer("p", nodeSelector="all()", reversePeering="Manual",
-                                                         peerSelector="route-reflector == 'true'")])
+    manual_peer = peer("p", nodeSelector="all()", reversePeering="Manual", peerSelector="route-reflector == 'true'")
+    manual = compute_peerings([NO_MESH] + nodes + [manual_peer])
     assert manual["rr"] == [] and names(manual, "c1") == ["Node_10_0_0_1"]
 
 

@@ -247,8 +247,8 @@ def test_bird_parses_rendered_files(rel, tmp_path):
     for version, main in ((4, "bird.cfg"), (6, "bird6.cfg")):
         proc = subprocess.run([BIRD[version], "-p", "-c", str(tmp_path / main)], cwd=tmp_path,
                               capture_output=True, text=True, timeout=60, check=False)
-        assert proc.returncode == 0, "%s: %s rejected %s:\n%s%s" % (rel, Path(BIRD[version]).name, main,
-                                                                     proc.stdout, proc.stderr)
+        binary = Path(BIRD[version]).name
+        assert proc.returncode == 0, "%s: %s rejected %s:\n%s%s" % (rel, binary, main, proc.stdout, proc.stderr)
 
 
 LEGACY = FIXTURES / "_legacy_v3.31.7"
