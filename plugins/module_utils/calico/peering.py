@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 
 from ..common.errors import FabricError
 from . import selector as _selector
-from .addr import parse_cidr_or_ip, parse_peer_ip
+from .addr import parse_cidr_or_ip, parse_ip, parse_peer_ip
 from .asn import parse_asn
 
 try:
@@ -420,7 +420,7 @@ class Model:
                 res.peer_ip, res.peer_port = parse_peer_ip(str(spec["peerIP"]))
             except ValueError as exc:
                 raise _err(str(exc), where, "spec.peerIP", 'write "<IP>", "<IPv4>:<port>" or "[<IPv6>]:<port>"')
-            res.peer_ip = str(ipaddress.ip_address(res.peer_ip))
+            res.peer_ip = str(parse_ip(res.peer_ip))  # Go's text form (IPv4-mapped IPv6 as IPv4)
         for key, attr in (("asNumber", "asn"), ("localASNumber", "local_asn")):
             if spec.get(key) not in (None, ""):
                 try:

@@ -222,6 +222,15 @@ def test_session_options():
     assert p.password is None and p.password_ref["name"] == "s"   # secret missing: no password line
 
 
+def test_peer_ips_take_go_text_form():
+    res = [NO_MESH, node("a", "10.0.0.1/24", "FD00::1/64"),
+           peer("mapped", peerIP="::ffff:10.9.9.9", asNumber=65000),
+           peer("upper", peerIP="[FD00:0::9]:180", asNumber=65000)]
+    out = compute_peerings(res)["a"]
+    assert [(p.name, p.peer_ip, p.source_address) for p in out] == [
+        ("Global_10_9_9_9", "10.9.9.9", "10.0.0.1"), ("Global_fd00__9_port_180", "fd00::9", "fd00::1")]
+
+
 def test_selector_peer_families_follow_the_remote_node():
     res = [NO_MESH, node("a", "10.0.0.1/24", "fd00::1/64", labels={"l": "1"}),
            node("b", "10.0.0.2/24", labels={"r": "1"}), node("c", "10.0.0.3/24", "fd00::3/64", labels={"r": "1"}),
