@@ -140,6 +140,11 @@ class WriteCounter:
         self.dry_runs = 0
         self.log = []       # (method, path, dry_run, code)
 
+    def reset(self):
+        with self.lock:
+            self.writes = self.dry_runs = 0
+            self.log = []
+
     def record(self, method, path, dry_run, code):
         with self.lock:
             if dry_run:
