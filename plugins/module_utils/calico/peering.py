@@ -520,9 +520,11 @@ class Model:
             if self.node_as(node) != want_as:
                 continue
             if port:
+                # confd's test, kept as it is: a node's own listenPort that matches does not stop a
+                # different global listenPort from excluding the node.
                 if name in self.node_ports and self.node_ports[name] != port:
                     continue
-                if self.global_port and self.global_port != port and name not in self.node_ports:
+                if self.global_port and self.global_port != port:
                     continue
             out.append(name)
         return out
