@@ -438,6 +438,11 @@ class Model:
         if spec.get("keepOriginalNextHop") and spec.get("nextHopMode"):
             raise _err("keepOriginalNextHop and nextHopMode cannot both be set; keepOriginalNextHop is deprecated, "
                        "use nextHopMode instead", where, "spec.keepOriginalNextHop", "use nextHopMode: Keep")
+        for key, high in (("ttlSecurity", 255), ("numAllowedLocalASNumbers", 2147483647)):
+            value = spec.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high):
+                raise _err("%s must be a whole number from 0 to %d" % (key, high), where, "spec.%s" % key,
+                           "write e.g. %s: 1" % key)
         if spec.get("nextHopMode") not in (None, "", "Auto", "Self", "Keep"):
             raise _err("nextHopMode must be Auto, Self or Keep", where, "spec.nextHopMode", "use Auto, Self or Keep")
         if spec.get("sourceAddress") not in (None, "", "UseNodeIP", "None"):

@@ -282,6 +282,9 @@ def test_resources_in_a_list_object_and_bgppeer_reapplied():
     (node("bad", "fd00::1/64"), "spec.bgp.ipv4Address", "not an IPv4"),
     (node("bad", "10.0.0.1/24", rr="fd00::1"), "spec.bgp.routeReflectorClusterID", "IPv4"),
     (config(listenPort=70000), "spec.listenPort", "1-65535"),
+    (peer("bad", peerIP="10.0.0.1", asNumber=1, ttlSecurity="2"), "spec.ttlSecurity", "whole number"),
+    (peer("bad", peerIP="10.0.0.1", asNumber=1, numAllowedLocalASNumbers=-1), "spec.numAllowedLocalASNumbers",
+     "whole number"),
 ])
 def test_bad_input_names_object_field_and_fix(resource, field, words):
     with pytest.raises(FabricError) as err:
