@@ -373,6 +373,11 @@ def _check_route_reflection(after, asn, host):
                               "is for iBGP peers" % (neighbor["address"], neighbor["remote_as"], asn), host=host,
                               field="config.neighbors[address=%s].route_reflector_client" % neighbor["address"],
                               fix="set route_reflector_client: false, or give the neighbor remote_as %s" % asn)
+        if neighbor.get("multihop") and neighbor.get("remote_as") == asn:
+            raise FabricError("neighbor %s is iBGP (AS %s); multihop is for eBGP sessions (iBGP is multihop "
+                              "already)" % (neighbor["address"], asn), host=host,
+                              field="config.neighbors[address=%s].multihop" % neighbor["address"],
+                              fix="leave multihop out for iBGP neighbors")
 
 
 def render_transition(before, after, host=None):
@@ -558,6 +563,8 @@ class ComwareDriver(_resource.Driver):
         return parse_config(running_config, host=self.host)
 
     def validate(self, want, state):
+        if state == "deleted":
+            return  # only the keys (address, prefix) matter
         check_supported(want or _model.empty_config(), host=self.host)
 
     # -- writing

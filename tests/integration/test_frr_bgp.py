@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""frr_bgp and bgp_session_info (platform frr) run by the real ansible-playbook against an FRR switch
+(``lab.frrswitch.start_frr_switch``: a real FRR and a real OpenSSH with vtysh as login shell), over
+SSH with netmiko ``cisco_ios`` and strict host-key checking.
+
+* ``targets/frr_bgp/tasks/main.yml``: every state, check mode (bgpd's command log shows no configure
+  session), diff, idempotence, rendered/parsed offline, a line vtysh refuses midway (rolled back,
+  named in the message), bad input (nothing sent).
+* faults: wrong SSH password, unreachable host, unknown and mismatching host keys.
+* sessions: the FRR leaf and two real BIRD 1.6 nodes, one a configured neighbor, one a dynamic peer
+  of a listen range, reach Established and bgp_session_info reports them.
+"""
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_routeros_bgp import PLAYBOOK_BIN, run_playbook
+
+REPO = Path(__file__).resolve().parents[2]
+TARGET = REPO / "tests" / "integration" / "targets" / "frr_bgp" / "tasks" / "main.yml"
+RUNNING_FIXTURE = REPO / "tests" / "unit" / "fixtures" / "frr" / "show_running-config_bgpd.txt"
+SSH_PASSWORD = "Lab-Pass-frr1"
+BGP_PASSWORD = "bgp-md5-frr-s3cret"
+
+pytestmark = pytest.mark.skipif(not PLAYBOOK_BIN.exists(), reason="needs the project venv (make setup)")
+
+
+@pytest.fixture
+def switch(netns_factory, tmp_path):
+    from lab.frrswitch import start_frr_switch  # pylint: disable=import-outside-toplevel
+
+    started = []
+
+    def start(ns=None):
+        ns = ns or netns_factory("frr")
+        sw = start_frr_switch(ns, tmp_path / ("leaf-%d" % len(started)), hostname="leaf2", username="admin",
+                              password=SSH_PASSWORD)
+        started.append(sw)
+        return sw
+
+    yield start
+    for sw in started:
+        sw.stop()
+
+
+def ssh_options(sw, tmp_path, **extra):
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(sw.known_hosts_line + "\n")
+    options = {"hostname": sw.address, "port": sw.port, "username": "admin", "password": SSH_PASSWORD,
+               "known_hosts_file": str(known_hosts)}
+    options.update(extra)
+    return options
+
+
+def defaults(options):
+    return {"kubefabric.bgp.frr_bgp": options, "kubefabric.bgp.bgp_session_info": dict(options, platform="frr")}
+
+
+def test_frr_bgp_target(switch, tmp_path):
+    sw = switch()
+    sw.frr.configure(["log commands"])
+    bgpd_log = Path(str(sw.frr.dir)) / "bgpd.log"
+    variables = {"fb_bgp_password": BGP_PASSWORD, "fb_bgpd_log": str(bgpd_log), "fb_address": sw.address,
+                 "fb_running_file": str(RUNNING_FIXTURE)}
+    tasks_run, proc = run_playbook(tmp_path, [{"name": "target frr_bgp", "ansible.builtin.import_tasks": str(TARGET)}],
+                                   variables, defaults(ssh_options(sw, tmp_path)))
+    asserts = [name for name, result in tasks_run if name.startswith("Assert")]
+    assert len(asserts) >= 10, asserts
+    for secret in (BGP_PASSWORD, SSH_PASSWORD):
+        assert secret not in proc.stdout
+    # write memory reached the files FRR starts from
+    assert "router bgp 65002" in (Path(str(sw.frr.dir)) / "bgpd.conf").read_text()
+
+
+def _fault_task(name, options):
+    return [{"name": name, "kubefabric.bgp.frr_bgp": dict(options, state="gathered"),
+             "register": "fault", "ignore_errors": True},
+            {"name": "Keep " + name,
+             "ansible.builtin.set_fact": {"faults": "{{ faults | default({}) | combine({'%s': fault}) }}" % name}}]
+
+
+def test_connection_faults_are_clear_errors(switch, tmp_path):
+    sw = switch()
+    good = ssh_options(sw, tmp_path)
+    other_key = tmp_path / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)], check=True)
+    key_type, key_b64 = (tmp_path / "other_key.pub").read_text().split()[:2]
+    mismatch = tmp_path / "known_hosts_mismatch"
+    mismatch.write_text("%s %s %s\n" % (sw.known_hosts_line.split()[0], key_type, key_b64))
+    empty = tmp_path / "known_hosts_empty"
+    empty.write_text("")
+    cases = {
+        "auth": dict(good, password="wrong-password"),
+        "unreachable": dict(good, port=2),
+        "mismatch": dict(good, known_hosts_file=str(mismatch)),
+        "unknown": dict(good, known_hosts_file=str(empty)),
+    }
+    tasks = []
+    for name, options in cases.items():
+        tasks += _fault_task(name, options)
+    tasks.append({"name": "Assert the faults", "ansible.builtin.assert": {"that": [
+        "faults.auth is failed and faults.auth.error.field == 'password'",
+        "'authentication' in faults.auth.msg",
+        "faults.unreachable is failed and faults.unreachable.error.field == 'hostname'",
+        "'cannot reach' in faults.unreachable.msg",
+        "faults.mismatch is failed and faults.mismatch.error.field == 'known_hosts_file'",
+        "'does not match' in faults.mismatch.msg",
+        "faults.unknown is failed and faults.unknown.error.field == 'known_hosts_file'",
+        "'unknown' in faults.unknown.msg",
+    ]}})
+    before = sw.frr.running_config()
+    _, proc = run_playbook(tmp_path, tasks, {}, {})
+    assert sw.frr.running_config() == before
+    assert "wrong-password" not in proc.stdout and SSH_PASSWORD not in proc.stdout
+
+
+BIRD_CONFIG = """\
+router id {address};
+protocol device {{ scan time 2; }}
+protocol direct {{ interface "eth0"; }}
+protocol static pods {{ route {pods} blackhole; }}
+protocol bgp leaf {{
+  local as {asn};
+  neighbor {leaf} as 65002;
+  import all;
+  export where proto = "pods";
+  hold time 9;
+  keepalive time 3;
+  connect retry time 2;
+}}
+"""
+
+
+def test_sessions_with_bird_reach_established(switch, netns_factory, tmp_path):
+    if shutil.which("bird") is None:
+        pytest.skip("BIRD 1.6 is not installed")
+    from lab import netns  # pylint: disable=import-outside-toplevel
+    from lab.bird import BirdInstance  # pylint: disable=import-outside-toplevel
+
+    leaf_ns = netns_factory("leaf")
+    node1_ns = netns_factory("node1")
+    node2_ns = netns_factory("node2")
+    netns.veth_between(leaf_ns, "swp1", node1_ns, "eth0")
+    netns.veth_between(leaf_ns, "swp2", node2_ns, "eth0")
+    leaf_ns.add_address("swp1", "173.20.0.1/24")
+    leaf_ns.add_address("swp2", "173.21.0.1/24")
+    node1_ns.add_address("eth0", "173.20.0.11/24")
+    node2_ns.add_address("eth0", "173.21.0.11/24")
+    sw = switch(leaf_ns)
+    bird1 = BirdInstance(node1_ns, tmp_path / "bird1", "node4").start(BIRD_CONFIG.format(
+        address="173.20.0.11", pods="10.233.66.0/26", asn=64512, leaf="173.20.0.1"))
+    bird2 = BirdInstance(node2_ns, tmp_path / "bird2", "node5").start(BIRD_CONFIG.format(
+        address="173.21.0.11", pods="10.233.67.0/26", asn=64513, leaf="173.21.0.1"))
+    try:
+        established = ("info.sessions | selectattr('established') | map(attribute='peer_address') | list"
+                       " | sort == ['173.20.0.11', '173.21.0.11']")
+        tasks = [
+            {"name": "Leaf peers with node4 and accepts rack 3 dynamically",
+             "kubefabric.bgp.frr_bgp": {"config": {
+                 "asn": 65002, "router_id": "173.20.0.1",
+                 "neighbors": [{"address": "173.20.0.11", "remote_as": 64512, "hold_time": 9, "keepalive_time": 3}],
+                 "listen_ranges": [{"prefix": "173.21.0.0/24", "remote_as": 64513, "peer_group": "rack3"}]}},
+             "register": "peer"},
+            {"name": "Wait for the sessions", "kubefabric.bgp.bgp_session_info": {},
+             "register": "info", "retries": 60, "delay": 1, "until": established},
+            {"name": "Assert the session rows", "ansible.builtin.assert": {"that": [
+                "peer is changed",
+                "(info.sessions | selectattr('peer_address', 'equalto', '173.20.0.11') | first).remote_as == 64512",
+                "(info.sessions | selectattr('peer_address', 'equalto', '173.20.0.11') | first).local_as == 65002",
+                "(info.sessions | selectattr('peer_address', 'equalto', '173.21.0.11') | first).remote_as == 64513",
+                "(info.sessions | selectattr('peer_address', 'equalto', '173.21.0.11') | first).prefixes_received == 1",
+                "info.established == 2",
+            ]}},
+        ]
+        tasks_run, _ = run_playbook(tmp_path, tasks, {}, defaults(ssh_options(sw, tmp_path)))
+        rows = dict(tasks_run)["Wait for the sessions"]["sessions"]
+        assert all(isinstance(row["uptime"], int) for row in rows if row["established"])
+        bird1.wait_established("leaf", timeout=30)
+        bird2.wait_established("leaf", timeout=30)
+        # routes flow (no bgp ebgp-requires-policy was set when router bgp was created)
+        assert "10.233.67.0/26" in sw.frr.vtysh("show bgp ipv4 unicast")
+    finally:
+        bird1.stop()
+        bird2.stop()
