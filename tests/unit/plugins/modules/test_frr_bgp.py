@@ -1,0 +1,111 @@
+"""frr_bgp's main(): argument handling, results, check mode and errors, with a fake CLI connection.
+
+exit_json/fail_json are intercepted before Ansible's no_log masking, so a secret that leaks into a
+result or diff is seen here.
+"""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import frr, ssh
+from ansible_collections.kubefabric.bgp.plugins.modules import frr_bgp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils" / "devices"))
+from fake_cli import FakeCli  # noqa: E402  pylint: disable=import-error,wrong-import-position
+
+FIX = Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "frr"
+ONE = (FIX / "show_running-config_bgpd_one_peer.txt").read_text()
+CONN = {"hostname": "198.18.0.2", "username": "admin", "password": "ssh-pw-hidden", "host_key_checking": False}
+BGP_PW = "bgp-pw-hidden"
+
+
+class Exit(Exception):
+    def __init__(self, result, failed):
+        super().__init__(result)
+        self.result = result
+        self.failed = failed
+
+
+@pytest.fixture
+def run(monkeypatch):
+    def exit_json(self, **kwargs):
+        raise Exit(kwargs, False)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs["msg"] = msg
+        raise Exit(kwargs, True)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
+    def invoke(args, conn=None, check=False, expect_fail=False, connect_error=None):
+        def connect(params, device_type):
+            assert device_type == "cisco_ios"
+            if connect_error:
+                raise connect_error
+            if conn is None:
+                pytest.fail("the module connected in an offline state")
+            return conn
+        monkeypatch.setattr(ssh, "connect", connect)
+        with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=True)):
+            with pytest.raises(Exit) as caught:
+                frr_bgp.main()
+        assert caught.value.failed == expect_fail, caught.value.result
+        return caught.value.result
+    return invoke
+
+
+def device(read_only=False):
+    return FakeCli("leaf1", "leaf1(config-router)#", {frr.SHOW_CONFIG: [ONE]}, read_only=read_only)
+
+
+CONFIG = {"asn": "65001", "neighbors": [{"address": "172.20.0.13", "remote_as": "65001",
+                                         "route_reflector_client": True, "password": BGP_PW}]}
+
+
+def test_merged_check_mode_and_diff(run):
+    conn = device(read_only=True)
+    result = run(dict(CONN, config=CONFIG), conn=conn, check=True)
+    assert result["changed"] is True and result["saved"] is False
+    assert result["diff"]["before"]["neighbors"][0]["address"] == "172.20.0.12"
+    assert [n["address"] for n in result["diff"]["after"]["neighbors"]] == ["172.20.0.12", "172.20.0.13"]
+    assert "  neighbor 172.20.0.13 route-reflector-client" in result["commands"]
+    assert BGP_PW not in json.dumps(result) and "ssh-pw-hidden" not in json.dumps(result)
+
+
+def test_merged_applies_and_saves(run):
+    conn = device()
+    result = run(dict(CONN, config=CONFIG), conn=conn)
+    assert result["changed"] is True and result["saved"] is True and conn.saves == 1
+    assert " neighbor 172.20.0.13 password %s" % BGP_PW in conn.sent
+    assert BGP_PW not in json.dumps(result)
+
+
+def test_rendered_and_parsed_need_no_connection(run):
+    result = run({"config": CONFIG, "state": "rendered"})
+    assert result["rendered"][0] == "router bgp 65001" and BGP_PW not in json.dumps(result)
+    result = run({"running_config": ONE, "state": "parsed"})
+    assert result["parsed"]["neighbors"][0]["remote_as"] == 65001
+
+
+def test_state_needs_config(run):
+    result = run(dict(CONN, state="merged"), expect_fail=True)
+    assert "config" in result["msg"]
+
+
+def test_connection_error_is_structured(run):
+    error = FabricError("SSH authentication as 'admin' to 198.18.0.2:22 failed", host="198.18.0.2",
+                        field="password", fix="check username and password for this device")
+    result = run(dict(CONN, state="gathered"), connect_error=error, expect_fail=True)
+    assert result["error"]["field"] == "password" and "authentication" in result["msg"]
+
+
+def test_bad_input_fails_before_connecting(run):
+    result = run(dict(CONN, config={"asn": "65001", "neighbors": [{"address": "10.0.0.1", "remote_as": "0"}]}),
+                 expect_fail=True)
+    assert result["error"]["field"] == "config.neighbors[0].remote_as"
