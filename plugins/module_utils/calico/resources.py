@@ -650,7 +650,7 @@ IPPOOL_RULES = (
          "!self.allowedUses.exists(u, u == 'Workload' || u == 'Tunnel')", FORBIDDEN,
          fix="use a separate pool for LoadBalancer addresses"),
     Rule("IPIP is not supported on IPv6 pools",
-         lambda s, o: _cidr_of(s).family != 6 or not _mode_on(s, "ipipMode"),
+         lambda s, o: not _mode_on(s, "ipipMode") or _cidr_of(s).family != 6,  # CEL's || absorbs errors
          "cidr(self.cidr).ip().family() != 6 || !has(self.ipipMode) || self.ipipMode == 'Never' || "
          "size(self.ipipMode) == 0", FORBIDDEN, fix="set ipipMode: Never on an IPv6 pool"),
     Rule("LoadBalancer IP pools cannot disable BGP export",
@@ -902,8 +902,8 @@ def _check(value, spec, path, ctx, old=_MISSING):
                 ok = rule.check(value, None if old is _MISSING else old)
             except (ValueError, TypeError, KeyError) as exc:
                 ok = False
-                ctx.add(path, value, "%s: %s" % (rule.message, exc), rule.reason, "cel",
-                        detail="%s: Invalid value: %s: %s" % (path or "<nil>", _k8s_value(value), rule.message),
+                ctx.add(path, None, rule.message, rule.reason, "cel",
+                        detail="%s: Invalid value: %s: %s (%s)" % (path or "<nil>", _k8s_value(value), rule.message, exc),
                         fix=rule.fix)
                 continue
             if not ok:

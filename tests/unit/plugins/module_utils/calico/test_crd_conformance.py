@@ -87,11 +87,13 @@ def _format(validator, fmt, instance, schema):
     if fmt == "int64" and isinstance(instance, int) and not -2 ** 63 <= instance < 2 ** 63:
         yield jsonschema.ValidationError("%r is not an int64" % instance)
     if fmt == "cidr" and isinstance(instance, str):
-        ok = "/" in instance and "%" not in instance
+        # kube-openapi's "cidr" format is netutils.ParseCIDRSloppy: leading zeros in IPv4 octets pass.
+        text = re.sub(r"(?<![0-9:])0+([0-9])", r"\1", instance) if ":" not in instance else instance
+        ok = "/" in text and "%" not in text
         if ok:
             try:
-                net = ipaddress.ip_network(instance, strict=False)
-                ok = not (net.version == 6 and ipaddress.ip_address(instance.split("/")[0]).ipv4_mapped)
+                net = ipaddress.ip_network(text, strict=False)
+                ok = not (net.version == 6 and ipaddress.ip_address(text.split("/")[0]).ipv4_mapped)
             except ValueError:
                 ok = False
         if not ok:
@@ -284,7 +286,8 @@ BGPCONFIG_SPECS = [
     {"prefixAdvertisements": [{"cidr": "10.0.0.0/8", "communities": ["1:1"] * 50}]},
     {"prefixAdvertisements": [{"cidr": "10.0.0.0/8", "communities": ["1:1"] * 51}]},
     {"prefixAdvertisements": [{"cidr": "10.0.0.1"}]}, {"prefixAdvertisements": [{"cidr": "fd00::/64"}]},
-    {"prefixAdvertisements": [{"cidr": "nonsense/8"}]},
+    {"prefixAdvertisements": [{"cidr": "nonsense/8"}]}, {"prefixAdvertisements": [{"cidr": "010.0.0.0/8"}]},
+    {"prefixAdvertisements": [{"cidr": "10.0.0.0/08"}]},
     {"serviceClusterIPs": [{"cidr": "10.96.0.0/12"}], "serviceExternalIPs": [{"cidr": "203.0.113.0/24"}],
      "serviceLoadBalancerIPs": [{"cidr": "198.51.100.0/24"}]},
     {"serviceClusterIPs": [{"cidr": "10.96.0.0"}]}, {"serviceExternalIPs": [{"cidr": "x"}]},
@@ -301,7 +304,7 @@ BGPCONFIG_SPECS = [
 ]
 
 IPPOOL_SPECS = [
-    {"cidr": "10.244.0.0/16"}, {}, {"cidr": ""}, {"cidr": "10.244.0.1/16"}, {"cidr": "10.244.0.0/33"},
+    {"cidr": "10.244.0.0/16"}, {}, {"cidr": ""}, {"cidr": "010.244.0.0/16"}, {"cidr": "10.244.0.1/16"}, {"cidr": "10.244.0.0/33"},
     {"cidr": "fd00:10:244::/64"}, {"cidr": "fd00:10:244::1/64"}, {"cidr": "10.244.0.0"}, {"cidr": "x" * 49},
     {"cidr": "10.244.0.0/16", "blockSize": 26}, {"cidr": "10.244.0.0/16", "blockSize": 19},
     {"cidr": "10.244.0.0/16", "blockSize": 20}, {"cidr": "10.244.0.0/16", "blockSize": 32},
