@@ -16,7 +16,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -394,7 +393,7 @@ def test_unreachable_or_unauthorised_server_is_a_clear_message(playbook, kube, c
     tasks = [dict({name: dict(args, **options)}, register="r%d" % i, ignore_errors=True)
              for i, task in enumerate(ALL_MODULES) for name, args in task.items()]
     run = playbook.run(tasks, playbook.vars(), module_defaults=False)
-    results = [result for _, result in run.tasks]
+    results = [result for _name, result in run.tasks]
     assert len(results) == 4
     for result in results:
         assert result.get("failed") is True, result

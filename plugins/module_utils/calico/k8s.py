@@ -29,13 +29,11 @@ from . import resources
 try:
     import kubernetes
     from kubernetes.dynamic import DynamicClient
-    from kubernetes.dynamic.exceptions import DynamicApiError
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
 except ImportError as _exc:  # pragma: no cover - exercised by the sanity import test
     kubernetes = None
     DynamicClient = object
-    DynamicApiError = Exception
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = _exc
 

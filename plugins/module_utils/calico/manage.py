@@ -247,13 +247,11 @@ def plan_orphaned_secret(plan, have, field, new_spec, namespace):
 
 
 def _password_ref(clear, reference, default_name):
-    """(secretKeyRef dict or None, secret name, key) for a clear password and/or a reference."""
+    """The ``secretKeyRef`` for a clear password and/or a reference, or None when neither is given."""
     reference = reference or {}
     if clear is None and not reference.get("name"):
-        return None, None, None
-    name = reference.get("name") or default_name
-    key = reference.get("key") or SECRET_KEY
-    return {"secretKeyRef": {"name": name, "key": key}}, name, key
+        return None
+    return {"secretKeyRef": {"name": reference.get("name") or default_name, "key": reference.get("key") or SECRET_KEY}}
 
 
 # -- BGPPeer ---------------------------------------------------------------------------------------
@@ -294,8 +292,8 @@ def build_peer(options, index=None):
         if kind == "asn":
             value = _asn_text(value)
         spec[field] = value
-    password_ref, _, _ = _password_ref(options.get("password"), options.get("password_secret"),
-                                       peer_secret_name(name))
+    password_ref = _password_ref(options.get("password"), options.get("password_secret"),
+                                 peer_secret_name(name))
     if password_ref:
         spec["password"] = password_ref
     return calico_object("BGPPeer", name, spec, options.get("labels")), options.get("password")
@@ -313,14 +311,14 @@ def plan_peers(client, params):
                           fix="give each BGPPeer once")
     built = [build_peer(entry, index) for index, entry in enumerate(entries)]
     if state == "present":
-        for peer, _ in built:
+        for peer, _clear in built:
             validate(peer)                      # offline: Calico's rules, before any request
-        if any(peer["spec"].get("filters") for peer, _ in built):
+        if any(peer["spec"].get("filters") for peer, _clear in built):
             context = {"bgpfilters": [f["metadata"]["name"] for f in client.list("BGPFilter")]}
-            for peer, _ in built:
+            for peer, _clear in built:
                 validate(peer, context=context)
-        stored = validate_for_group([peer for peer, _ in built], client)
-        built = [(obj, clear) for obj, (_, clear) in zip(stored, built)]
+        stored = validate_for_group([peer for peer, _clear in built], client)
+        built = [(obj, clear) for obj, (_peer, clear) in zip(stored, built)]
     group = client.calico_group
     plan = Plan(client)
     existing = dict((item["metadata"]["name"], item) for item in client.list("BGPPeer"))
@@ -395,8 +393,8 @@ def build_config_spec(params):
         elif kind == "prefixes":
             value = [_drop_none(v) for v in value]
         spec[field] = value
-    password_ref, _, _ = _password_ref(params.get("node_mesh_password"), params.get("node_mesh_password_secret"),
-                                       NODE_MESH_SECRET)
+    password_ref = _password_ref(params.get("node_mesh_password"), params.get("node_mesh_password_secret"),
+                                 NODE_MESH_SECRET)
     if password_ref:
         spec["nodeMeshPassword"] = password_ref
     return spec
@@ -539,8 +537,8 @@ def status_rows(status):
         rows = []
         for peer in bgp.get(key) or []:
             state = peer.get("state") or ""
-            rows.append({"peer_address": peer.get("peerIP"), "peer_type": PEER_TYPES.get(peer.get("type"),
-                                                                                           peer.get("type")),
+            peer_type = PEER_TYPES.get(peer.get("type"), peer.get("type"))
+            rows.append({"peer_address": peer.get("peerIP"), "peer_type": peer_type,
                          "state": "up" if state == "Established" else "start", "since": peer.get("since") or "",
                          "info": state})
         families[family] = rows

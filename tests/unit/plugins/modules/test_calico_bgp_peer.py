@@ -127,7 +127,7 @@ def test_bad_input_is_refused_before_any_request_that_writes(run, fake, peer, wo
     result = run(module, {"peers": [SEED_PEERS[0], peer]}, expect_fail=True)
     assert wording in result["msg"], result["msg"]
     assert fake.writes == 0 and fake.dry_runs == 0
-    assert all(method == "get" for method, _, _ in fake.requests)
+    assert all(method == "get" for method, _path, _query in fake.requests)
     assert result["error"]["host"].startswith("BGPPeer/")
 
 

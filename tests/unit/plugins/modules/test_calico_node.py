@@ -31,7 +31,7 @@ def test_many_nodes_one_list_one_patch_each(run, nodes):
     assert annotations(nodes, "ubuntu-2") == {}
     nodes.requests.clear()
     result = run(module, args)
-    assert [m for m, _, _ in nodes.requests] == ["get", "patch", "patch", "patch"]
+    assert [m for m, _path, _query in nodes.requests] == ["get", "patch", "patch", "patch"]
     assert result["writes"] == 3
     assert annotations(nodes, "ubuntu-2") == {"projectcalico.org/RouteReflectorClusterID": "244.0.0.1",
                                               "projectcalico.org/labels": '{"route-reflector":"true"}'}
@@ -41,7 +41,7 @@ def test_many_nodes_one_list_one_patch_each(run, nodes):
     assert nodes.obj("nodes", "ubuntu-2")["metadata"]["labels"] == {"kubernetes.io/hostname": "ubuntu-2"}
     nodes.requests.clear()
     again = run(module, args)
-    assert again["changed"] is False and [m for m, _, _ in nodes.requests] == ["get"]
+    assert again["changed"] is False and [m for m, _path, _query in nodes.requests] == ["get"]
 
 
 def test_diff_and_dotted_as(run, nodes):

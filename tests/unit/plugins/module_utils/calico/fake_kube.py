@@ -59,7 +59,7 @@ class FakeKube:
         return self.store.get((plural, namespace, name))
 
     def names(self, plural):
-        return sorted(name for (p, _, name) in self.store if p == plural)
+        return sorted(name for (p, _ns, name) in self.store if p == plural)
 
     # -- the transport interface -------------------------------------------------------------------
     def _error(self, status, reason, message, what):
@@ -105,7 +105,7 @@ class FakeKube:
         key = (plural, namespace, name)
         kind = CORE_PLURALS.get(plural) or CALICO_PLURALS.get(plural)
         if method == "get" and name is None:
-            items = [copy.deepcopy(o) for (p, ns, _), o in sorted(self.store.items(), key=lambda kv: kv[0][2])
+            items = [copy.deepcopy(o) for (p, ns, _name), o in sorted(self.store.items(), key=lambda kv: kv[0][2])
                      if p == plural and (namespace is None or ns == namespace)]
             selector = query.get("label_selector")
             if selector:

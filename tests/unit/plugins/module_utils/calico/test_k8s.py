@@ -201,7 +201,7 @@ def test_check_mode_sends_dry_runs_only():
     assert fake.writes == 0 and fake.dry_runs == 3
     assert all(w["dry_run"] for w in kube.writes)
     assert fake.obj("nodes", "n1") == {"metadata": {"name": "n1", "resourceVersion": "101", "uid": "uid-101"}}
-    assert all(q == {"dry_run": "All"} for m, _, q in fake.requests if m != "get")
+    assert all(q == {"dry_run": "All"} for m, _path, q in fake.requests if m != "get")
 
 
 def test_merge_patch_content_type_and_none_deletes():
