@@ -131,6 +131,11 @@ class NetnsBackend:
         desired = bgp.compile_config(device)
         try:
             lines = bgp.diff_commands(self.applied_bgp, desired)
+            if self.applied_bgp is None:
+                # unknown starting point (first apply, or a failed one): start from no BGP at all
+                stale = [line.strip() for line in self.frr.running_config().splitlines()
+                         if line.startswith("router bgp ")]
+                lines = ["no " + line for line in stale] + lines
             if lines:
                 self.frr.configure(lines)
             self.applied_bgp = desired

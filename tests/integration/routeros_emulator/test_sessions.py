@@ -20,6 +20,7 @@ protocol bgp Node_172_16_30_254 {
   export where proto = "static1";
   connect delay time 1;
   connect retry time 2;
+  error wait time 1, 5;
 }
 """
 
@@ -159,7 +160,7 @@ def test_restart_keeps_configuration_and_session(routeros, netns_factory, tmp_pa
     again = start_routeros(dev.ns, dev.workdir, version="7.10", identity="rtr", password=dev.password)
     try:
         api = again.connect()
-        session = wait_for(lambda: _established_session(api), 45, interval=0.5, what="session up again")
+        session = wait_for(lambda: _established_session(api), 90, interval=0.5, what="session up again")
         assert session["remote.address"] == "172.16.30.102"
         assert again.writes == writes
         api.close()
