@@ -282,7 +282,9 @@ def _role(asn, remote_as, rr_client):
 
 
 def _seconds(value):
-    return None if value is None else "%ds" % value
+    if value is None:
+        return None
+    return "infinity" if value == 0 else "%ds" % value
 
 
 def global_row(config, layout):

@@ -407,3 +407,14 @@ def test_version_parsing_and_layouts():
     assert routeros.Layout((6, 49, 10)).peer_path == "routing/bgp/peer"
     with pytest.raises(FabricError):
         routeros.parse_version("banana")
+
+
+def test_hold_time_zero_is_infinity_and_idempotent():
+    fake = make("7.10.2")
+    cfg = {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2, "hold_time": 0}]}
+    run(fake, "merged", cfg)
+    assert fake.row("routing/bgp/connection", name="kubefabric-10.0.0.1")["hold-time"] == "infinity"
+    fake.writes.clear()
+    result = run(fake, "merged", cfg)
+    assert result["changed"] is False and fake.writes == []
+    assert result["after"]["neighbors"][0]["hold_time"] == 0
