@@ -106,7 +106,7 @@ def _safe(words):
     return " ".join(out)
 
 
-def generate_tls(directory, address, identity):
+def generate_tls(directory, addresses, identity):
     """A CA (``ca.pem``) and an api-ssl certificate signed by it (SAN: listen address, identity)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -115,6 +115,8 @@ def generate_tls(directory, address, identity):
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    if all((directory / name).exists() for name in ("ca.pem", "api-ssl.pem", "api-ssl.key")):
+        return directory / "api-ssl.pem", directory / "api-ssl.key"  # kept across restarts
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubefabric lab RouterOS CA %s" % identity)])
@@ -130,10 +132,11 @@ def generate_tls(directory, address, identity):
                .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
     sans = [x509.DNSName(identity)]
-    try:
-        sans.append(x509.IPAddress(ipaddress.ip_address(address)))
-    except ValueError:
-        sans.append(x509.DNSName(address))
+    for address in addresses:
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(address)))
+        except ValueError:
+            sans.append(x509.DNSName(address))
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, identity)]))
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -225,16 +228,18 @@ async def serve(args):
 
     api = ApiServer(device, args.username, password, log=log)
     servers = []
+    ctx = None
+    if args.tls_port:
+        if args.tls_cert:
+            cert, key = args.tls_cert, args.tls_key or args.tls_cert
+        else:
+            cert, key = generate_tls(workdir / "tls", listen, args.identity)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(str(cert), str(key))
     for address in listen:
         if args.port:
             servers.append(await asyncio.start_server(api.handle, address, args.port))
         if args.tls_port:
-            if args.tls_cert:
-                cert, key = args.tls_cert, args.tls_key
-            else:
-                cert, key = generate_tls(workdir / "tls", address, args.identity)
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(str(cert), str(key))
             servers.append(await asyncio.start_server(api.handle, address, args.tls_port, ssl=ctx))
     if args.ready_file:
         tmp = args.ready_file + ".tmp"
