@@ -27,7 +27,7 @@ description:
   - The AS number of a running BGP instance cannot be changed; O(state=deleted) without neighbors or listen
     ranges removes the BGP instance (C(undo bgp)).
 author:
-  - kubefabric.bgp contributors
+  - kubefabric.bgp contributors (@kubefabric)
 extends_documentation_fragment:
   - kubefabric.bgp.bgp_config
   - kubefabric.bgp.netmiko_ssh

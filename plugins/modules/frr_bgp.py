@@ -11,7 +11,7 @@ short_description: Manage BGP neighbors and listen ranges on FRR-based switches 
 version_added: 0.1.0
 description:
   - A network resource module for the default-VRF C(router bgp) of an FRR router or switch (plain FRR,
-    SONiC, Cumulus: anything with vtysh), over SSH with netmiko.
+    SONiC, Cumulus; anything with vtysh), over SSH with netmiko.
   - The SSH user's login shell must be C(vtysh) (netmiko device type C(cisco_ios) drives it:
     C(terminal length 0), C(configure terminal) ... C(end), C(write memory)).
   - Reads C(show running-config bgpd) (TextFSM template) and writes C(router bgp ASN),
@@ -26,7 +26,7 @@ description:
   - When the module creates C(router bgp) it also sends C(no bgp ebgp-requires-policy), because Calico
     peers come without route-maps and FRR would otherwise exchange no eBGP routes.
 author:
-  - kubefabric.bgp contributors
+  - kubefabric.bgp contributors (@kubefabric)
 extends_documentation_fragment:
   - kubefabric.bgp.bgp_config
   - kubefabric.bgp.netmiko_ssh

@@ -582,10 +582,10 @@ class ComwareDriver(_resource.Driver):
             session.push(commands)
         except _ssh.CliLineError as err:
             self._rollback(before)
+            shown = redact_commands([err.line.strip()])[0]
             raise FabricError(
                 "the device rejected line %d %r: %s; the %d line(s) before it were rolled back, nothing "
-                "of this run is left on the device" % (err.index + 1, redact_commands([err.line.strip()])[0],
-                                                        err.message, err.index),
+                "of this run is left on the device" % (err.index + 1, shown, err.message, err.index),
                 host=self.host, field="config",
                 fix="correct the value that produced this line (see the commands of a check-mode run)",
                 details={"failed_line": redact_commands([err.line])[0], "rolled_back": self.rolled_back}) from None
@@ -612,9 +612,9 @@ class ComwareDriver(_resource.Driver):
         try:
             self.session.push(lines)
         except _ssh.CliLineError as err:
+            shown = redact_commands([err.line.strip()])[0]
             raise FabricError("the device rejected a line, and rolling back failed at %r (%s); the BGP "
-                              "configuration is partly changed" % (redact_commands([err.line.strip()])[0],
-                                                                  err.message),
+                              "configuration is partly changed" % (shown, err.message),
                               host=self.host, field="config",
                               fix="inspect '%s' on the device and restore it by hand" % SHOW_CONFIG) from None
         finally:

@@ -530,10 +530,10 @@ class FrrDriver(_resource.Driver):
             session.push(commands)
         except _ssh.CliLineError as err:
             self._rollback(before)
+            shown = redact_commands([err.line.strip()])[0]
             raise FabricError(
                 "vtysh rejected line %d %r: %s; the %d line(s) before it were rolled back, nothing of this "
-                "run is left on the device" % (err.index + 1, redact_commands([err.line.strip()])[0], err.message,
-                                                err.index),
+                "run is left on the device" % (err.index + 1, shown, err.message, err.index),
                 host=self.host, field="config",
                 fix="correct the value that produced this line (see the commands of a check-mode run)",
                 details={"failed_line": redact_commands([err.line])[0], "rolled_back": self.rolled_back}) from None

@@ -179,8 +179,7 @@ def classify_connect_error(exc, params):
         return FabricError(
             "cannot reach %s over SSH (%s)" % (target, reason), host=host, field="hostname",
             fix="check hostname, port and that the device's SSH server is running and reachable")
-    return FabricError("SSH connection to %s failed: %s" % (target, str(exc).strip().splitlines()[0]
-                                                             if str(exc).strip() else type(exc).__name__),
+    return FabricError("SSH connection to %s failed: %s" % (target, _first_line(exc)),
                        host=host, field="hostname", fix="check the SSH options for this device")
 
 

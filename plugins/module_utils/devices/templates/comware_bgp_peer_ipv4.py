@@ -8,6 +8,10 @@ with an error on a row marked ``*`` (a peer created from a listen range), so thi
 same value names, is the fallback.
 """
 
+# one row of the peer table (split only to keep the source lines short)
+_ROW = (r"  ^\s*${DYNAMIC}?\s*${PEER}\s+${REMOTE_ASN}\s+${MESSAGES_RECEIVED}\s+${MESSAGES_SENT}"
+        r"\s+${OUTPUT_QUEUE}\s+${PREFIXES_RECEIVED}\s+${UP_DOWN}\s+${STATE}\s*$$ -> Record")
+
 TEMPLATE = r"""Value Filldown LOCAL_ROUTER_ID (\d{1,3}(?:\.\d{1,3}){3})
 Value Filldown LOCAL_AS_NUMBER (\d+)
 Value DYNAMIC (\*)
@@ -26,7 +30,7 @@ Start
   ^\s*Total\s+number\s+of\s+peers
   ^\s*\*\s+-\s+Dynamically\s+created\s+peer
   ^\s*Peer\s+AS\s+MsgRcvd
-  ^\s*${DYNAMIC}?\s*${PEER}\s+${REMOTE_ASN}\s+${MESSAGES_RECEIVED}\s+${MESSAGES_SENT}\s+${OUTPUT_QUEUE}\s+${PREFIXES_RECEIVED}\s+${UP_DOWN}\s+${STATE}\s*$$ -> Record
+""" + _ROW + r"""
   ^\s*$$
   ^. -> Error "unexpected line in display bgp peer ipv4 output"
 """
