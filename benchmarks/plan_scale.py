@@ -44,7 +44,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     fab = fabric(args.nodes, args.racks)
-    for _ in range(args.repeat):
+    for _run in range(args.repeat):
         start = time.perf_counter()
         plan = build_plan(fab)
         elapsed = time.perf_counter() - start

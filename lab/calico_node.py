@@ -220,7 +220,7 @@ class CalicoNodeEmulator:
     def node_status(self, runtime):
         peers, established, other = [], 0, 0
         for proto, row in sorted(runtime.bird.protocols().items()):
-            prefix, _, rest = proto.partition("_")
+            prefix, rest = proto.split("_", 1) if "_" in proto else (proto, "")
             if prefix not in PEER_TYPES or row["proto"] != "BGP":
                 continue
             info = row["info"]
@@ -278,7 +278,7 @@ def node_status_rows(bird):
     except Exception as exc:  # pylint: disable=broad-except
         return "BIRD is not answering: %s" % exc
     for proto, row in sorted(protocols.items()):
-        prefix, _, rest = proto.partition("_")
+        prefix, rest = proto.split("_", 1) if "_" in proto else (proto, "")
         if prefix not in labels or row["proto"] != "BGP":
             continue
         lines.append("| %-15s | %-17s | %-5s | %-8s | %-30s |" % (

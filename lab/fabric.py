@@ -110,7 +110,7 @@ def _ifname(prefix, index):
 def _blocks(pool, count):
     net = ipaddress.ip_network(pool)
     blocks = net.subnets(new_prefix=BLOCK_PREFIX)
-    return [str(next(blocks)) for _ in range(count)]
+    return [str(block) for block, _index in zip(blocks, range(count))]
 
 
 def _raise_neigh_limits(count):

@@ -54,7 +54,8 @@ class FrrInstance:
             vtysh_conf.write_text("")
         _chown_frr(self.dir)
         self._daemon("zebra")
-        wait_for(lambda: (self.dir / "zserv.api").exists(), timeout, what="zebra of %s" % self.hostname)
+        zserv = self.dir / "zserv.api"
+        wait_for(zserv.exists, timeout, what="zebra of %s" % self.hostname)
         self._daemon("bgpd")
         if staticd:
             self._daemon("staticd")

@@ -10,7 +10,7 @@ module: fabric_plan
 short_description: Plan both sides of a Calico/network BGP fabric and the sessions that will exist
 version_added: 0.1.0
 description:
-  - Offline and pure: connects to nothing. Validates the whole fabric first and fails, naming the host,
+  - Offline and pure, it connects to nothing. It validates the whole fabric first and fails, naming the host,
     the field and the fix, before anything is planned.
   - Returns C(plan.calico) (BGPConfiguration, BGPPeers, per-node BGP settings and labels),
     C(plan.devices) (per device the platform-neutral BGP configuration for
@@ -101,14 +101,16 @@ attributes:
     description: Pure; runs the same in check mode.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is nothing to diff.
   platform:
     platforms: controller
     support: full
     description: Runs on the controller; set C(ansible_python_interpreter) for localhost.
   action:
     support: full
+    description: The action plugin reads nodes and devices from the inventory groups.
 author:
-  - kubefabric.bgp contributors
+  - kubefabric.bgp contributors (@kubefabric)
 """
 
 EXAMPLES = r"""

@@ -57,13 +57,16 @@ attributes:
     description: Only reads.
   diff_mode:
     support: none
+    description: Only reads, nothing to diff.
   platform:
     platforms: controller
     support: full
+    description: Runs on the controller; the action plugin reads both sides from there.
   action:
     support: full
+    description: The action plugin gathers CalicoNodeStatus and every device's sessions until they match.
 author:
-  - kubefabric.bgp contributors
+  - kubefabric.bgp contributors (@kubefabric)
 """
 
 EXAMPLES = r"""

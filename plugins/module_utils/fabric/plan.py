@@ -142,8 +142,8 @@ def _normalise_node(name, spec, fabric):
         "cluster_id": spec.get("route_reflector_cluster_id"),
         "labels": dict(spec.get("calico_labels") or {}),
     }
-    if node["cluster_id"] is not None and _ip(node["cluster_id"], name,
-                                               "route_reflector_cluster_id").version != 4:
+    cid = node["cluster_id"]
+    if cid is not None and _ip(cid, name, "route_reflector_cluster_id").version != 4:
         raise FabricError("a route reflector cluster ID must be an IPv4 address", host=name,
                           field="route_reflector_cluster_id", fix="use an unused IPv4 address")
     return node
@@ -305,8 +305,8 @@ def plan_calico(fabric):
             peers.append(_peer("%s-clients-to-rrs" % rack, {
                 "nodeSelector": "rr-group == '%s' && !has(rr-id)" % rack,
                 "peerSelector": "rr-id == '%s'" % rack}))
-            peers.append(_peer("%s-rr-mesh" % rack, {"nodeSelector": "rr-id == '%s'" % rack,
-                                                      "peerSelector": "rr-id == '%s'" % rack}))
+            peers.append(_peer("%s-rr-mesh" % rack, {
+                "nodeSelector": "rr-id == '%s'" % rack, "peerSelector": "rr-id == '%s'" % rack}))
     elif pattern == "tor" and fabric["tor_peering"] == "route_reflectors":
         for rack in sorted({n["rack"] for n in fabric["nodes"].values()}):
             peers.append(_peer("%s-to-rrs" % rack, {

@@ -1,6 +1,4 @@
 """The lab's real daemons: BIRD 1.6 and FRR in two namespaces peer over a veth."""
-import pytest
-
 from lab.bird import BirdInstance
 from lab.frr import FrrInstance
 from lab.netns import veth_between

@@ -68,8 +68,8 @@ def test_rr_per_leaf_device_side():
     assert [(n["address"], n["remote_as"]) for n in leaf1["config"]["neighbors"]] == [
         ("10.255.0.0", 65000), ("172.20.0.11", 64512), ("172.20.0.12", 64512)]
     spine = plan["devices"]["spine1"]["config"]
-    assert [(n["address"], n["remote_as"]) for n in spine["neighbors"]] == [("10.255.0.1", 65001),
-                                                                           ("10.255.0.3", 65002)]
+    assert [(n["address"], n["remote_as"]) for n in spine["neighbors"]] == [
+        ("10.255.0.1", 65001), ("10.255.0.3", 65002)]
     node1 = plan["calico"]["nodes"]["node1"]
     assert node1["bgp"]["routeReflectorClusterID"] == "172.20.0.11"
     assert node1["labels"] == {"rack": "rack1", "rr-id": "rack1", "rr-group": "rack1"}
