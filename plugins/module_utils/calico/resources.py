@@ -947,6 +947,12 @@ def _check_array(value, spec, path, ctx):
                 detail="%s: Invalid value: %d: %s in body should have at least %d items"
                 % (path, len(value), path, spec.min_items))
     for index, item in enumerate(value):
+        if item is None and not spec.items.nullable:
+            # Kubernetes prunes nulls from object fields only; a null list item is a type error.
+            ctx.add("%s[%d]" % (path, index), None, "must be of type %s" % spec.items.kind, TYPE_INVALID,
+                    detail='%s[%d]: Invalid value: "null": %s[%d] in body must be of type %s: "null"'
+                    % (path, index, path, index, spec.items.kind))
+            continue
         _check(item, spec.items, "%s[%d]" % (path, index), ctx)
     if spec.list_type == "set":
         seen = []
