@@ -679,6 +679,11 @@ class RouterOSDriver(Driver):
                                   "the neighbors one by one")
         for index, neighbor in enumerate(want["neighbors"]):
             path = "config.neighbors[%d]" % index
+            for key in ("description", "password"):
+                value = neighbor[key]
+                if value is not None and not value.isascii():
+                    raise FabricError("the RouterOS API carries ASCII only", host=self.host, field="%s.%s" % (path, key),
+                                      fix="use ASCII characters in %s" % key)
             for family in neighbor["address_families"] or []:
                 if family not in _AFI_TO_ROS:
                     raise FabricError("address family %s is not available on %s" % (family, layout.label),

@@ -418,3 +418,11 @@ def test_hold_time_zero_is_infinity_and_idempotent():
     result = run(fake, "merged", cfg)
     assert result["changed"] is False and fake.writes == []
     assert result["after"]["neighbors"][0]["hold_time"] == 0
+
+
+def test_non_ascii_description_fails_before_any_write():
+    fake = make("7.20.1", read_only=True)
+    with pytest.raises(FabricError) as err:
+        run(fake, "merged", {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2,
+                                                     "description": "路由反射器"}]})
+    assert err.value.field == "config.neighbors[0].description"
