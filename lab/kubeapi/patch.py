@@ -8,8 +8,6 @@ for its associative lists.
 """
 import copy
 
-import jsonpatch
-
 PRIMITIVE = "$primitive"   # list merged as a set of scalars (metadata.finalizers)
 
 _COMMON = {
@@ -83,6 +81,7 @@ def json_patch(target, operations):
     """RFC 6902 JSON patch; ``PatchError`` when an operation fails (the API server answers 422)."""
     if not isinstance(operations, list):
         raise PatchError("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+    import jsonpatch  # pylint: disable=import-outside-toplevel  (requirements-dev.txt: jsonpatch)
     try:
         return jsonpatch.JsonPatch(operations).apply(copy.deepcopy(target))
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
