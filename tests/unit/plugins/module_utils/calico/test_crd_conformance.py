@@ -627,7 +627,7 @@ def _fuzz_value(field, rnd):
     if field.kind == "boolean":
         return rnd.choice([True, False])
     if field.kind == "array":
-        return [_fuzz_value(field.items, rnd) for _ in range(rnd.choice([0, 1, 1, 2, 3]))]
+        return [_fuzz_value(field.items, rnd) for _item in range(rnd.choice([0, 1, 1, 2, 3]))]
     out = {}
     keys = sorted(field.props)
     for key in rnd.sample(keys, min(len(keys), rnd.choice([0, 1, 2, 3, 4]))):
@@ -643,7 +643,7 @@ def test_random_objects_agree_with_the_crd(seed):
     import random  # pylint: disable=import-outside-toplevel
     rnd = random.Random(seed)
     outcomes = []
-    for _ in range(60):
+    for _round in range(60):
         kind = rnd.choice(sorted(KIND_FILES))
         spec = _fuzz_value(resources.KINDS[kind].spec, rnd)
         if not isinstance(spec, dict):
