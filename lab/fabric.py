@@ -314,6 +314,8 @@ def up(inventory_path, log=print):
     lab.save(state)
     log("lab %s is up in %.1f s: %d nodes, %d devices; state in %s"
         % (lab.name, state["up_seconds"], len(inv["nodes"]), len(inv["devices"]), lab.dir))
+    log("run a playbook against it: ansible-playbook -i %s -i %s playbooks/<pattern>.yml"
+        % (inventory_path, lab.dir / "lab-inventory.yml"))
     return state
 
 
@@ -482,4 +484,83 @@ def main_state(argv):
     state["dir"] = str(lab.dir)
     state["lab_inventory"] = str(lab.dir / "lab-inventory.yml")
     print(json.dumps(state, indent=2, sort_keys=True))
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
+# device stop / start (fault tests): a device that is "powered off" and comes back
+
+def device_stop(inventory_path, host, log=print):
+    """Stop every process of device ``host`` (FRR, sshd, emulator): its sessions drop, its management
+    address stops answering.  Interfaces, addresses and the device's saved state stay."""
+    lab = Lab(inventory_path)
+    state = lab.load()
+    if not state or host not in state.get("devices", {}):
+        raise LabError("%s is not a device of lab %s" % (host, lab.name))
+    device = state["devices"][host]
+    out = sh(["ip", "netns", "pids", device["ns"]], check=False)
+    pids = sorted({int(p) for p in out.split() if p.isdigit()})
+    netns._kill_pids(pids)  # pylint: disable=protected-access
+    device["stopped"] = True
+    lab.save(state)
+    log("device %s stopped (%d processes)" % (host, len(pids)))
+    return pids
+
+
+def device_start(inventory_path, host, log=print):
+    """Start device ``host`` again from what it keeps across a restart: an FRR switch its saved
+    configuration (``write memory``), RouterOS its configuration, Comware its saved configuration."""
+    from .netns import MgmtLink
+    lab = Lab(inventory_path)
+    state = lab.load()
+    if not state or host not in state.get("devices", {}):
+        raise LabError("%s is not a device of lab %s" % (host, lab.name))
+    device = state["devices"][host]
+    if not device.get("stopped"):
+        log("device %s is running" % host)
+        return device
+    spec = read_inventory(state["inventory"])["devices"][host]
+    creds = json.loads((lab.dir / "lab-inventory.yml").read_text())["all"]["children"]["network_devices"]["hosts"][host]
+    ns = Netns(device["ns"])
+    ns.mgmt = MgmtLink(None, ns.name, "mgmt0", ns_ip=device["mgmt"])
+    workdir = lab.dir / "devices" / host
+    creds = {"username": creds["bgp_device_username"], "password": creds["bgp_device_password"]}
+    if device["platform"] == "frr":
+        from .frrswitch import start_frr_switch
+        saved = _device_frr_dir(lab, host, device) / "bgpd.conf"
+        conf = saved.read_text() if saved.exists() else ""
+        start_frr_switch(ns, workdir, hostname=host, username=creds["username"], password=creds["password"],
+                         bgpd_conf=conf)
+    else:
+        start_device(lab, host, spec, ns, workdir, creds)
+    device.pop("stopped", None)
+    lab.save(state)
+    log("device %s started" % host)
+    return device
+
+
+def _device_parser(prog):
+    parser = argparse.ArgumentParser(prog="python -m lab %s" % prog)
+    parser.add_argument("inventory")
+    parser.add_argument("host", help="the device (inventory hostname)")
+    return parser
+
+
+def main_device_stop(argv):
+    args = _device_parser("device-stop").parse_args(argv)
+    try:
+        device_stop(args.inventory, args.host)
+    except LabError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+def main_device_start(argv):
+    args = _device_parser("device-start").parse_args(argv)
+    try:
+        device_start(args.inventory, args.host)
+    except LabError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     return 0
