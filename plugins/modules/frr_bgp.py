@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - A network resource module for the default-VRF C(router bgp) of an FRR router or switch (plain FRR,
     SONiC, Cumulus; anything with vtysh), over SSH with netmiko.
-  - The SSH user's login shell must be C(vtysh) (netmiko device type C(cisco_ios) drives it:
+  - The SSH user's login shell must be C(vtysh) (netmiko device type C(cisco_ios) drives it with
     C(terminal length 0), C(configure terminal) ... C(end), C(write memory)).
   - Reads C(show running-config bgpd) (TextFSM template) and writes C(router bgp ASN),
     C(bgp router-id), C(neighbor IP remote-as N), C(neighbor GROUP peer-group),
