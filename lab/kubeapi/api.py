@@ -155,7 +155,8 @@ class WriteCounter:
 
 
 class API:
-    def __init__(self, validate=True):
+    def __init__(self, validate=True, registry=None):
+        self.kinds = registry or kinds.DEFAULT
         self.store = Store()
         self.validate_calico = validate
         self.lock = threading.RLock()
@@ -275,12 +276,13 @@ class API:
             _delete_dotted(obj, path)
             if mode == "Warn":
                 self.warn('unknown field "%s"' % path)
-        defaulted = model.apply_defaults(obj, group)
+        api_server = self.kinds.calico_api_server
+        defaulted = model.apply_defaults(obj, group, api_server=api_server)
         obj.clear()
         obj.update(defaulted)
-        errors = model.validate(obj, group, old=old, context=self._calico_context())
+        errors = model.validate(obj, group, api_server=api_server, old=old, context=self._calico_context())
         if errors:
-            if rtype.group == kinds.CALICO_V3:
+            if rtype.group == kinds.CALICO_V3 and api_server:
                 message = model.format_field_errors(rtype.kind, name, errors).rstrip("\n")
             else:
                 message = model.format_k8s_invalid(rtype.kind, group, name, errors)
@@ -525,7 +527,7 @@ class API:
                 return self._present(rtype, old)
             gone = self.store.remove(rtype.storage, namespace if rtype.namespaced else None, name)
             if rtype.kind == "Namespace":
-                for other in kinds.ALL:
+                for other in self.kinds.types:
                     if other.namespaced and other.storage != rtype.storage:
                         for obj in self.store.list(other.storage, name)[0]:
                             self.store.remove(other.storage, name, obj["metadata"]["name"])
@@ -541,7 +543,7 @@ class API:
         return listed
 
     def evict(self, namespace, name, body, dry_run=False):
-        pods = kinds.by_path("", "v1", "pods")
+        pods = self.kinds.by_path("", "v1", "pods")
         if not isinstance(body, dict) or body.get("kind") not in (None, "Eviction"):
             raise bad_request("the body of an eviction must be a policy/v1 Eviction")
         self.delete(pods, namespace, name, dry_run)
@@ -550,7 +552,7 @@ class API:
     # -- preloading -------------------------------------------------------------------------------
     def load(self, obj):
         """Store ``obj`` as it is (status and all), validated like a create; for the lab and tests."""
-        rtype = kinds.by_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+        rtype = self.kinds.by_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
         if rtype is None:
             raise ValueError("kubeapi: unknown kind %s/%s in preload" % (obj.get("apiVersion"), obj.get("kind")))
         namespace = obj.get("metadata", {}).get("namespace") or ("default" if rtype.namespaced else None)

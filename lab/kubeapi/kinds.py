@@ -4,6 +4,7 @@ Calico kinds are served through two groups over one storage ("same storage"): th
 ``crd.projectcalico.org/v1`` and ``projectcalico.org/v3`` as the Calico API server serves it.
 Their storage key is the kind alone, so an object written through one group is read through the other.
 """
+import dataclasses
 from dataclasses import dataclass, field
 
 ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
@@ -11,6 +12,7 @@ ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "up
 CALICO_V1 = "crd.projectcalico.org"
 CALICO_V3 = "projectcalico.org"
 CALICO_GROUPS = (CALICO_V1, CALICO_V3)
+CALICO_API_VERSIONS = (CALICO_V1 + "/v1", CALICO_V3 + "/v3")
 
 
 @dataclass(frozen=True)
@@ -108,31 +110,55 @@ EVICTION = {"name": "pods/eviction", "singularName": "", "namespaced": True, "gr
             "version": "v1", "kind": "Eviction", "verbs": ["create"]}
 
 
-def by_path(group, version, plural):
-    for rtype in ALL:
-        if rtype.group == group and rtype.version == version and rtype.plural == plural:
-            return rtype
-    return None
+class Registry:
+    """The resource types one server serves.
+
+    ``calico_groups``: the Calico API versions served (both by default; ``("crd.projectcalico.org/v1",)``
+    is a cluster without the Calico API server).  ``calico_api_server``: whether
+    ``projectcalico.org/v3`` is the Calico API server (True: its validation and defaults, strategic
+    merge patch) or Calico's native v3 CRDs (False: CRD validation only, no strategic merge patch).
+    """
+
+    def __init__(self, calico_groups=CALICO_API_VERSIONS, calico_api_server=True):
+        self.calico_api_server = calico_api_server
+        self.types = []
+        for rtype in ALL:
+            if rtype.is_calico:
+                if rtype.api_version not in calico_groups:
+                    continue
+                if rtype.group == CALICO_V3 and not calico_api_server:
+                    rtype = dataclasses.replace(rtype, strategic_merge=False)
+            self.types.append(rtype)
+
+    def by_path(self, group, version, plural):
+        for rtype in self.types:
+            if rtype.group == group and rtype.version == version and rtype.plural == plural:
+                return rtype
+        return None
+
+    def by_kind(self, api_version, kind):
+        group, _sep, version = api_version.rpartition("/")
+        for rtype in self.types:
+            if rtype.group == group and rtype.version == version and rtype.kind == kind:
+                return rtype
+        return None
+
+    def groups(self):
+        """``{group: [versions]}`` in discovery order (core excluded)."""
+        out = {}
+        for rtype in self.types:
+            if rtype.group:
+                out.setdefault(rtype.group, [])
+                if rtype.version not in out[rtype.group]:
+                    out[rtype.group].append(rtype.version)
+        return out
+
+    def in_group_version(self, group, version):
+        return [r for r in self.types if r.group == group and r.version == version]
 
 
-def by_kind(api_version, kind):
-    group, _sep, version = api_version.rpartition("/")
-    for rtype in ALL:
-        if rtype.group == group and rtype.version == version and rtype.kind == kind:
-            return rtype
-    return None
-
-
-def groups():
-    """``{group: [versions]}`` in discovery order (core excluded)."""
-    out = {}
-    for rtype in ALL:
-        if rtype.group:
-            out.setdefault(rtype.group, [])
-            if rtype.version not in out[rtype.group]:
-                out[rtype.group].append(rtype.version)
-    return out
-
-
-def in_group_version(group, version):
-    return [r for r in ALL if r.group == group and r.version == version]
+DEFAULT = Registry()
+by_path = DEFAULT.by_path
+by_kind = DEFAULT.by_kind
+groups = DEFAULT.groups
+in_group_version = DEFAULT.in_group_version

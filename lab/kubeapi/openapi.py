@@ -25,9 +25,9 @@ def _params(*names):
     return [{"name": n, "in": "query", "schema": {"type": "string", "uniqueItems": True}} for n in names]
 
 
-def _gv_document(group, version):
+def _gv_document(registry, group, version):
     paths = {}
-    for rtype in kinds.in_group_version(group, version):
+    for rtype in registry.in_group_version(group, version):
         gvk = {"group": rtype.group, "version": rtype.version, "kind": rtype.kind}
         base = "/" + _gv_path(group, version)
         if rtype.namespaced:
@@ -62,28 +62,27 @@ def _gv_document(group, version):
             "components": {"schemas": {}}}
 
 
-def _versions():
+def _versions(registry):
     out = [("", "v1")]
-    for group, versions in kinds.groups().items():
+    for group, versions in registry.groups().items():
         out.extend((group, v) for v in versions)
     return out
 
 
-def document(path, query):
+def document(path, registry=kinds.DEFAULT):
     """``(content_type, bytes)`` for an OpenAPI path, or None."""
-    del query
     path = path.rstrip("/")
     if path == "/openapi/v2":
         return V2_PROTOBUF, b""
     if path == "/openapi/v3":
         listing = {}
-        for group, version in _versions():
-            body = json.dumps(_gv_document(group, version), sort_keys=True).encode()
+        for group, version in _versions(registry):
+            body = json.dumps(_gv_document(registry, group, version), sort_keys=True).encode()
             digest = hashlib.sha512(body).hexdigest().upper()[:128]
             listing[_gv_path(group, version)] = {
                 "serverRelativeURL": "/openapi/v3/%s?hash=%s" % (_gv_path(group, version), digest)}
         return "application/json", json.dumps({"paths": listing}).encode()
-    for group, version in _versions():
+    for group, version in _versions(registry):
         if path == "/openapi/v3/" + _gv_path(group, version):
-            return "application/json", json.dumps(_gv_document(group, version), sort_keys=True).encode()
+            return "application/json", json.dumps(_gv_document(registry, group, version), sort_keys=True).encode()
     return None

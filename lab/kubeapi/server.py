@@ -105,9 +105,9 @@ def _table(rtype, objs, rv, include):
             "columnDefinitions": defs, "rows": rows}
 
 
-def _discovery_resources(group, version):
+def _discovery_resources(registry, group, version):
     out = []
-    for rtype in kinds.in_group_version(group, version):
+    for rtype in registry.in_group_version(group, version):
         entry = {"name": rtype.plural, "singularName": rtype.singular, "namespaced": rtype.namespaced,
                  "kind": rtype.kind, "verbs": list(kinds.ALL_VERBS)}
         if rtype.short_names:
@@ -255,9 +255,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": "%s:%d" % (owner.host, owner.port)}]})
         if path == "/apis":
             return self._send(200, {"kind": "APIGroupList", "apiVersion": "v1",
-                                    "groups": [_group_entry(g, v) for g, v in kinds.groups().items()]})
+                                    "groups": [_group_entry(g, v) for g, v in owner.api.kinds.groups().items()]})
         if path.startswith("/openapi/"):
-            doc = openapi.document(path, query)
+            doc = openapi.document(path, owner.api.kinds)
             if doc is None:
                 raise APIError(404, "NotFound", "the server could not find the requested resource")
             if "json" in (self.headers.get("Accept") or "") and path.rstrip("/") == "/openapi/v2" \
@@ -271,7 +271,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if version != "v1":
                 raise APIError(404, "NotFound", "the server could not find the requested resource")
         elif parts[0] == "apis" and len(parts) >= 2:
-            groups = kinds.groups()
+            groups = owner.api.kinds.groups()
             if parts[1] not in groups:
                 raise APIError(404, "NotFound", "the server could not find the requested resource")
             if len(parts) == 2:
@@ -287,11 +287,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 raise APIError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
             return self._send(200, {"kind": "APIResourceList", "apiVersion": "v1",
                                     "groupVersion": "%s/%s" % (group, version) if group else version,
-                                    "resources": _discovery_resources(group, version)})
+                                    "resources": _discovery_resources(owner.api.kinds, group, version)})
         namespace = None
         if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] not in ("status", "finalize"):
             namespace, rest = rest[1], rest[2:]
-        rtype = kinds.by_path(group, version, rest[0])
+        rtype = owner.api.kinds.by_path(group, version, rest[0])
         if rtype is None or len(rest) > 3:
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         name = rest[1] if len(rest) > 1 else None
@@ -514,7 +514,8 @@ class KubeAPIServer:
     """
 
     def __init__(self, host="127.0.0.1", port=0, token=None, workdir=None, kubeconfig_path=None,
-                 preload=(), validate=True, verbose=False):
+                 preload=(), validate=True, verbose=False, calico_groups=kinds.CALICO_API_VERSIONS,
+                 calico_api_server=True):
         self.host = host
         self.port = port
         self.token = token or secrets.token_urlsafe(24)
@@ -523,7 +524,7 @@ class KubeAPIServer:
         os.makedirs(self.workdir, exist_ok=True)
         self.kubeconfig_path = kubeconfig_path or os.path.join(self.workdir, "kubeconfig")
         self.ca_path = os.path.join(self.workdir, "ca.crt")
-        self.api = API(validate=validate)
+        self.api = API(validate=validate, registry=kinds.Registry(tuple(calico_groups), calico_api_server))
         self.counter = self.api_counter = None
         from .api import WriteCounter
         self.counter = WriteCounter()
@@ -621,13 +622,21 @@ def main(argv):
                         help="YAML/JSON file of objects to load at start (repeatable)")
     parser.add_argument("--no-validate", action="store_true",
                         help="do not validate Calico kinds with the collection's resource model")
+    parser.add_argument("--calico-groups", default=",".join(kinds.CALICO_API_VERSIONS),
+                        help="Calico API versions to serve, comma-separated (default: both; "
+                             "'crd.projectcalico.org/v1' alone is a cluster without the Calico API server)")
+    parser.add_argument("--native-v3-crds", action="store_true",
+                        help="serve projectcalico.org/v3 as Calico's native v3 CRDs (CRD validation only) "
+                             "instead of as the Calico API server")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     workdir = args.workdir
     if workdir:
         os.makedirs(workdir, exist_ok=True)
     server = KubeAPIServer(args.host, args.port, token=args.token, workdir=workdir or None,
-                           kubeconfig_path=args.kubeconfig, validate=not args.no_validate, verbose=args.verbose)
+                           kubeconfig_path=args.kubeconfig, validate=not args.no_validate, verbose=args.verbose,
+                           calico_groups=[g.strip() for g in args.calico_groups.split(",") if g.strip()],
+                           calico_api_server=not args.native_v3_crds)
     try:
         for path in args.preload:
             server.preload(path)

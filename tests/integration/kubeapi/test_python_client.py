@@ -358,3 +358,42 @@ def test_status_subresource_caliconodestatus(k8s_client):
                                      "spec": {"updatePeriodSeconds": 20}})
     got = api.get_cluster_custom_object(*V3, "caliconodestatuses", "n1")
     assert got["status"]["bgp"]["numberEstablishedV4"] == 2 and got["spec"]["updatePeriodSeconds"] == 20
+
+
+def test_cluster_without_calico_api_server(tmp_path):
+    from lab.kubeapi import KubeAPIServer
+    from kubernetes.dynamic.exceptions import ResourceNotFoundError
+    with KubeAPIServer(workdir=str(tmp_path / "w"), calico_groups=["crd.projectcalico.org/v1"]) as kube:
+        api_client = kubernetes.config.new_client_from_config(config_file=kube.kubeconfig_path)
+        groups = [g.name for g in k8s.ApisApi(api_client).get_api_versions().groups]
+        assert "crd.projectcalico.org" in groups and "projectcalico.org" not in groups
+        dyn = DynamicClient(api_client)
+        with pytest.raises(ResourceNotFoundError):
+            dyn.resources.get(api_version="projectcalico.org/v3", kind="BGPPeer")
+        dyn.resources.get(api_version="crd.projectcalico.org/v1", kind="BGPPeer").create(body=peer(group=V1))
+        with pytest.raises(ApiException) as err:
+            k8s.CustomObjectsApi(api_client).list_cluster_custom_object(*V3, "bgppeers")
+        assert err.value.status == 404
+        api_client.close()
+
+
+def test_native_v3_crds_validate_like_crds(tmp_path):
+    from lab.kubeapi import KubeAPIServer
+    with KubeAPIServer(workdir=str(tmp_path / "w"), calico_api_server=False) as kube:
+        api_client = kubernetes.config.new_client_from_config(config_file=kube.kubeconfig_path)
+        api = k8s.CustomObjectsApi(api_client)
+        # no Go validators (selector syntax) and no IPPool defaulting without the Calico API server
+        api.create_cluster_custom_object(*V3, "bgppeers", peer(nodeSelector="rack == "))
+        api.create_cluster_custom_object(*V3, "ippools", {"apiVersion": "projectcalico.org/v3", "kind": "IPPool",
+                                                          "metadata": {"name": "a"}, "spec": {"cidr": "10.1.0.0/16"}})
+        assert "blockSize" not in api.get_cluster_custom_object(*V3, "ippools", "a")["spec"]
+        with pytest.raises(ApiException) as err:      # CEL rules still apply
+            api.create_cluster_custom_object(*V3, "bgppeers", peer("x", node="n1", nodeSelector="all()"))
+        assert err.value.status == 422
+        assert status_of(err.value)["message"].startswith('BGPPeer.projectcalico.org "x" is invalid')
+        peers = DynamicClient(api_client).resources.get(api_version="projectcalico.org/v3", kind="BGPPeer")
+        with pytest.raises(ApiException) as err:
+            peers.patch(name="tor1", body={"spec": {"asNumber": 2}},
+                        content_type="application/strategic-merge-patch+json")
+        assert err.value.status == 415
+        api_client.close()
