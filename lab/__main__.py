@@ -11,6 +11,8 @@ COMMANDS = {
     "down": ("lab.fabric", "main_down", "remove a fabric (namespaces, bridges, processes)"),
     "status": ("lab.fabric", "main_status", "print every endpoint's session table"),
     "state": ("lab.fabric", "main_state", "print a lab's state (namespaces, pods, paths) as JSON"),
+    "device-stop": ("lab.fabric", "main_device_stop", "stop a device of a lab (its sessions drop)"),
+    "device-start": ("lab.fabric", "main_device_start", "start a stopped device with its saved state"),
     "demo": ("lab.demo", "main", "what `make demo` runs"),
 }
 
