@@ -202,7 +202,7 @@ def raw_to_model(raw):
         enabled = []
         for fam in _model.ADDRESS_FAMILIES:
             values = families.get(fam, {})
-            default = fam == "ipv4" and raw["default_ipv4"] and ipaddress.ip_address(target).version == 4
+            default = fam == "ipv4" and raw["default_ipv4"]  # every neighbor, IPv6 ones too
             if values.get("activate") is True or (values.get("activate") is None and default):
                 enabled.append(fam)
         neighbor["address_families"] = enabled
@@ -374,10 +374,9 @@ def render_transition(before, after, host=None, default_ipv4=True):
     for ip in sorted(new_n, key=_model._ip_sort_key):  # pylint: disable=protected-access
         new, old = new_n[ip], old_n.get(ip)
         view.extend(_neighbor_lines(old, new))
-        version = ipaddress.ip_address(ip).version
         old_fams = set(_families(old)) if old is not None else set()
         for family in FAMILY_VIEWS:
-            default_on = family == "ipv4" and default_ipv4 and version == 4
+            default_on = family == "ipv4" and default_ipv4
             if family in _families(new):
                 families[family].extend(_family_lines(old if family in old_fams else None, new, family, default_on))
             elif family in old_fams or (old is None and default_on):

@@ -168,3 +168,16 @@ def test_non_json_summary_is_a_clear_error():
     with pytest.raises(FabricError) as err:
         frr.parse_summary("% Unknown command: show bgp summary json", host="leaf1")
     assert err.value.host == "leaf1" and "vtysh" in err.value.fix
+
+
+def test_ipv6_neighbors_are_active_in_ipv4_by_default():
+    text = (FIX / "show_running-config_bgpd_ipv6.txt").read_text()
+    cfg = frr.parse_config(text)
+    assert [(n["address"], n["address_families"]) for n in cfg["neighbors"]] == [
+        ("2001:db8::1", ["ipv4"]), ("2001:db8::2", ["ipv6"])]
+    assert frr.render_transition(cfg, cfg) == []
+    lines = plan_lines(text, {"neighbors": [{"address": "2001:db8::3", "remote_as": 65002,
+                                             "address_families": ["ipv6"]}]}, "merged")
+    assert lines == ["router bgp 65001", " neighbor 2001:db8::3 remote-as 65002", " address-family ipv4 unicast",
+                     "  no neighbor 2001:db8::3 activate", " exit-address-family", " address-family ipv6 unicast",
+                     "  neighbor 2001:db8::3 activate", " exit-address-family", "exit"]
