@@ -75,6 +75,13 @@ def _json_map(text):
     return value
 
 
+def _str_map(value):
+    """Labels/annotations as the API server holds them: a map of strings (anything else is dropped)."""
+    if not isinstance(value, dict):
+        return {}
+    return dict((k, v) for k, v in value.items() if isinstance(k, str) and isinstance(v, str))
+
+
 def _meta(node):
     meta = node.get("metadata") if isinstance(node, dict) else None
     return meta if isinstance(meta, dict) else {}
@@ -84,7 +91,7 @@ def calico_bgp_from_annotations(annotations, warnings=None):
     """The Calico ``spec.bgp`` read from Node annotations; invalid values are left out."""
     bgp = {}
     for field, ann in BGP_ANNOTATIONS:
-        raw = (annotations or {}).get(ann)
+        raw = _str_map(annotations).get(ann)
         if raw is None or raw == "":
             continue
         try:
@@ -102,8 +109,8 @@ def calico_bgp_from_annotations(annotations, warnings=None):
 def calico_node_from_k8s(node, warnings=None):
     """The ``projectcalico.org/v3`` Node view of a core/v1 Node dict."""
     meta = _meta(node)
-    annotations = meta.get("annotations") or {}
-    k8s_labels = dict(meta.get("labels") or {})
+    annotations = _str_map(meta.get("annotations"))
+    k8s_labels = _str_map(meta.get("labels"))
     labels = {}
     raw_labels = annotations.get(ANN_LABELS)
     if raw_labels:
@@ -188,7 +195,7 @@ def bgp_patch_for_k8s_node(node, bgp, calico_labels=None):
     """
     meta = _meta(node)
     name = meta.get("name")
-    annotations = meta.get("annotations") or {}
+    annotations = _str_map(meta.get("annotations"))
     changes = {}
     if bgp is not None:
         if not isinstance(bgp, dict):
@@ -238,7 +245,7 @@ def _label_changes(name, meta, annotations, calico_labels):
         if not isinstance(value, str):
             labels[key] = str(value).lower() if isinstance(value, bool) else str(value)
     _label_errors(name, labels)
-    k8s_labels = meta.get("labels") or {}
+    k8s_labels = _str_map(meta.get("labels"))
     shadowed = sorted(k for k in labels if k in k8s_labels and labels[k] != k8s_labels[k])
     if shadowed:
         raise FabricError("label(s) %s are Kubernetes labels of the node with other values; Calico ignores a "

@@ -1417,6 +1417,18 @@ def validate(obj, group=GROUP_V1, api_server=True, old=None, context=None):
                 detail="metadata.name: Invalid value: %s: %s" % (json.dumps(name), _K8S_NAME_MESSAGE),
                 fix="use lower-case letters, digits, '-' and '.'")
     if v3server:
+        # Calico decodes the JSON into its Go types first: a value of the wrong JSON type fails there,
+        # and nothing else is checked.
+        shape = _Ctx(True, False)
+        _check(spec, info.spec, "spec", shape)
+        if info.status is not None and "status" in obj:
+            _check(obj.get("status"), info.status, "status", shape)
+        decode_errors = [e for e in shape.errors if e.reason == TYPE_INVALID]
+        if decode_errors:
+            for err in decode_errors:
+                err.source = "decode"
+                err.fix = err.fix or "give %s as %s" % (err.path, err.message.replace("must be of type ", "a JSON "))
+            return ctx.errors + decode_errors
         _go_object_meta(obj, ctx)
         if isinstance(spec, dict):
             spec = _decode_v3(spec, info.spec, "spec", ctx, "Spec")

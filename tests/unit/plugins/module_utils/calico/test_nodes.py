@@ -146,3 +146,12 @@ def test_label_values_are_strings():
 
 def test_apply_merge_patch():
     assert nodes.apply_merge_patch({"a": {"b": 1, "c": 2}}, {"a": {"b": None, "d": 3}}) == {"a": {"c": 2, "d": 3}}
+
+
+def test_odd_metadata_shapes_do_not_break_the_view():
+    odd = {"metadata": {"name": "n", "labels": {"a": 1, "b": "2"}, "annotations": "oops"}}
+    view = nodes.calico_node_from_k8s(odd)
+    assert view["metadata"]["labels"] == {"b": "2"} and view["spec"] == {}
+    assert nodes.calico_node_from_k8s({"metadata": None})["metadata"]["name"] is None
+    assert nodes.bgp_patch_for_k8s_node(odd, {"asNumber": 65000}, None) == {
+        "metadata": {"annotations": {nodes.ANN_ASN: "65000"}}}

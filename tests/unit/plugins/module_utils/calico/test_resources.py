@@ -389,3 +389,15 @@ def test_null_spec():
     config = {"apiVersion": V3, "kind": "BGPConfiguration", "metadata": {"name": "default"}, "spec": None}
     assert r.validate(config, V3) == []                                   # Go decodes it as the empty spec
     assert [e.k8s_text() for e in r.validate(config, V3, api_server=False)] == ["spec: Required value"]
+
+
+@pytest.mark.parametrize("spec", [
+    {"importV4": 7}, {"exportV6": [{"action": "Accept", "prefixLength": 5}]}, {"filters": "f1"},
+    {"communities": {"name": "x"}}, {"ttlSecurity": "1"}, {"classes": "BGP"},
+])
+def test_api_server_reports_wrong_json_types_as_decode_errors_only(spec):
+    kind = {"importV4": "BGPFilter", "exportV6": "BGPFilter", "filters": "BGPPeer", "communities": "BGPConfiguration",
+            "ttlSecurity": "BGPPeer", "classes": "CalicoNodeStatus"}[next(iter(spec))]
+    errors = r.validate(obj(kind, spec, name="Not_A_Name"), V3)
+    assert errors and all(e.source == "decode" and e.reason == r.TYPE_INVALID for e in errors)
+    assert all(e.fix for e in errors)
