@@ -88,13 +88,16 @@ def test_api_modify_bgp_connection_and_address_v7(routeros, netns_factory, tmp_p
     apply = [
         _modify("address", "ip address", address),
         _modify("connection", "routing bgp connection", [conn]),
+        # RouterOS prints times normalised (90s -> 1m30s): data must use that form to be idempotent
+        _modify("template", "routing bgp template", [{"name": "default", "as": 64513, "hold-time": "1m30s"}]),
         {"name": "info", "community.routeros.api_info": {"path": "routing bgp connection"}},
         {"name": "session", "community.routeros.api": {"path": "routing bgp session"}},
         {"name": "identity", "community.routeros.api_info": {"path": "system identity"}},
     ]
     res = run_playbook(tmp_path, dev, apply, "apply")
     assert res["address"]["changed"] is True and res["connection"]["changed"] is True
-    assert dev.writes == writes_after_check + 2
+    assert res["template"]["changed"] is True
+    assert dev.writes == writes_after_check + 3
     created = res["info"]["result"]
     assert len(created) == 1 and created[0]["name"] == "k8s-peer-1"
     assert created[0]["remote.address"] == "172.16.30.102" and created[0]["local.role"] == "ibgp"
@@ -103,9 +106,10 @@ def test_api_modify_bgp_connection_and_address_v7(routeros, netns_factory, tmp_p
     assert "neighbor 172.16.30.102 remote-as 64513" in dev.frr().running_config()
     assert "172.16.30.254/24" in dev.ns.run(["ip", "-4", "addr", "show", "dev", "ether2"])
 
-    again = run_playbook(tmp_path, dev, apply[:2], "again")
-    assert again["address"]["changed"] is False and again["connection"]["changed"] is False
-    assert dev.writes == writes_after_check + 2
+    again = run_playbook(tmp_path, dev, apply[:3], "again")
+    assert {t: again[t]["changed"] for t in ("address", "connection", "template")} == {
+        "address": False, "connection": False, "template": False}
+    assert dev.writes == writes_after_check + 3
 
     # the connection path has no key (sync_list): a changed entry is removed and re-added (the ID
     # churn of community.routeros#316); without handle_absent_entries=remove the name clashes
