@@ -166,3 +166,38 @@ def test_restart_keeps_configuration_and_session(routeros, netns_factory, tmp_pa
         api.close()
     finally:
         again.stop()
+
+
+def test_ibgp_rr_reflects_between_clients(routeros, netns_factory, tmp_path):
+    """local.role=ibgp-rr: the router reflects one node's routes to the other (plain ibgp does not)."""
+    from lab.netns import attach_to_bridge, bridge_in
+    dev = routeros("7.10", name="rtr", frr=True)
+    bridge_in(dev.ns, "bridge1")
+    birds = {}
+    for n, (ip, pool) in enumerate((("172.16.30.102", "192.168.10.0/26"), ("172.16.30.103", "192.168.20.0/26"))):
+        node = netns_factory("node%d" % n)
+        veth_between(node, "eth0", dev.ns, "ether%d" % (n + 2))
+        attach_to_bridge(dev.ns, "ether%d" % (n + 2), "bridge1")
+        node.add_address("eth0", "%s/24" % ip)
+        cfg = BIRD_NODE.replace("172.16.30.102", ip).replace(
+            "route 192.168.10.0/26 blackhole; route 10.96.0.0/24 blackhole;", "route %s blackhole;" % pool)
+        birds[ip] = BirdInstance(node, tmp_path / ("bird%d" % n), name="node%d" % n).start(
+            cfg % {"node_as": 64513, "router_as": 64513})
+    api = dev.connect()
+    api.path("ip", "address").add(address="172.16.30.254/24", interface="bridge1")
+    conns = api.path("routing", "bgp", "connection")
+    ids = [conns.add(**{"name": "node-%s" % ip.rsplit(".", 1)[1], "remote.address": ip, "remote.as": 64513,
+                        "local.role": "ibgp", "as": 64513}) for ip in birds]
+    wait_for(lambda: len([s for s in api.path("routing", "bgp", "session") if s["established"] is True]) == 2,
+             60, interval=0.5, what="both sessions up")
+    frr = dev.frr()
+    wait_for(lambda: "192.168.10.0/26" in frr.show_json("show bgp ipv4 unicast json").get("routes", {}), 30,
+             interval=0.5, what="router learns node0's pool")
+    advertised = frr.show_json("show bgp ipv4 unicast neighbors 172.16.30.103 advertised-routes json")
+    assert "192.168.10.0/26" not in advertised.get("advertisedRoutes", {})  # iBGP split horizon
+
+    for cid in ids:
+        conns.update(**{".id": cid, "local.role": "ibgp-rr"})
+    wait_for(lambda: "192.168.10.0/26" in birds["172.16.30.103"].birdc("show route protocol Node_172_16_30_254"),
+             60, interval=0.5, what="node1 learns node0's pool through the reflector")
+    assert [s["local.role"] for s in api.path("routing", "bgp", "session")] == ["ibgp-rr", "ibgp-rr"]
