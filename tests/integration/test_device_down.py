@@ -1,0 +1,152 @@
+"""A device that is down: the pattern playbook fails in verify with a table naming the missing
+sessions, and a rerun after the device comes back converges without manual steps.
+
+Real parts throughout: the lab fabric (namespaces, BIRD 1.6 on the nodes, FRR + OpenSSH on the
+leaves), the Kubernetes API emulator, and ``ansible-playbook`` running the rr_per_leaf playbook.
+``python -m lab device-stop`` kills every process of the device (FRR, sshd): its management
+address stops answering and its BGP sessions drop; ``device-start`` starts it again from its saved
+configuration (``write memory``, which the devices role does after every change).
+"""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+INVENTORY = """\
+all:
+  vars:
+    fabric_pattern: rr_per_leaf
+    calico_asn: 64512
+    fabric_racks:
+      rack1: {asn: 64512}
+      rack2: {asn: 64513}
+  children:
+    k8s_nodes:
+      hosts:
+        node1: {bgp_ipv4_address: 172.20.0.11/24, rack: rack1, route_reflector: true}
+        node2: {bgp_ipv4_address: 172.20.0.12/24, rack: rack1}
+        node3: {bgp_ipv4_address: 173.20.0.11/24, rack: rack2, route_reflector: true}
+        node4: {bgp_ipv4_address: 173.20.0.12/24, rack: rack2}
+    network_devices:
+      hosts:
+        leaf1:
+          platform: frr
+          fabric_role: leaf
+          ansible_host: 198.18.77.2
+          bgp_asn: 65001
+          router_id: 10.255.255.11
+          racks: {rack1: 172.20.0.254}
+        leaf2:
+          platform: frr
+          fabric_role: leaf
+          ansible_host: 198.18.77.6
+          bgp_asn: 65002
+          router_id: 10.255.255.12
+          racks: {rack2: 173.20.0.254}
+"""
+
+
+@pytest.fixture
+def lab_fabric(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root (network namespaces)")
+    from lab import fabric
+    inv_dir = tmp_path / "devdown"
+    inv_dir.mkdir()
+    inventory = inv_dir / "inventory.yml"
+    inventory.write_text(INVENTORY)
+    lab = fabric.Lab(inventory)
+    if lab.load():
+        fabric.down(inventory, log=lambda *a: None)
+    try:
+        fabric.up(inventory, log=lambda *a: None)
+        yield fabric, inventory, lab
+    finally:
+        fabric.down(inventory, log=lambda *a: None)
+
+
+def run_playbook(inventory, lab, log, timeout=60):
+    bin_dir = Path(sys.executable).parent
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build"), ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_NOCOLOR="1", PATH=str(bin_dir) + os.pathsep + os.environ.get("PATH", ""))
+    cmd = [str(bin_dir / "ansible-playbook"), "-i", str(inventory), "-i", str(lab.dir / "lab-inventory.yml"),
+           str(REPO / "playbooks" / "rr_per_leaf.yml"), "-e", "ansible_python_interpreter=%s" % sys.executable,
+           "-e", "kubefabric_verify_timeout=%d" % timeout, "-e", "kubefabric_verify_interval=2"]
+    proc = subprocess.run(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=900, check=False)
+    log.write_text(proc.stdout)
+    return proc.returncode, proc.stdout
+
+
+def failed_task(output):
+    """Name of the task a host failed in (the TASK header before the first 'fatal:')."""
+    current = None
+    for line in output.splitlines():
+        match = re.match(r"TASK \[(.*)\]", line)
+        if match:
+            current = match.group(1)
+        if line.startswith("fatal:"):
+            return current, line
+    return None, None
+
+
+def table_rows(output):
+    """The verify table's data rows as tuples (endpoint, peer address, peer, expected, observed, verdict)."""
+    rows = []
+    for line in output.replace("\\n", "\n").splitlines():
+        line = line.strip()
+        if line.startswith("| ") and not line.startswith("| ENDPOINT"):
+            cells = tuple(c.strip() for c in line.strip("|").split("|"))
+            if len(cells) == 6:
+                rows.append(cells)
+    return rows
+
+
+def test_device_down_fails_in_verify_then_converges(lab_fabric, tmp_path):
+    fabric, inventory, lab = lab_fabric
+    state = lab.load()
+    leaf2_ns = state["devices"]["leaf2"]["ns"]
+
+    # 1. the fabric converges with both leaves up
+    rc, out = run_playbook(inventory, lab, tmp_path / "run1.log")
+    assert rc == 0, out[-5000:]
+    match = re.search(r"(\d+)/(\d+) session ends Established", out)
+    assert match and match.group(1) == match.group(2), out[-3000:]
+
+    # 2. leaf2 goes down: its processes are gone, the management address does not answer
+    pids = fabric.device_stop(inventory, "leaf2", log=lambda *a: None)
+    assert pids
+    left = subprocess.run(["ip", "netns", "pids", leaf2_ns], stdout=subprocess.PIPE, text=True,
+                          check=False).stdout.split()
+    assert left == []
+
+    rc, out = run_playbook(inventory, lab, tmp_path / "run2.log", timeout=20)
+    assert rc != 0, out[-5000:]
+    task, line = failed_task(out.split("PLAY [Verify", 1)[-1])
+    assert task is not None and "Wait until both sides show exactly the planned sessions" in task, out[-5000:]
+    assert re.search(r"the fabric (does not match|did not converge to) the plan", line), line
+    rows = table_rows(line)
+    problems = {(r[0], r[1]): r for r in rows}
+    # leaf2 itself is unreachable: its expected session (to node3, the RR of rack2) is missing ...
+    assert problems[("leaf2", "173.20.0.11")][4:] == ("unreachable", "missing"), rows
+    # ... and the node side: the RR's session to leaf2 is not established
+    assert problems[("node3", "173.20.0.254")][5] == "not established", rows
+    # leaf1's side is fine and not named
+    assert not [r for r in rows if r[0] == "leaf1" or r[1] == "172.20.0.254"], rows
+    # the devices play failed on leaf2 (cannot connect), not on leaf1
+    assert re.search(r"leaf2\s*:.*failed=1", out), out[-3000:]
+    assert re.search(r"leaf1\s*:.*failed=0", out), out[-3000:]
+
+    # 3. leaf2 comes back with its saved configuration; a plain rerun converges
+    fabric.device_start(inventory, "leaf2", log=lambda *a: None)
+    rc, out = run_playbook(inventory, lab, tmp_path / "run3.log")
+    assert rc == 0, out[-5000:]
+    match = re.search(r"(\d+)/(\d+) session ends Established", out)
+    assert match and match.group(1) == match.group(2), out[-3000:]
+    # the rerun changed nothing on leaf2: the saved configuration was complete
+    assert re.search(r"leaf2\s*:.*changed=0.*failed=0", out), out[-3000:]
