@@ -154,6 +154,20 @@ def test_target(playbook, kube, target, api_group):
     assert kube.counter.writes > 0 and kube.counter.dry_runs > 0
 
 
+@pytest.mark.parametrize("target", ["calico_bgp_peer", "calico_bgp_configuration"])
+def test_target_on_a_cluster_without_the_calico_api_server(tmp_path, target):
+    """api_group auto on a server that serves only crd.projectcalico.org/v1: the whole target again."""
+    kube = KubeAPIServer("127.0.0.1", 0, workdir=str(tmp_path / "kubeapi"), preload=[_nodes()],
+                         calico_groups=[V1]).start()
+    try:
+        playbook = Playbook(kube, tmp_path)
+        variables = dict(playbook.vars("auto"), expected_group=V1, crd_group="crd.projectcalico.org")
+        playbook.target(target, variables).assert_ok()
+        assert kube.counter.writes > 0 and kube.counter.dry_runs > 0
+    finally:
+        kube.stop()
+
+
 @pytest.mark.parametrize("api_group", ["auto", V1])
 def test_node_status_target(playbook, kube, api_group):
     tables = seed_status_tables()
@@ -404,19 +418,22 @@ def test_unreachable_or_unauthorised_server_is_a_clear_message(playbook, kube, c
     assert kube.counter.writes == 0 and kube.counter.dry_runs == 0
 
 
-@pytest.fixture
-def crds_only(monkeypatch):
-    """A cluster with Calico's CRDs but no Calico API server: the emulator stops serving
-    projectcalico.org (discovery and paths answer 404), crd.projectcalico.org/v1 stays."""
-    from lab.kubeapi import kinds  # pylint: disable=import-outside-toplevel
-    served = kinds.groups
+@pytest.mark.parametrize("served,expected", [
+    # a cluster with Calico's CRDs and no Calico API server: auto falls back to the v1 CRDs
+    ({"calico_groups": [V1]}, V1),
+    # Calico 3.32's native v3 CRDs: v3 is used, but no Calico API server validates it
+    ({"calico_groups": [V3], "calico_api_server": False}, V3),
+])
+def test_auto_discovery_and_own_validation(tmp_path, served, expected):
+    """Where the server does not apply Calico's validation, the collection does, in Calico's words."""
+    kube = KubeAPIServer("127.0.0.1", 0, workdir=str(tmp_path / "kubeapi"), preload=[_nodes()], **served).start()
+    try:
+        _own_validation(Playbook(kube, tmp_path), kube, expected)
+    finally:
+        kube.stop()
 
-    def groups():
-        return dict((g, v) for g, v in served().items() if g != "projectcalico.org")
-    monkeypatch.setattr(kinds, "groups", groups)
 
-
-def test_auto_falls_back_to_v1_and_validates_itself(crds_only, playbook, kube):
+def _own_validation(playbook, kube, expected):
     tasks = [
         {"kubefabric.bgp.calico_bgp_peer": {"peers": [{"name": "rack1-tor", "peer_ip": "172.16.30.254",
                                                        "as_number": 64513, "node_selector": "rack == 'rack-1'"}]},
@@ -431,13 +448,17 @@ def test_auto_falls_back_to_v1_and_validates_itself(crds_only, playbook, kube):
                                                        "as_number": 65001}]},
          "register": "bad3", "ignore_errors": True},
         {"ansible.builtin.assert": {"that": [
-            "r is changed", "r.api_group == 'crd.projectcalico.org/v1'",
+            "r is changed", "r.api_group == '%s'" % expected,
             "bad1 is failed", "'NodeSelector' in bad1.msg or 'nodeSelector' in bad1.msg",
             "bad2 is failed", "'Cannot set ASNumber on a non default BGP Configuration.' in bad2.msg",
             "bad3 is failed", "'PeerIP value has invalid port.' in bad3.msg or 'port' in bad3.msg"]}},
     ]
     playbook.run(tasks, playbook.vars()).assert_ok()
-    stored = kubectl_json(kube, "get", "bgppeers.crd.projectcalico.org")["items"]
-    assert [(p["apiVersion"], p["metadata"]["name"]) for p in stored] == [(V1, "rack1-tor")]
+    suffix = expected.split("/")[0]
+    stored = kubectl_json(kube, "get", "bgppeers.%s" % suffix)["items"]
+    assert [(p["apiVersion"], p["metadata"]["name"]) for p in stored] == [(expected, "rack1-tor")]
     assert stored[0]["spec"] == {"peerIP": "172.16.30.254", "asNumber": 64513, "nodeSelector": "rack == 'rack-1'"}
-    assert kubectl_json(kube, "get", "bgpconfigurations.crd.projectcalico.org")["items"] == []
+    assert kubectl_json(kube, "get", "bgpconfigurations.%s" % suffix)["items"] == []
+    other = V3 if expected == V1 else V1
+    assert subprocess.run([shutil.which("kubectl"), "--kubeconfig", kube.kubeconfig_path, "get",
+                           "bgppeers.%s" % other.split("/")[0]], capture_output=True, check=False).returncode != 0
