@@ -8,6 +8,7 @@ from pathlib import Path
 from . import paths
 from .bird import BirdInstance
 from .calico_node import CalicoNodeEmulator, KubeHTTP, NodeRuntime
+from .kubelet import Kubelet, pods_of_state
 from .netns import Netns
 
 
@@ -25,8 +26,16 @@ def main(argv):
         runtimes.append(NodeRuntime(node["name"], bird, [node["block"]]))
     emulator = CalicoNodeEmulator(api_client(lab_dir / "kubeconfig"), runtimes,
                                   log=lambda msg: print(msg, flush=True))
-    signal.signal(signal.SIGTERM, lambda *_: emulator.stop())
-    signal.signal(signal.SIGINT, lambda *_: emulator.stop())
+    kubelet = Kubelet(api_client(lab_dir / "kubeconfig"), pods_of_state(state),
+                      log=lambda msg: print(msg, flush=True))
+
+    def stop(*_):
+        kubelet.stop()
+        emulator.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    threading.Thread(target=kubelet.run, daemon=True, name="kubelet").start()
     thread = threading.Thread(target=emulator.run, kwargs={"ready_file": lab_dir / "calico-node.ready"},
                               daemon=True)
     thread.start()

@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers of the migration roles (mesh -> route reflectors / ToR and back, AS changes).
+
+The roles plan the target with ``fabric_plan`` and change the cluster in the order of seed 000; these
+functions answer the questions between the steps: which sessions of the target are not yet
+Established (observed through CalicoNodeStatus), which nodes become route reflectors, and what to
+change to undo a route reflector.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+
+
+def _observed_rows(status_nodes, node):
+    entry = (status_nodes or {}).get(node) or {}
+    return list(entry.get("ipv4") or []) + list(entry.get("ipv6") or [])
+
+
+def missing_sessions(expected_nodes, status_nodes, peer_types=None, exclude_nodes=None):
+    """Rows of the target (``plan.sessions.nodes``) that are not Established on their node.
+
+    ``status_nodes`` is ``calico_node_status_info``'s ``nodes``.  ``peer_types`` limits the check to
+    rows of those types (e.g. ``["node specific"]``: the new RR sessions); ``exclude_nodes`` skips the
+    sessions of and to those nodes (route reflectors that are not in the mesh yet).  Each missing row is
+    ``{node, peer_address, peer_name, peer_type, observed}`` where ``observed`` is the state/info seen
+    (``absent`` when the node has no such session yet, ``no status`` when the node reported nothing).
+    """
+    if not isinstance(expected_nodes, dict):
+        raise FabricError("expected sessions must be plan.sessions.nodes (a dict of node -> rows)",
+                          field="expected", fix="pass plan.sessions.nodes of kubefabric.bgp.fabric_plan")
+    exclude = set(exclude_nodes or [])
+    missing = []
+    for node in sorted(expected_nodes):
+        if node in exclude:
+            continue
+        observed = {}
+        for row in _observed_rows(status_nodes, node):
+            observed[row.get("peer_address")] = row
+        have_status = bool((status_nodes or {}).get(node))
+        for row in expected_nodes[node] or []:
+            if peer_types and row.get("peer_type") not in peer_types:
+                continue
+            if row.get("peer_name") in exclude:
+                continue
+            seen = observed.get(row.get("peer_address"))
+            if seen and seen.get("info") == "Established" and seen.get("peer_type") == row.get("peer_type"):
+                continue
+            if seen:
+                text = "%s %s (%s)" % (seen.get("peer_type"), seen.get("state"), seen.get("info"))
+            else:
+                text = "absent" if have_status else "no status"
+            missing.append({"node": node, "peer_address": row.get("peer_address"),
+                            "peer_name": row.get("peer_name"), "peer_type": row.get("peer_type"),
+                            "observed": text})
+    return missing
+
+
+def missing_table(rows):
+    """The missing sessions as a text table (for the failure message)."""
+    header = ("NODE", "PEER ADDRESS", "PEER", "PEER TYPE", "OBSERVED")
+    body = [(r["node"], r["peer_address"] or "", r.get("peer_name") or "", r["peer_type"] or "", r["observed"])
+            for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
+    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+    out = [line, "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |", line]
+    out += ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |" for row in body]
+    out.append(line)
+    return "\n".join(out)
+
+
+def route_reflectors(module_args):
+    """Names of the nodes that the plan makes route reflectors (a cluster ID set)."""
+    return sorted(n["name"] for n in (module_args or {}).get("nodes", []) if n.get("route_reflector_cluster_id"))
+
+
+def unset_route_reflectors(module_args, label):
+    """``calico_node`` items that take the cluster ID and the RR label away from every node.
+
+    For the reverse migration (RR -> mesh): the target plan (full mesh) has no cluster IDs; the label
+    that selected the RRs must go as well, or a BGPPeer selecting it would still match.
+    """
+    items = []
+    for node in (module_args or {}).get("nodes", []):
+        labels = dict(node.get("labels") or {})
+        if label:
+            labels.setdefault(label, None)
+        items.append({"name": node["name"], "route_reflector_cluster_id": "", "labels": labels})
+    return items
