@@ -81,7 +81,8 @@ def json_patch(target, operations):
     """RFC 6902 JSON patch; ``PatchError`` when an operation fails (the API server answers 422)."""
     if not isinstance(operations, list):
         raise PatchError("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
-    import jsonpatch  # pylint: disable=import-outside-toplevel  (requirements-dev.txt: jsonpatch)
+    # jsonpatch must be in requirements-dev.txt; imported here so that only JSON patches need it
+    import jsonpatch  # pylint: disable=import-outside-toplevel
     try:
         return jsonpatch.JsonPatch(operations).apply(copy.deepcopy(target))
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
