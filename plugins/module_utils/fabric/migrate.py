@@ -76,16 +76,19 @@ def route_reflectors(module_args):
     return sorted(n["name"] for n in (module_args or {}).get("nodes", []) if n.get("route_reflector_cluster_id"))
 
 
-def unset_route_reflectors(module_args, label):
-    """``calico_node`` items that take the cluster ID and the RR label away from every node.
+def unset_route_reflectors(module_args, label=None):
+    """``calico_node`` items that take the cluster ID and the RR labels away from the plan's RRs.
 
-    For the reverse migration (RR -> mesh): the target plan (full mesh) has no cluster IDs; the label
-    that selected the RRs must go as well, or a BGPPeer selecting it would still match.
+    For the reverse migration (RR -> mesh): the target plan (full mesh) has no cluster IDs; the labels
+    the source plan gave the RRs (and ``label``) must go as well, or a BGPPeer selecting them would
+    still match.
     """
     items = []
     for node in (module_args or {}).get("nodes", []):
-        labels = dict(node.get("labels") or {})
+        if not node.get("route_reflector_cluster_id"):
+            continue
+        labels = dict.fromkeys(node.get("labels") or {})
         if label:
-            labels.setdefault(label, None)
+            labels[label] = None
         items.append({"name": node["name"], "route_reflector_cluster_id": "", "labels": labels})
     return items
