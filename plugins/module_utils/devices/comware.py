@@ -22,7 +22,7 @@ Model mapping (Comware V7 syntax, BGP view unless noted)::
     neighbor.description        peer IP description TEXT
     neighbor.password           peer IP password simple PWD   (the device shows: password cipher $c$3$...)
     neighbor.update_source      peer IP connect-interface IFNAME
-    neighbor.multihop           peer IP ebgp-max-hop
+    neighbor.multihop           peer IP ebgp-max-hop 255
     neighbor.hold_time/keepalive_time  peer IP timer keepalive K hold H
     neighbor.bfd                peer IP bfd
     neighbor.address_families   address-family ipv4 unicast / ipv6 unicast: peer IP enable
@@ -149,7 +149,10 @@ def _apply_attr(entry, attr, value, family):
     if attr == "as-number":
         entry["as_number"] = int(value) if value.isdigit() else _model.parse_asn(value)
     elif attr == "group":
-        entry["group"] = value.split()[0]
+        parts = value.split()
+        entry["group"] = parts[0]
+        if len(parts) == 3 and parts[1] == "as-number":  # peer IP group NAME as-number N
+            entry["as_number"] = _model.parse_asn(parts[2])
     elif attr == "description":
         entry["description"] = value
     elif attr == "password":
@@ -316,7 +319,7 @@ def _neighbor_view_lines(old, new):
         lines.append("peer %s connect-interface %s" % (ip, new["update_source"]) if new.get("update_source")
                      else "undo peer %s connect-interface" % ip)
     if bool(new.get("multihop")) != bool(old.get("multihop")):
-        lines.append("peer %s ebgp-max-hop" % ip if new.get("multihop") else "undo peer %s ebgp-max-hop" % ip)
+        lines.append("peer %s ebgp-max-hop 255" % ip if new.get("multihop") else "undo peer %s ebgp-max-hop" % ip)
     if _timer_values(new) != _timer_values(old):
         timers = _timer_values(new)
         lines.append("peer %s timer keepalive %d hold %d" % (ip, timers[0], timers[1]) if timers

@@ -46,6 +46,14 @@ def test_parse_full_config():
     ]
 
 
+def test_group_membership_with_its_own_as():
+    text = "#\nbgp 65001\n group rr internal\n peer 10.0.0.3 group rr\n peer 10.0.0.4 group ext as-number 65009\n" \
+           " group ext external\n #\n address-family ipv4 unicast\n  peer rr enable\n#\nreturn\n"
+    cfg = comware.parse_config(text)
+    assert [(n["address"], n["remote_as"], n["address_families"]) for n in cfg["neighbors"]] == [
+        ("10.0.0.3", 65001, ["ipv4"]), ("10.0.0.4", 65009, [])]
+
+
 def test_parse_without_bgp():
     assert comware.parse_config(EMPTY) == model.empty_config()
 
