@@ -92,7 +92,7 @@ class RouterOSHandle:
 
 
 def start_routeros(ns, workdir, version="7.10", identity="router", username="admin", password="lab-pass",
-                   port=8728, tls_port=8729, frr=True, initial=None, verbose=True, timeout=30):
+                   port=8728, tls_port=8729, frr=True, initial=None, verbose=True, timeout=120):
     """Start an emulated RouterOS device inside namespace ``ns`` (a ``lab.netns.Netns``).
 
     The device listens on the namespace's management address (``ns.add_mgmt_link()`` is called when

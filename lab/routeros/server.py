@@ -189,7 +189,7 @@ def _make_frr(args, identity):
     frr = FrrInstance(Netns(args.netns), args.frr_dir, hostname=identity)
     probe = frr.vtysh("show bgp view-list", check=False) if (Path(args.frr_dir) / "bgpd.pid").exists() else ""
     if not probe or "failed to connect" in probe.lower() or "not running" in probe.lower():
-        frr.start()
+        frr.start(timeout=90)  # generous: on a loaded machine zebra can take long to come up
         frr.owned = True
     else:
         frr.owned = False
