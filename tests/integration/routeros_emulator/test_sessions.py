@@ -53,7 +53,7 @@ def test_connection_over_the_api_reaches_established(routeros, netns_factory, tm
         conn["as"] = 64513
     api.path("routing", "bgp", "connection").add(**conn)
 
-    session = wait_for(lambda: _established_session(api), 45, interval=0.5, what="RouterOS session up")
+    session = wait_for(lambda: _established_session(api), 90, interval=0.5, what="RouterOS session up")
     bird.wait_established("Node_172_16_30_254")
     assert session["name"] == "k8s-peer-1-1"
     assert session["remote.address"] == "172.16.30.102" and session["remote.as"] == 64513
@@ -64,9 +64,9 @@ def test_connection_over_the_api_reaches_established(routeros, netns_factory, tm
     def learned():
         routes = {r["dst-address"]: r for r in api.path("ip", "route")}
         return routes if "10.96.0.0/24" in routes and "192.168.10.0/26" in routes else None
-    routes = wait_for(learned, 30, interval=0.5, what="routes from BIRD")
+    routes = wait_for(learned, 60, interval=0.5, what="routes from BIRD")
     assert routes["10.96.0.0/24"]["bgp"] is True and routes["10.96.0.0/24"]["gateway"] == "172.16.30.102"
-    assert wait_for(lambda: _established_session(api).get("prefix-count") == 2, 30, interval=0.5,
+    assert wait_for(lambda: _established_session(api).get("prefix-count") == 2, 60, interval=0.5,
                     what="prefix count 2")
 
     # adding another connection leaves the established session alone (no reset)
@@ -83,7 +83,7 @@ def test_connection_over_the_api_reaches_established(routeros, netns_factory, tm
     # disabling the connection takes the session down on both sides
     cid = next(c[".id"] for c in api.path("routing", "bgp", "connection") if c["name"] == "k8s-peer-1")
     api.path("routing", "bgp", "connection").update(**{".id": cid, "disabled": True})
-    wait_for(lambda: bird.protocols()["Node_172_16_30_254"]["info"] != "Established", 30, interval=0.5,
+    wait_for(lambda: bird.protocols()["Node_172_16_30_254"]["info"] != "Established", 60, interval=0.5,
              what="BIRD session down")
     assert _established_session(api) is None
 
@@ -99,15 +99,15 @@ def test_output_network_originates_listed_prefixes(routeros, netns_factory, tmp_
     api.path("routing", "bgp", "connection").add(**{
         "name": "k8s-peer-1", "remote.address": "172.16.30.102", "remote.as": 64513, "local.role": "ibgp",
         "as": 64513, "output.network": "bgp-out"})
-    wait_for(lambda: _established_session(api), 45, interval=0.5, what="session up")
+    wait_for(lambda: _established_session(api), 90, interval=0.5, what="session up")
 
     def node_routes():
         text = bird.birdc("show route protocol Node_172_16_30_254")
         return text if "172.16.81.0/24" in text else None
-    text = wait_for(node_routes, 30, interval=0.5, what="BIRD learns 172.16.81.0/24")
+    text = wait_for(node_routes, 60, interval=0.5, what="BIRD learns 172.16.81.0/24")
     assert "10.250.0.0/24" not in text and "172.16.82.0/24" not in text
     lists.remove(next(e[".id"] for e in lists if e["address"] == "172.16.81.0/24"))
-    wait_for(lambda: "172.16.81.0/24" not in bird.birdc("show route protocol Node_172_16_30_254"), 30,
+    wait_for(lambda: "172.16.81.0/24" not in bird.birdc("show route protocol Node_172_16_30_254"), 60,
              interval=0.5, what="withdrawal of 172.16.81.0/24")
 
 
@@ -116,7 +116,7 @@ def test_ebgp_listen_range(routeros, netns_factory, tmp_path):
     api.path("routing", "bgp", "connection").add(**{
         "name": "k8s-nodes", "remote.address": "172.16.30.0/24", "remote.as": 64513,
         "local.role": "ebgp", "as": 65000})
-    session = wait_for(lambda: _established_session(api), 45, interval=0.5, what="listen-range session")
+    session = wait_for(lambda: _established_session(api), 90, interval=0.5, what="listen-range session")
     bird.wait_established("Node_172_16_30_254")
     assert session["name"] == "k8s-nodes-1" and session["remote.address"] == "172.16.30.102"
     assert session["ebgp"] is True and session["local.as"] == 65000
@@ -132,16 +132,16 @@ def test_v6_peer_reaches_established(routeros, netns_factory, tmp_path):
     def up():
         rows = list(api.path("routing", "bgp", "peer"))
         return rows[0] if rows[0].get("established") is True else None
-    peer = wait_for(up, 45, interval=0.5, what="v6 peer established")
+    peer = wait_for(up, 90, interval=0.5, what="v6 peer established")
     bird.wait_established("Node_172_16_30_254")
     assert peer["state"] == "established" and peer["remote-id"] == "172.16.30.102"
     assert peer["local-address"] == "172.16.30.254"
-    assert wait_for(lambda: list(api.path("routing", "bgp", "peer"))[0]["prefix-count"] == 2, 30,
+    assert wait_for(lambda: list(api.path("routing", "bgp", "peer"))[0]["prefix-count"] == 2, 60,
                     interval=0.5, what="prefix count")
     # RouterOS 6 originates /routing/bgp/network entries that have a route (synchronize=yes)
     api.path("ip", "address").add(address="172.16.81.120/24", interface="ether2")
     api.path("routing", "bgp", "network").add(network="172.16.81.0/24")
-    wait_for(lambda: "172.16.81.0/24" in bird.birdc("show route protocol Node_172_16_30_254"), 30,
+    wait_for(lambda: "172.16.81.0/24" in bird.birdc("show route protocol Node_172_16_30_254"), 60,
              interval=0.5, what="BIRD learns 172.16.81.0/24 from the v6 router")
 
 
@@ -151,11 +151,11 @@ def test_restart_keeps_configuration_and_session(routeros, netns_factory, tmp_pa
     api.path("routing", "bgp", "connection").add(**{
         "name": "k8s-peer-1", "remote.address": "172.16.30.102", "remote.as": 64513, "local.role": "ibgp",
         "as": 64513})
-    wait_for(lambda: _established_session(api), 45, interval=0.5, what="session up")
+    wait_for(lambda: _established_session(api), 90, interval=0.5, what="session up")
     writes = dev.writes
     api.close()
     dev.stop()
-    wait_for(lambda: bird.protocols()["Node_172_16_30_254"]["info"] != "Established", 30, interval=0.5,
+    wait_for(lambda: bird.protocols()["Node_172_16_30_254"]["info"] != "Established", 60, interval=0.5,
              what="BIRD notices the router is gone")
     again = start_routeros(dev.ns, dev.workdir, version="7.10", identity="rtr", password=dev.password)
     try:
@@ -189,9 +189,9 @@ def test_ibgp_rr_reflects_between_clients(routeros, netns_factory, tmp_path):
     ids = [conns.add(**{"name": "node-%s" % ip.rsplit(".", 1)[1], "remote.address": ip, "remote.as": 64513,
                         "local.role": "ibgp", "as": 64513}) for ip in birds]
     wait_for(lambda: len([s for s in api.path("routing", "bgp", "session") if s["established"] is True]) == 2,
-             60, interval=0.5, what="both sessions up")
+             90, interval=0.5, what="both sessions up")
     frr = dev.frr()
-    wait_for(lambda: "192.168.10.0/26" in frr.show_json("show bgp ipv4 unicast json").get("routes", {}), 30,
+    wait_for(lambda: "192.168.10.0/26" in frr.show_json("show bgp ipv4 unicast json").get("routes", {}), 60,
              interval=0.5, what="router learns node0's pool")
     advertised = frr.show_json("show bgp ipv4 unicast neighbors 172.16.30.103 advertised-routes json")
     assert "192.168.10.0/26" not in advertised.get("advertisedRoutes", {})  # iBGP split horizon
