@@ -8,11 +8,11 @@ configuration: the ``kubefabric`` template (AS, router ID) and N connections.
 
 * kubefabric.bgp: one ``routeros_bgp`` task (``state: overridden``, N neighbors).
 * community.routeros: two ``api_modify`` tasks (``routing bgp template``, ``routing bgp connection``)
-  whose data are exactly the rows routeros_bgp added on the first device (taken from that device's
-  write log), so both devices end up with the same rows.
+  whose data are exactly the rows routeros_bgp adds (taken from the write log of a third, unmeasured
+  device), so both devices end up with the same rows (checked at the end).
 
 Each tool: check mode on the empty device, first apply, idempotent rerun, check mode on the applied
-device.  Measured: ``ansible-playbook`` wall time and the writes counted by the emulator (mutating API
+device; the tools take turns phase by phase (same machine load).  Measured: ``ansible-playbook`` wall time and the writes counted by the emulator (mutating API
 requests; ``/routing/bgp/.../add`` etc.).  ``--frr`` lets the emulator realise the configuration in a
 real FRR (slower for both tools alike); by default only the API is measured.
 """
@@ -89,35 +89,40 @@ def community_tasks(dev, rows):
     return tasks
 
 
-def phases(tool, dev, book, tmp, size):
-    out = []
-    for phase, check in (("check mode, empty device", True), ("first apply", False), ("rerun (idempotent)", False),
-                         ("check mode, applied", True)):
-        res = dict(tool=tool, phase=phase, connections=size, **run(book, dev, tmp, check=check))
-        print(json.dumps(res), flush=True)
-        out.append(res)
-    return out
+PHASES = (("check mode, empty device", True), ("first apply", False), ("rerun (idempotent)", False),
+          ("check mode, applied", True))
 
 
 def bench(size, version, frr, tmp):
+    """Two fresh devices; the community.routeros data are the rows routeros_bgp adds (from device A's
+    write log of a throw-away third device), and the tools take turns phase by phase so that both see
+    the same machine load."""
     results = []
     made = []
     try:
         devs = []
-        for tag in ("a", "b"):
+        for tag in ("a", "b", "c"):
             ns = Netns("kfbench-ros%s%d" % (tag, size)).create()
             made.append(ns.name)
             devs.append(start_routeros(ns, Path(tmp) / ("dev-%s-%d" % (tag, size)), version=version,
                                        identity="bench-%s" % tag, password=PASSWORD, frr=frr, verbose=False))
-        dev_a, dev_b = devs
-        book = Path(tmp) / ("kubefabric-%d.yml" % size)
-        book.write_text(json.dumps(play(dev_a, kubefabric_tasks(dev_a, size))))
-        results += phases("kubefabric.bgp.routeros_bgp", dev_a, book, tmp, size)
-        rows = [(e["command"], e["attrs"]) for e in dev_a.write_log() if e["command"].endswith("/add")]
-        book = Path(tmp) / ("community-%d.yml" % size)
-        book.write_text(json.dumps(play(dev_b, community_tasks(dev_b, rows))))
-        results += phases("community.routeros.api_modify", dev_b, book, tmp, size)
-        # the same rows on both devices
+        dev_a, dev_b, dev_c = devs
+        # the rows routeros_bgp writes, learnt on device C (not measured)
+        probe = Path(tmp) / ("probe-%d.yml" % size)
+        probe.write_text(json.dumps(play(dev_c, kubefabric_tasks(dev_c, size))))
+        run(probe, dev_c, tmp)
+        rows = [(e["command"], e["attrs"]) for e in dev_c.write_log() if e["command"].endswith("/add")]
+        books = {}
+        books["kubefabric.bgp.routeros_bgp"] = (Path(tmp) / ("kubefabric-%d.yml" % size), dev_a)
+        books["kubefabric.bgp.routeros_bgp"][0].write_text(json.dumps(play(dev_a, kubefabric_tasks(dev_a, size))))
+        books["community.routeros.api_modify"] = (Path(tmp) / ("community-%d.yml" % size), dev_b)
+        books["community.routeros.api_modify"][0].write_text(json.dumps(play(dev_b, community_tasks(dev_b, rows))))
+        for phase, check in PHASES:
+            for tool, (book, dev) in books.items():
+                res = dict(tool=tool, phase=phase, connections=size, **run(book, dev, tmp, check=check))
+                print(json.dumps(res), flush=True)
+                results.append(res)
+
         def rows_of(dev):
             api = dev.connect()
             try:
