@@ -52,6 +52,7 @@ def run(book, dev, tmp, check=False):
     if check:
         cmd.append("--check")
     before = dev.writes
+    log_size = dev.log_path.stat().st_size if dev.log_path.exists() else 0
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=ansible_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           check=False)
@@ -59,7 +60,13 @@ def run(book, dev, tmp, check=False):
     if proc.returncode != 0:
         raise SystemExit("ansible-playbook failed:\n%s" % proc.stdout[-4000:])
     changed = int(re.search(r"changed=(\d+)", proc.stdout).group(1))
-    return {"wall_s": round(wall, 2), "writes": dev.writes - before, "changed_tasks": changed}
+    with open(dev.log_path, "rb") as fh:  # the emulator's request log (verbose): one line per request
+        fh.seek(log_size)
+        lines = fh.read().decode(errors="replace").splitlines()
+    logins = sum(1 for l in lines if " login " in l and l.endswith(": ok"))
+    reads = sum(1 for l in lines if re.search(r"/print\b", l))
+    return {"wall_s": round(wall, 2), "writes": dev.writes - before, "connections": logins, "reads": reads,
+            "changed_tasks": changed}
 
 
 def play(dev, tasks):
@@ -105,7 +112,7 @@ def bench(size, version, frr, tmp):
             ns = Netns("kfbench-ros%s%d" % (tag, size)).create()
             made.append(ns.name)
             devs.append(start_routeros(ns, Path(tmp) / ("dev-%s-%d" % (tag, size)), version=version,
-                                       identity="bench-%s" % tag, password=PASSWORD, frr=frr, verbose=False))
+                                       identity="bench-%s" % tag, password=PASSWORD, frr=frr, verbose=True))
         dev_a, dev_b, dev_c = devs
         # the rows routeros_bgp writes, learnt on device C (not measured)
         probe = Path(tmp) / ("probe-%d.yml" % size)
@@ -119,7 +126,7 @@ def bench(size, version, frr, tmp):
         books["community.routeros.api_modify"][0].write_text(json.dumps(play(dev_b, community_tasks(dev_b, rows))))
         for phase, check in PHASES:
             for tool, (book, dev) in books.items():
-                res = dict(tool=tool, phase=phase, connections=size, **run(book, dev, tmp, check=check))
+                res = dict(tool=tool, phase=phase, size=size, **run(book, dev, tmp, check=check))
                 print(json.dumps(res), flush=True)
                 results.append(res)
 
@@ -141,10 +148,12 @@ def bench(size, version, frr, tmp):
 
 
 def markdown(results):
-    lines = ["| tool | connections | run | wall s | writes (emulator) | changed tasks |", "|---|---:|---|---:|---:|---:|"]
+    lines = ["| tool | BGP connections | run | wall s | API logins | print requests | writes (emulator) | changed tasks |",
+             "|---|---:|---|---:|---:|---:|---:|---:|"]
     for r in results:
-        lines.append("| %s | %d | %s | %.1f | %d | %d |" % (r["tool"], r["connections"], r["phase"], r["wall_s"],
-                                                         r["writes"], r["changed_tasks"]))
+        lines.append("| %s | %d | %s | %.1f | %d | %d | %d | %d |" % (
+            r["tool"], r["size"], r["phase"], r["wall_s"], r["connections"], r["reads"], r["writes"],
+            r["changed_tasks"]))
     return "\n".join(lines)
 
 
