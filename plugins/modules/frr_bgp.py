@@ -162,7 +162,6 @@ def main():
     spec = model.resource_argument_spec()
     spec.update(ssh.argument_spec())
     spec.update(save=dict(type="bool", default=True))
-    spec["password_update"]["no_log"] = False  # a choice, not a secret
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, required_if=model.RESOURCE_REQUIRED_IF,
                            mutually_exclusive=model.RESOURCE_MUTUALLY_EXCLUSIVE)
     if not templates.HAS_TEXTFSM:

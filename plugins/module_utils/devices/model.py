@@ -100,7 +100,7 @@ def resource_argument_spec():
         state=dict(type="str", default="merged",
                    choices=["merged", "replaced", "overridden", "deleted", "gathered", "rendered", "parsed"]),
         running_config=dict(type="str"),
-        password_update=dict(type="str", default="on_create", choices=["on_create", "always"]),
+        password_update=dict(type="str", default="on_create", choices=["on_create", "always"], no_log=False),
     )
 
 

@@ -11,7 +11,6 @@ A row is ``{peer_address, remote_as, local_as, state, established, uptime, prefi
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 import re
 
@@ -107,23 +106,25 @@ def sort_rows(rows):
     return sorted(rows, key=key)
 
 
+def _driver(platform):
+    """The platform's driver module.  The imports are static so that Ansible packs every driver
+    with the modules that read sessions (AnsiballZ follows import statements, also in functions)."""
+    # pylint: disable=import-outside-toplevel,cyclic-import
+    if platform == "routeros":
+        from . import routeros as driver
+    elif platform == "comware":
+        from . import comware as driver
+    else:
+        from . import frr as driver
+    return driver
+
+
 def read(platform, params):
     """Dispatch to ``devices/<platform>.py:read_sessions(params)``."""
     if platform not in PLATFORMS:
         raise FabricError("unknown platform %r" % (platform,), host=params.get("hostname"), field="platform",
                           fix="use one of %s" % ", ".join(PLATFORMS))
-    name = "%s.%s" % (__name__.rsplit(".", 1)[0], platform)
-    try:
-        driver = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        driver = None
-    reader = getattr(driver, "read_sessions", None)
-    if reader is None:
-        raise FabricError("platform %s not supported yet" % platform, host=params.get("hostname"), field="platform",
-                          fix="use platform routeros, or a collection version with the %s driver" % platform)
-    return sort_rows(reader(params))
+    return sort_rows(_driver(platform).read_sessions(params))
 
 
 # --------------------------------------------------------------------------- module glue

@@ -287,14 +287,3 @@ class CliSession:
 def _first_line(exc):
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def driver_modules():
-    """The CLI drivers that take these SSH options, by platform.
-
-    Importing them here also makes Ansible pack them (AnsiballZ follows import statements, also
-    inside functions) with every module that imports this file, such as ``bgp_session_info``, whose
-    dispatcher (``sessions.read``) imports the platform driver by name at run time.
-    """
-    from . import comware, frr  # pylint: disable=import-outside-toplevel,cyclic-import
-    return {"comware": comware, "frr": frr}

@@ -110,16 +110,3 @@ def test_session_info_routeros(invoke):
     failed = invoke(bgp_session_info, dict(CONN, platform="routeros", expect="not_established > `0`"), fake,
                     expect_fail=True)
     assert "expectation" in failed["msg"]
-
-
-def test_session_info_platform_without_driver(invoke, monkeypatch):
-    import importlib
-    real = importlib.import_module
-
-    def no_frr(name, *a, **k):
-        if name.endswith("devices.frr"):
-            raise ModuleNotFoundError("no", name=name)
-        return real(name, *a, **k)
-    monkeypatch.setattr(importlib, "import_module", no_frr)
-    result = invoke(bgp_session_info, dict(CONN, platform="frr"), expect_fail=True)
-    assert "platform frr not supported yet" in result["msg"]
