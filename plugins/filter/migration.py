@@ -13,8 +13,9 @@ description:
     observed, and returns the rows that are not Established yet. The migration roles wait until this
     list is empty before they turn the node-to-node mesh off.
   - The same file provides C(migration_table) (the rows as a text table), C(migration_route_reflectors)
-    (the nodes a plan makes route reflectors) and C(migration_unset_rr) (C(calico_node) items that take
-    the cluster ID and RR label away).
+    (the nodes a plan makes route reflectors), C(migration_unset_rr) (C(calico_node) items that take
+    the cluster ID and RR label away), C(migration_as_steps) (the order of an AS change), C(migration_as_targets),
+    C(migration_node_asn) and C(migration_rack_asn) (helpers of the AS change role).
 options:
   _input:
     description: C(plan.sessions.nodes) of the target plan.
@@ -72,10 +73,28 @@ def migration_unset_rr(module_args, label=None):
     return migrate.unset_route_reflectors(module_args, label)
 
 
+def migration_as_steps(targets, hostvars):
+    return migrate.as_steps(targets, hostvars)
+
+
+def migration_as_targets(module_args, new):
+    return migrate.global_as_targets(module_args, new)
+
+
+def migration_node_asn(node):
+    return migrate.node_asn_item(node)
+
+
+def migration_rack_asn(spec, old, new):
+    return migrate.rack_asn(spec, old, new)
+
+
 class FilterModule(object):
     """kubefabric.bgp migration filters."""
 
     def filters(self):
         return {"migration_missing": migration_missing, "migration_table": migration_table,
                 "migration_route_reflectors": migration_route_reflectors,
-                "migration_unset_rr": migration_unset_rr}
+                "migration_unset_rr": migration_unset_rr, "migration_as_steps": migration_as_steps,
+                "migration_as_targets": migration_as_targets,
+                "migration_node_asn": migration_node_asn, "migration_rack_asn": migration_rack_asn}

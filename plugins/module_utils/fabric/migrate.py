@@ -92,3 +92,38 @@ def unset_route_reflectors(module_args, label=None):
             labels[label] = None
         items.append({"name": node["name"], "route_reflector_cluster_id": "", "labels": labels})
     return items
+
+
+def as_steps(targets, hostvars):
+    """The order of an AS change: the clients of one rack per step, then every route reflector alone.
+
+    ``targets`` maps the nodes that change to their new AS; ``hostvars`` gives each node's ``rack``
+    and ``route_reflector``.  No node loses all of its sessions at once: a client's sessions go to the
+    route reflectors, which change one at a time.
+    """
+    racks, reflectors = {}, []
+    for node in sorted(targets or {}):
+        spec = hostvars[node] if node in hostvars else {}
+        if spec.get("route_reflector"):
+            reflectors.append(node)
+        else:
+            racks.setdefault(str(spec.get("rack") or ""), []).append(node)
+    return [racks[rack] for rack in sorted(racks)] + [[node] for node in reflectors]
+
+
+def node_asn_item(node):
+    """A planned ``calico_node`` item reduced to its AS; an inherited AS removes the node's own value."""
+    return {"name": node["name"], "as_number": str(node.get("as_number") or "")}
+
+
+def rack_asn(spec, old, new):
+    """A ``fabric_racks`` entry whose AS was the old default gets the new one."""
+    spec = dict(spec or {})
+    if spec.get("asn") is None or str(spec.get("asn")) == str(old):
+        spec["asn"] = new
+    return spec
+
+
+def global_as_targets(module_args, new):
+    """The nodes a new default AS changes (those without an AS of their own in the plan) -> ``new``."""
+    return {node["name"]: str(new) for node in (module_args or {}).get("nodes", []) if not node.get("as_number")}
