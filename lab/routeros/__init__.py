@@ -60,6 +60,7 @@ class RouterOSHandle:
         """A librouteros connection to this device (for tests)."""
         import ssl
         import librouteros
+        kw.setdefault("timeout", 60)  # generous on a loaded machine; a wait, not an assertion
         if tls:
             ctx = ssl.create_default_context(cafile=str(self.ca_path))
             ctx.check_hostname = False

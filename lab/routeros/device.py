@@ -117,8 +117,6 @@ class Device:
         line = json.dumps({"time": time.time(), "command": command, "attrs": safe, "result": outcome})
         with open(self.write_log, "a") as fh:
             fh.write(line + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
 
     # -- entry points --------------------------------------------------------------------------
     def execute(self, words):

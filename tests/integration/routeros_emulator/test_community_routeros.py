@@ -24,7 +24,7 @@ def run_playbook(tmp_path, dev, tasks, name="play", may_fail=False):
         "hosts": "localhost", "gather_facts": False,
         "module_defaults": {"group/community.routeros.api": {
             "hostname": dev.address, "username": dev.username, "password": dev.password,
-            "port": dev.port}},
+            "port": dev.port, "timeout": 60}},
         "tasks": tasks,
     }]
     book = tmp_path / ("%s.yml" % name)
