@@ -302,8 +302,8 @@ def up(inventory_path, log=print):
     cn_ready = lab.dir / "calico-node.ready"
     node = _start_process(lab, "calico-node", [sys.executable, "-m", "lab.calico_node_main", str(lab.dir)],
                           lab.dir / "calico-node.log")
-    # its first reconcile starts every node's BIRD: about a second per node on a loaded 2-core machine
-    _wait_file(cn_ready, node, 60 + 2 * len(inv["nodes"]), "the calico-node emulator")
+    # its first reconcile starts every node's BIRD: seconds per node on a loaded 2-core machine
+    _wait_file(cn_ready, node, 60 + 5 * len(inv["nodes"]), "the calico-node emulator")
 
     # what the playbooks need
     known_hosts = lab.dir / "known_hosts"
