@@ -15,6 +15,7 @@ import os
 import signal
 import ssl
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class ApiServer:
         self.password = password
         self.log = log or (lambda text: None)
         self.connections = 0
+        self.lock = threading.Lock()
 
     async def handle(self, reader, writer):
         self.connections += 1
@@ -73,7 +75,8 @@ class ApiServer:
                     replies = [["!trap", "=message=not logged in"], ["!done"]]
                 else:
                     try:
-                        replies = self.device.execute(words)
+                        # one command at a time, off the event loop (FRR calls may take a while)
+                        replies = await asyncio.to_thread(self._execute, words)
                     except Fatal as exc:
                         await self._send(writer, [["!fatal", str(exc)]], tag)
                         break
@@ -85,6 +88,10 @@ class ApiServer:
                 await writer.wait_closed()
             except (ConnectionError, ssl.SSLError, OSError, asyncio.CancelledError):
                 pass
+
+    def _execute(self, words):
+        with self.lock:
+            return self.device.execute(words)
 
     @staticmethod
     async def _send(writer, replies, tag):
