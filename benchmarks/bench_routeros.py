@@ -74,7 +74,9 @@ def play(dev, tasks):
 
 
 def conn(dev):
-    return {"hostname": dev.address, "username": dev.username, "password": dev.password, "port": dev.port}
+    # a generous API timeout for both tools: the machine these run on is shared and often loaded
+    return {"hostname": dev.address, "username": dev.username, "password": dev.password, "port": dev.port,
+            "timeout": 60}
 
 
 def kubefabric_tasks(dev, count):
