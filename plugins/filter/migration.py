@@ -73,8 +73,8 @@ def migration_unset_rr(module_args, label=None):
     return migrate.unset_route_reflectors(module_args, label)
 
 
-def migration_as_steps(targets, hostvars):
-    return migrate.as_steps(targets, hostvars)
+def migration_as_steps(targets, hostvars, nodes=None):
+    return migrate.as_steps(targets, hostvars, nodes)
 
 
 def migration_as_targets(module_args, new):

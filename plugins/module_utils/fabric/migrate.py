@@ -94,21 +94,49 @@ def unset_route_reflectors(module_args, label=None):
     return items
 
 
-def as_steps(targets, hostvars):
-    """The order of an AS change: the clients of one rack per step, then every route reflector alone.
+def as_steps(targets, hostvars, nodes=None):
+    """The order of an AS change, rack by rack, so that no pair of pods loses its path for long.
 
-    ``targets`` maps the nodes that change to their new AS; ``hostvars`` gives each node's ``rack``
-    and ``route_reflector``.  No node loses all of its sessions at once: a client's sessions go to the
-    route reflectors, which change one at a time.
+    ``targets`` maps the nodes that change to their new AS; ``hostvars`` gives each node's ``rack`` and
+    ``route_reflector``; ``nodes`` are all the nodes (to know every route reflector of a rack).
+
+    Clients reach each other only through route reflectors, and a route that passes from one AS through
+    another back into the first is dropped (AS-path loop).  So, per rack: while one route reflector of
+    the old AS remains, the changing route reflectors go one at a time and then the clients (the old
+    clients keep an old RR, the new ones have a new RR); the last old route reflector goes after the
+    clients.  A rack with a single route reflector that changes changes in one step with its clients
+    (every node's sessions restart once, ~2 s, instead of cutting the clients apart for the whole
+    change).
     """
-    racks, reflectors = {}, []
-    for node in sorted(targets or {}):
-        spec = hostvars[node] if node in hostvars else {}
-        if spec.get("route_reflector"):
-            reflectors.append(node)
+    def spec(node):
+        return hostvars[node] if node in hostvars else {}
+
+    racks = {}
+    for node in sorted(set(nodes or []) | set(targets or {})):
+        entry = racks.setdefault(str(spec(node).get("rack") or ""), {"rrs": [], "moving_rrs": [], "clients": []})
+        if spec(node).get("route_reflector"):
+            entry["rrs"].append(node)
+            if node in (targets or {}):
+                entry["moving_rrs"].append(node)
+        elif node in (targets or {}):
+            entry["clients"].append(node)
+    steps = []
+    for rack in sorted(racks):
+        entry = racks[rack]
+        moving, clients = entry["moving_rrs"], entry["clients"]
+        if moving and len(moving) == len(entry["rrs"]):
+            if len(moving) == 1:
+                steps.append(moving + clients)
+                continue
+            steps += [[rr] for rr in moving[:-1]]
+            if clients:
+                steps.append(clients)
+            steps.append([moving[-1]])
         else:
-            racks.setdefault(str(spec.get("rack") or ""), []).append(node)
-    return [racks[rack] for rack in sorted(racks)] + [[node] for node in reflectors]
+            steps += [[rr] for rr in moving]
+            if clients:
+                steps.append(clients)
+    return steps
 
 
 def node_asn_item(node):

@@ -58,3 +58,29 @@ def test_route_reflectors_and_undo():
     assert migrate.unset_route_reflectors(args, "route-reflector") == [
         {"name": "a", "route_reflector_cluster_id": "",
          "labels": {"calico-route-reflector": None, "route-reflector": None}}]
+
+
+HOSTS = {"rr1": {"route_reflector": True, "rack": "r1"}, "rr2": {"route_reflector": True, "rack": "r1"},
+         "c1": {"rack": "r1"}, "c2": {"rack": "r1"}, "rr3": {"route_reflector": True, "rack": "r2"},
+         "c3": {"rack": "r2"}}
+
+
+def test_as_steps_keep_an_old_rr_until_the_clients_moved():
+    targets = dict.fromkeys(HOSTS, "64600")
+    assert migrate.as_steps(targets, HOSTS, list(HOSTS)) == [
+        ["rr1"], ["c1", "c2"], ["rr2"],      # rack r1: two RRs, the last one after the clients
+        ["rr3", "c3"]]                        # rack r2: one RR, it changes with its clients
+
+
+def test_as_steps_single_node_and_rr_that_stays():
+    assert migrate.as_steps({"c1": "64514"}, HOSTS, list(HOSTS)) == [["c1"]]
+    assert migrate.as_steps({"rr1": "1", "c2": "1"}, HOSTS, list(HOSTS)) == [["rr1"], ["c2"]]
+
+
+def test_global_targets_and_helpers():
+    args = {"nodes": [{"name": "a"}, {"name": "b", "as_number": "64513"}]}
+    assert migrate.global_as_targets(args, 64600) == {"a": "64600"}
+    assert migrate.node_asn_item({"name": "a", "labels": {}}) == {"name": "a", "as_number": ""}
+    assert migrate.rack_asn({"asn": 64512, "cluster_id": "1.1.1.1"}, "64512", 64600) == {"asn": 64600,
+                                                                                         "cluster_id": "1.1.1.1"}
+    assert migrate.rack_asn({"asn": 64513}, "64512", 64600) == {"asn": 64513}
