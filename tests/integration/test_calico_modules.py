@@ -454,11 +454,11 @@ def _own_validation(playbook, kube, expected):
             "bad3 is failed", "'PeerIP value has invalid port.' in bad3.msg or 'port' in bad3.msg"]}},
     ]
     playbook.run(tasks, playbook.vars()).assert_ok()
-    suffix = expected.split("/")[0]
+    suffix = expected.split("/", maxsplit=1)[0]
     stored = kubectl_json(kube, "get", "bgppeers.%s" % suffix)["items"]
     assert [(p["apiVersion"], p["metadata"]["name"]) for p in stored] == [(expected, "rack1-tor")]
     assert stored[0]["spec"] == {"peerIP": "172.16.30.254", "asNumber": 64513, "nodeSelector": "rack == 'rack-1'"}
     assert kubectl_json(kube, "get", "bgpconfigurations.%s" % suffix)["items"] == []
     other = V3 if expected == V1 else V1
     assert subprocess.run([shutil.which("kubectl"), "--kubeconfig", kube.kubeconfig_path, "get",
-                           "bgppeers.%s" % other.split("/")[0]], capture_output=True, check=False).returncode != 0
+                           "bgppeers.%s" % other.split("/", maxsplit=1)[0]], capture_output=True, check=False).returncode != 0
