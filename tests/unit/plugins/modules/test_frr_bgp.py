@@ -4,7 +4,6 @@ exit_json/fail_json are intercepted before Ansible's no_log masking, so a secret
 result or diff is seen here.
 """
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,7 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors impor
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import frr, ssh
 from ansible_collections.kubefabric.bgp.plugins.modules import frr_bgp
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils" / "devices"))
-from fake_cli import FakeCli  # noqa: E402  pylint: disable=import-error,wrong-import-position
+from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli
 
 FIX = Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "frr"
 ONE = (FIX / "show_running-config_bgpd_one_peer.txt").read_text()

@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import comware, model, resource
 
-from fake_cli import FakeCli, WriteInCheckMode  # pylint: disable=import-error  # sibling test helper
+from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, WriteInCheckMode
 
 FIX = Path(__file__).resolve().parents[4] / "unit" / "fixtures" / "comware"
 FULL = (FIX / "display_current-configuration_configuration_bgp.txt").read_text()

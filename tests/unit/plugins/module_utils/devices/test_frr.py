@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import frr, model, resource
 
-from fake_cli import FakeCli  # pylint: disable=import-error  # sibling test helper
+from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli
 
 FIX = Path(__file__).resolve().parents[4] / "unit" / "fixtures" / "frr"
 FULL = (FIX / "show_running-config_bgpd.txt").read_text()
