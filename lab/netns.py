@@ -179,7 +179,12 @@ class Netns:
         else:
             index = None
             link = MgmtLink(None, self.name, ns_ifname, ns_ip=ns_ip)
-        sh(["ip", "link", "del", link.root_ifname], check=False)
+        if Path("/sys/class/net/%s" % link.root_ifname).exists():
+            if index is not None:
+                sh(["ip", "link", "del", link.root_ifname], check=False)  # left over from a crash
+            else:
+                raise LabError("management address %s is already in use (%s exists): another lab is up "
+                               "with the same address" % (link.ns_ip, link.root_ifname))
         sh(["ip", "link", "add", link.root_ifname, "type", "veth", "peer", "name", ns_ifname,
             "netns", self.name])
         sh(["ip", "addr", "add", "%s/30" % link.host_ip, "dev", link.root_ifname])
