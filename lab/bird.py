@@ -27,7 +27,9 @@ class BirdInstance:
         self.dir.mkdir(parents=True, exist_ok=True)
         self._write(config)
         self.check_config()
-        args = ["bird", "-f", "-c", str(self.cfg), "-s", str(self.ctl), "-P", str(self.dir / "bird.pid")]
+        # -d (as calico-node runs it): log to stderr (bird.out).  With -f and no syslog daemon, glibc's
+        # syslog falls back to /dev/console, whose slow serial line blocks every BIRD once 100+ of them log
+        args = ["bird", "-d", "-c", str(self.cfg), "-s", str(self.ctl), "-P", str(self.dir / "bird.pid")]
         self.proc = self.ns.spawn(args, tag="bird-%s" % self.name, log=str(self.dir / "bird.out"),
                                   cwd=str(self.dir))
         wait_for(self._ready, timeout, what="BIRD of %s" % self.name)
