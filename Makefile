@@ -58,7 +58,9 @@ integration: setup
 molecule: setup
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests/molecule
 
-PYTEST_ARGS ?=
+# The lab-heavy tests mostly wait on daemons and playbooks: three workers overlap the waiting on 2 cores.
+# A test module stays on one worker (module-scoped labs and servers).
+PYTEST_ARGS ?= -n 3 --dist loadfile
 test: setup
 	$(BIN)/python -m tests.tools.sanity
 	$(BIN)/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS) tests/unit tests/integration tests/molecule
