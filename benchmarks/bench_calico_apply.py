@@ -1,6 +1,6 @@
 """Benchmark: the cluster side, kubefabric.bgp's calico_* modules side by side with kubernetes.core.k8s.
 
-    .venv/bin/python benchmarks/bench_calico_apply.py [--peers 50] [--nodes 20] [--repeat 1]
+    .venv/bin/python benchmarks/bench_calico_apply.py [--peers 50] [--nodes 20] [--repeat 3] [--markdown]
 
 Both tools apply the same Calico objects to the lab's Kubernetes API emulator (``lab/kubeapi``,
 HTTPS, bearer token, projectcalico.org/v3 served as the Calico API server does):
@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,8 +143,7 @@ def bench(tools, peers, nodes, tmp):
             servers.append(kube)
             books[tool] = (playbook, kube)
         for phase, check in PHASES:
-            for tool, _ in tools:
-                playbook, kube = books[tool]
+            for tool, (playbook, kube) in books.items():
                 res = dict(tool=tool, phase=phase, peers=peers, nodes=nodes, **run(playbook, kube, check=check))
                 print(json.dumps(res), flush=True)
                 results.append(res)
@@ -168,14 +168,29 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--peers", type=int, default=50)
     parser.add_argument("--nodes", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=1, help="repeat on fresh servers; the table shows medians")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results = bench([("kubefabric.bgp", playbook_collection), ("kubernetes.core.k8s", playbook_kubernetes_core)],
-                        args.peers, args.nodes, tmp)
+    runs = []
+    for _run in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            runs.append(bench([("kubefabric.bgp", playbook_collection),
+                               ("kubernetes.core.k8s", playbook_kubernetes_core)], args.peers, args.nodes, tmp))
     if args.markdown:
-        print(markdown(results))
+        print(markdown(medians(runs)))
+
+
+def medians(runs):
+    """Per (tool, phase): the median wall and task times over the runs; counts from the first run (they
+    do not vary between runs)."""
+    out = []
+    for i, first in enumerate(runs[0]):
+        same = [run[i] for run in runs]
+        row = dict(first, wall_s=statistics.median(r["wall_s"] for r in same))
+        row["task_s"] = {k: round(statistics.median(r["task_s"].get(k, 0) for r in same), 2) for k in first["task_s"]}
+        row["runs"] = len(same)
+        out.append(row)
+    return out
 
 
 if __name__ == "__main__":

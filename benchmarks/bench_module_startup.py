@@ -101,7 +101,7 @@ def main():
         }
         for name, book in books.items():
             walls, tasks = [], []
-            for _ in range(args.repeat):
+            for _run in range(args.repeat):
                 wall, task = run_playbook(book, env)
                 walls.append(wall)
                 tasks.append(task)
@@ -111,12 +111,12 @@ def main():
             print(json.dumps(row), flush=True)
             rows.append(row)
         script = STEPS % {"build": str(REPO / ".build"), "kubeconfig": kube.kubeconfig_path}
-        for _ in range(args.repeat):
+        for _run in range(args.repeat):
             out = subprocess.run([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True, check=True)
             steps_runs.append(json.loads(out.stdout))
         steps = [(name, round(statistics.median(run[i][1] for run in steps_runs), 3))
-                 for i, (name, _) in enumerate(steps_runs[0])]
+                 for i, name in enumerate(step[0] for step in steps_runs[0])]
         print(json.dumps({"steps_median_s": steps}), flush=True)
         out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import kubernetes, kubernetes.dynamic"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)

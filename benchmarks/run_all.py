@@ -23,7 +23,7 @@ BENCHMARKS = {
                    ["--nodes", "200", "--racks", "8", "--repeat", "1"]),
     "calico_peering": ("calico_peering.py", [], ["--nodes", "200", "--racks", "8", "--repeat", "1"]),
     "module_startup": ("bench_module_startup.py", ["--repeat", "3", "--markdown"], ["--repeat", "1", "--markdown"]),
-    "calico_apply": ("bench_calico_apply.py", ["--peers", "50", "--nodes", "20", "--markdown"],
+    "calico_apply": ("bench_calico_apply.py", ["--peers", "50", "--nodes", "20", "--repeat", "3", "--markdown"],
                      ["--peers", "5", "--nodes", "3", "--markdown"]),
     "routeros": ("bench_routeros.py", ["--sizes", "10,100", "--markdown"], ["--sizes", "5", "--markdown"]),
     "lab_scale": ("bench_lab_scale.py", ["--inventory", str(HERE.parent / "examples" / "scale_200" / "inventory.yml")],
