@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -170,6 +171,8 @@ def main():
         return 0
     if os.geteuid() != 0:
         raise SystemExit("needs root (network namespaces)")
+    # a SIGTERM (timeout(1), a person) still takes the lab down (the finally below)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     tmp = tempfile.mkdtemp(prefix="kf-scale-")
     inv = Path(args.inventory) if args.inventory else write_inventory(
         Path(tmp) / ("scale_%d" % args.nodes) / "inventory.yml", args.nodes, args.racks)
