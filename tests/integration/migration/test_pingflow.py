@@ -1,5 +1,5 @@
 """The outage computation of the migration harness (tests/integration/migration/pingflow.py)."""
-from tests.integration.migration.pingflow import analyse, parse
+from .pingflow import analyse, parse
 
 OUTPUT = """PING 192.168.0.129 (192.168.0.129) 56(84) bytes of data.
 [1000.000] 64 bytes from 192.168.0.129: icmp_seq=1 ttl=62 time=0.10 ms
