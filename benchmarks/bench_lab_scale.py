@@ -82,14 +82,19 @@ def meminfo():
     return out
 
 
-def _rss_kb(pid):
+def _rss_kb(pid, field="VmRSS:", path="status"):
     try:
-        for line in Path("/proc/%d/status" % pid).read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path("/proc/%d/%s" % (pid, path)).read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def _pss_kb(pid):
+    """Proportional set size: shared pages (libraries, the same binary) divided among their users."""
+    return _rss_kb(pid, "Pss:", "smaps_rollup")
 
 
 def _comm(pid):
@@ -125,11 +130,13 @@ def lab_rss(lab, state):
         comm = _comm(pid)
         if comm is None:
             continue
-        entry = groups.setdefault(comm, {"processes": 0, "rss_mib": 0.0})
+        entry = groups.setdefault(comm, {"processes": 0, "rss_mib": 0.0, "pss_mib": 0.0})
         entry["processes"] += 1
         entry["rss_mib"] += _rss_kb(pid) / 1024.0
+        entry["pss_mib"] += _pss_kb(pid) / 1024.0
     for entry in groups.values():
         entry["rss_mib"] = round(entry["rss_mib"], 1)
+        entry["pss_mib"] = round(entry["pss_mib"], 1)
     return groups
 
 
@@ -194,6 +201,7 @@ def main():
         result["mem_total_mib"] = round(mem0["MemTotal"] / 1024)
         result["rss_by_program"] = lab_rss(lab, lab.load())
         result["rss_total_mib"] = round(sum(g["rss_mib"] for g in result["rss_by_program"].values()), 1)
+        result["pss_total_mib"] = round(sum(g["pss_mib"] for g in result["rss_by_program"].values()), 1)
         result["load_after"] = os.getloadavg()
         print(json.dumps(result, indent=2), flush=True)
     finally:
