@@ -118,7 +118,7 @@ def test_connection_faults_are_clear_errors(switch, tmp_path):
         "'unknown' in faults.unknown.msg",
     ]}})
     writes = sw.config_writes
-    _, proc = run_playbook(tmp_path, tasks, {}, {})
+    proc = run_playbook(tmp_path, tasks, {}, {})[1]
     assert sw.config_writes == writes
     assert "wrong-password" not in proc.stdout and SSH_PASSWORD not in proc.stdout
 
@@ -181,7 +181,7 @@ def test_sessions_with_bird_reach_established(switch, netns_factory, tmp_path):
                 "info.established == 2",
             ]}},
         ]
-        tasks_run, _ = run_playbook(tmp_path, tasks, {}, defaults(ssh_options(sw, tmp_path)))
+        tasks_run = run_playbook(tmp_path, tasks, {}, defaults(ssh_options(sw, tmp_path)))[0]
         rows = dict(tasks_run)["Wait for the sessions"]["sessions"]
         assert all(isinstance(row["uptime"], int) for row in rows if row["established"])
         bird1.wait_established("leaf", timeout=30)

@@ -37,7 +37,7 @@ def argument_spec():
         service_external_ips=dict(type="list", elements="str"),
         global_peers=dict(type="list", elements="str"),
         dynamic_neighbors=dict(type="bool", default=False),
-        secret_namespace=dict(type="str", default="kube-system"),
+        secret_namespace=dict(type="str", default="kube-system", no_log=False),
         nodes=dict(type="dict"),
         devices=dict(type="dict"),
         node_group=dict(type="str", default="k8s_nodes"),

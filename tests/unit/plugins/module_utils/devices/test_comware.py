@@ -171,8 +171,8 @@ def test_invalid_as_fails_before_connecting(value, field):
 def test_invalid_ip_fails_before_connecting():
     driver = comware.ComwareDriver(PARAMS, connect=lambda *a: pytest.fail("connected despite bad input"))
     with pytest.raises(FabricError) as err:
-        resource.run(driver, "merged", config={"asn": 65001, "neighbors": [{"address": "172.20.0.300",
-                                                                             "remote_as": 1}]})
+        config = {"asn": 65001, "neighbors": [{"address": "172.20.0.300", "remote_as": 1}]}
+        resource.run(driver, "merged", config=config)
     assert err.value.field == "config.neighbors[0].address"
 
 
