@@ -17,6 +17,7 @@ bgp_session_info, until the session is Established on both sides.
 import json
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -33,6 +34,8 @@ BGP_PASSWORD = "bgp-md5-s3cret"
 pytestmark = pytest.mark.skipif(not PLAYBOOK_BIN.exists(), reason="needs the project venv (make setup)")
 
 VERSIONS = ["6.49", "7.10", "7.20"]
+# the module target also runs on 7.19, the first version with ``afi`` and without ``address-families``
+TARGET_VERSIONS = ["6.49", "7.10", "7.19", "7.20"]
 
 
 @pytest.fixture
@@ -119,8 +122,18 @@ def connection_defaults(dev):
     return {"kubefabric.bgp.routeros_bgp": conn, "kubefabric.bgp.bgp_session_info": dict(conn, platform="routeros")}
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_routeros_bgp_target(routeros, tmp_path, version):
+@pytest.fixture
+def silent_port():
+    """A loopback port that completes the TCP handshake and then never answers (a hung API service)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+@pytest.mark.parametrize("version", TARGET_VERSIONS)
+def test_routeros_bgp_target(routeros, tmp_path, version, silent_port):
     dev = routeros(version)
     operator_rows(dev, version)
     writes_before = dev.writes
@@ -131,6 +144,7 @@ def test_routeros_bgp_target(routeros, tmp_path, version):
         "rb_version": version, "rb_v6": v6, "rb_write_log": str(dev.write_log_path), "rb_address": dev.address,
         "rb_bgp_password": BGP_PASSWORD, "rb_lacking_config": lacking,
         "rb_lacking_field": "config.listen_ranges[0]" if v6 else "config.neighbors[0].update_source",
+        "rb_silent_port": silent_port,
     }
     tasks_run, proc = run_playbook(tmp_path, [{"name": "target routeros_bgp",
                                                "ansible.builtin.import_tasks": str(TARGET)}],

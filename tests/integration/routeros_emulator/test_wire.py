@@ -27,7 +27,8 @@ def test_tag_is_echoed_only_when_sent(routeros, raw_api):
     assert trap == [("!trap", ("=message=no such item", ".tag=x1")), ("!done", (".tag=x1",))]
 
 
-@pytest.mark.parametrize("version,empty", [("6.49", False), ("7.10", False), ("7.20", True)])
+@pytest.mark.parametrize("version,empty", [("6.49", False), ("7.10", False), ("7.17", False), ("7.18", True),
+                                           ("7.20", True)])
 def test_empty_reply_from_7_18(routeros, raw_api, version, empty):
     dev = routeros(version)
     api = raw_api(dev)
