@@ -59,6 +59,9 @@ notes:
   - O(config.listen_ranges[]) with O(config.listen_ranges[].peer_group) creates the group (C(internal) when
     the range's AS is the local AS, else C(external) with C(peer GROUP as-number N)); without it the range
     is configured directly (C(peer NET LEN as-number N)).
+  - Any text the device prints in answer to a configuration line is a refusal and rolls the run back,
+    except information-center log messages (C(%timestamp sysname MODULE/level/DIGEST) followed by the text)
+    that a session with C(terminal monitor) shows between a line and the next prompt.
 """
 
 EXAMPLES = r"""

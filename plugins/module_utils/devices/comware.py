@@ -58,6 +58,14 @@ SAVE_COMMAND = "save force"
 ERROR_PATTERN = r"^\s*%\s*(?:Unrecognized|Wrong|Incomplete|Too many|Ambiguous|Unknown|Invalid|Failed|Error)[^\n]*$"
 ERROR_RE = re.compile(ERROR_PATTERN, re.M | re.I)
 
+# An information-center log message on a monitoring terminal ("terminal monitor"), which Comware
+# may print between a configuration line and the next prompt; it is not the line's answer.
+# Format: "%" timestamp (date "Jun 26 17:08:35:809 2008", boot "0.109391473" or none) sysname
+# MODULE/level/DIGEST: content
+LOG_PATTERN = (r"%(?:[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?::\d{3})? \d{4}|\d+\.\d+)? *\S+ "
+               r"[A-Z][A-Z0-9_]*/[0-7]/[A-Z0-9_]+(?:\(\w+\))?:")
+LOG_RE = re.compile(LOG_PATTERN)
+
 # Comware shows a configured password as "cipher $c$<n>$<base64>"; such a value can be sent back
 # unchanged with "password cipher" (that is how a rollback restores it).
 CIPHER_RE = re.compile(r"^\$c\$\d+\$\S+$")
@@ -542,7 +550,7 @@ class ComwareDriver(_resource.Driver):
         if self.conn is None:
             self.conn = self._connect(self.params, DEVICE_TYPE)
             self.session = _ssh.CliSession(self.conn, _prompt_re(self.conn.base_prompt), ERROR_RE, host=self.host,
-                                           confirm_re=CONFIRM_RE, any_output_is_error=True)
+                                           confirm_re=CONFIRM_RE, any_output_is_error=True, ignore_re=LOG_RE)
         return self.session
 
     def close(self):

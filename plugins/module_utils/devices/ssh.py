@@ -222,10 +222,12 @@ class CliSession:
     ``confirm_re``/``confirm`` answer a confirmation question (Comware's ``[Y/N]``).
     ``any_output_is_error``: a configuration line that prints anything (Comware refuses some lines
     with one plain sentence, e.g. ``The peer 10.9.9.9 does not exist.``) is rejected.
+    ``ignore_re``: output lines that are never an answer to the line (asynchronous log messages that
+    the device writes to a monitoring terminal between two prompts).
     """
 
     def __init__(self, conn, prompt_re, error_re, host=None, confirm_re=None, confirm="Y", read_timeout=30,
-                 any_output_is_error=False):
+                 any_output_is_error=False, ignore_re=None):
         self.conn = conn
         self.prompt_re = prompt_re
         self.error_re = error_re
@@ -234,6 +236,7 @@ class CliSession:
         self.confirm = confirm
         self.read_timeout = read_timeout
         self.any_output_is_error = any_output_is_error
+        self.ignore_re = ignore_re
 
     def show(self, command):
         """Output of one show/display command (prompt and echo stripped)."""
@@ -261,7 +264,8 @@ class CliSession:
         for raw in body.splitlines():
             text = raw.strip()
             if not text or set(text) <= {"^"} or re.match(self.prompt_re, text) \
-                    or (self.confirm_re and re.search(self.confirm_re, text)):
+                    or (self.confirm_re and re.search(self.confirm_re, text)) \
+                    or (self.ignore_re and re.match(self.ignore_re, text)):
                 continue
             out.append(text)
         return out

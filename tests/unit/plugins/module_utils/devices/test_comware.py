@@ -306,3 +306,39 @@ def test_a_refusal_without_percent_is_an_error_too():
     assert "does not exist" in str(err.value) and "line 3" in str(err.value)
     # the device still shows the config of before the run: nothing to roll back, nothing sent after the refusal
     assert conn.sent[-1] == " peer 10.5.5.5 description spine-5"
+
+
+BGP_LOG = ("%Dec  4 03:12:07:418 2026 H3C BGP/5/BGP_STATE_CHANGED: BGP default.: 10.5.5.5 state has changed "
+           "from OPENCONFIRM to ESTABLISHED.")
+
+
+def test_an_async_log_message_is_not_an_answer_to_the_line():
+    conn = fake([ONE], log=(r"peer 10.5.5.5 as-number", BGP_LOG))
+    result = resource.run(driver_with(conn), "merged", config=CONFIG)
+    assert result["changed"] is True and conn.saves == 1
+    # the same lines as on a terminal without logs, and nothing rolled back
+    quiet = fake([ONE])
+    resource.run(driver_with(quiet), "merged", config=CONFIG)
+    assert conn.sent == quiet.sent and not [line for line in conn.sent if "undo" in line]
+
+
+def test_a_log_message_does_not_hide_a_refusal():
+    conn = fake([ONE, PARTIAL], reject=r"route-policy BAD", error_text="The route policy does not exist.",
+                log=(r"route-policy BAD", BGP_LOG))
+    with pytest.raises(FabricError) as err:
+        resource.run(driver_with(conn), "merged", config=CONFIG)
+    assert "The route policy does not exist." in str(err.value) and "BGP_STATE_CHANGED" not in str(err.value)
+    assert conn.saves == 0
+
+
+@pytest.mark.parametrize("line, is_log", [
+    (BGP_LOG, True),
+    ("%Jun 26 17:08:35:809 2008 Sysname SHELL/4/LOGIN: VTY login from 1.1.1.1.", True),
+    ("%0.109391473 Sysname FTPD/5/FTPD_LOGIN: User ftp (192.168.1.23) has logged in successfully.", True),
+    ("% Sysname IFNET/3/LINK_UPDOWN: Ethernet0/6 link status is DOWN.", True),
+    ("% Unrecognized command found at '^' position.", False),
+    ("% Wrong parameter found at '^' position.", False),
+    ("The peer 10.9.9.9 does not exist.", False),
+])
+def test_log_pattern(line, is_log):
+    assert bool(comware.LOG_RE.match(line)) is is_log
