@@ -57,6 +57,11 @@ notes:
     O(config.listen_ranges[].remote_as).
   - The collection manages every neighbor and listen range of the default-VRF C(router bgp); other VRFs are
     not read or changed.
+  - A change is pushed in one C(configure terminal) session. bgpd takes each line as it arrives (it has no
+    candidate configuration to commit), so a line vtysh refuses stops the push, the module reads the running
+    configuration again and pushes the difference back to the configuration of before the run, then fails
+    naming the refused line. Sessions of neighbors that the push had removed or changed are reset by that
+    rollback.
 """
 
 EXAMPLES = r"""
