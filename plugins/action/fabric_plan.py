@@ -11,9 +11,22 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module impor
     DEVICE_VARS, NODE_VARS, OPTION_VARS)
 
 
+# what the module gets instead of a device's bgp_password: the plan only needs to know that there is
+# one (Secret reference, password_from_inventory), and the real one then never reaches the module's
+# arguments, result or the controller's log
+PASSWORD_PLACEHOLDER = "********"
+
+
 def _host_vars(hostvars, host, keys):
     data = hostvars[host]
     return {key: data[key] for key in keys if key in data and data[key] is not None}
+
+
+def _device_vars(hostvars, host, keys):
+    data = _host_vars(hostvars, host, keys)
+    if data.get("bgp_password") not in (None, ""):
+        data["bgp_password"] = PASSWORD_PLACEHOLDER
+    return data
 
 
 class ActionModule(ActionBase):
@@ -33,7 +46,7 @@ class ActionModule(ActionBase):
             args["nodes"] = {h: _host_vars(hostvars, h, NODE_VARS) for h in groups.get(group, [])}
         if args.get("devices") is None:
             group = args.get("device_group") or "network_devices"
-            args["devices"] = {h: _host_vars(hostvars, h, DEVICE_VARS) for h in groups.get(group, [])}
+            args["devices"] = {h: _device_vars(hostvars, h, DEVICE_VARS) for h in groups.get(group, [])}
         for option, var in OPTION_VARS.items():
             if args.get(option) is None and task_vars.get(var) is not None:
                 args[option] = self._templar.template(task_vars[var])

@@ -61,7 +61,12 @@ options:
     type: list
     elements: str
   dynamic_neighbors:
-    description: Devices use listen ranges (one per rack subnet) instead of one neighbor per node.
+    description:
+      - Devices use listen ranges (one per node subnet) instead of one neighbor per node; a device's own
+        C(dynamic_neighbors) host variable overrides this.
+      - The device still reports each dynamic peer with the node's address, so C(plan.sessions.devices)
+        still lists one session per node in a listen range (peer address and name of the node, remote AS
+        of the node), exactly as without this option.
     type: bool
     default: false
   secret_namespace:
@@ -149,10 +154,15 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module impor
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    # a device's bgp_password sits inside the devices dict, which is not a no_log option: mask it in
+    # everything returned (invocation.module_args included)
+    for device in (module.params.get("devices") or {}).values():
+        if isinstance(device, dict) and device.get("bgp_password") not in (None, ""):
+            module.no_log_values.add(str(device["bgp_password"]))
     try:
         result = run(module.params)
     except FabricError as exc:
-        fail_module(module, exc)
+        fail_module(module, exc, **exc.details)
     for warning in result["plan"]["warnings"]:
         module.warn(warning)
     module.exit_json(changed=False, **result)

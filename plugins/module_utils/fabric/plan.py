@@ -351,26 +351,32 @@ def _neighbor(address, remote_as, description, password=None, rr_client=False):
     return item
 
 
-def plan_devices(fabric, node_peers):
-    """Device model config per device, mirroring every node session that ends on it, plus uplinks."""
+def _node_sessions(fabric, node_peers):
+    """``(device name, node, peer, rr_client)`` for every node session that ends on a device."""
     by_address = {}
     for device in fabric["devices"].values():
         for address in device["racks"].values():
             by_address[address] = device["name"]
     nodes_by_name = {n["name"]: n for n in fabric["nodes"].values()}
-    configs = {name: {"asn": d["asn"], "router_id": d["router_id"], "neighbors": [], "listen_ranges": []}
-               for name, d in fabric["devices"].items()}
     for node_name, peers in sorted(node_peers.items()):
         node = nodes_by_name[node_name]
         for peer in peers:
             device_name = by_address.get(peer.peer_ip)
             if device_name is None:
                 continue
-            device = fabric["devices"][device_name]
-            ibgp = peer.local_as == device["asn"]
+            ibgp = peer.local_as == fabric["devices"][device_name]["asn"]
             rr_client = ibgp and fabric["pattern"] == "tor" and fabric["tor_peering"] == "all_nodes"
-            configs[device_name]["neighbors"].append(_neighbor(
-                node["address"], peer.local_as, "k8s %s" % node_name, device["password"], rr_client))
+            yield device_name, node, peer, rr_client
+
+
+def plan_devices(fabric, node_peers):
+    """Device model config per device, mirroring every node session that ends on it, plus uplinks."""
+    configs = {name: {"asn": d["asn"], "router_id": d["router_id"], "neighbors": [], "listen_ranges": []}
+               for name, d in fabric["devices"].items()}
+    for device_name, node, peer, rr_client in _node_sessions(fabric, node_peers):
+        device = fabric["devices"][device_name]
+        configs[device_name]["neighbors"].append(_neighbor(
+            node["address"], peer.local_as, "k8s %s" % node["name"], device["password"], rr_client))
     for device in fabric["devices"].values():
         config = configs[device["name"]]
         if device["dynamic_neighbors"]:
@@ -423,6 +429,17 @@ def plan_sessions(fabric, node_peers, devices):
                  "remote_as": n["remote_as"], "local_as": device["config"]["asn"],
                  "rr_client": n["route_reflector_client"]} for n in device["config"]["neighbors"]]
         device_rows[name] = rows
+    # a device with listen ranges has no neighbor per node, but it reports every dynamic peer with the
+    # node's own address: expect one session per node session that ends on it inside a range
+    for name, node, peer, rr_client in _node_sessions(fabric, node_peers):
+        config = devices[name]["config"]
+        address = ipaddress.ip_address(node["address"])
+        if any(address in ipaddress.ip_network(r["prefix"]) for r in config["listen_ranges"]) and \
+                not any(n["address"] == node["address"] for n in config["neighbors"]):
+            device_rows[name].append({"peer_address": node["address"], "peer_name": node["name"],
+                                      "remote_as": peer.local_as, "local_as": config["asn"], "rr_client": rr_client})
+    for rows in device_rows.values():
+        rows.sort(key=lambda r: ipaddress.ip_address(r["peer_address"]))
     pairs = set()
     for name, rows in nodes.items():
         for row in rows:
@@ -457,12 +474,13 @@ def check_consistency(fabric, node_peers, devices, calico):
             raise FabricError("router ID %s is also used by %s" % (device["router_id"], seen[key]),
                               host=device["name"], field="router_id", fix="give every device its own router_id")
         seen[key] = device["name"]
-        addresses = list(device["racks"].values()) + [l["address"] for l in device["uplinks"]]
-        for address in addresses:
+        addresses = [(a, "racks") for a in device["racks"].values()]
+        addresses += [(l["address"], "uplinks") for l in device["uplinks"]]
+        for address, field in addresses:
             key = (False, address)
             if key in seen and seen[key] != device["name"]:
                 raise FabricError("address %s is also used by %s" % (address, seen[key]), host=device["name"],
-                                  field="racks", fix="give every interface its own address")
+                                  field=field, fix="give every interface its own address")
             seen[key] = device["name"]
 
     # route reflectors per rack
@@ -524,9 +542,15 @@ def check_consistency(fabric, node_peers, devices, calico):
                 continue
             config = devices[device["name"]]["config"]
             neighbor = next((n for n in config["neighbors"] if n["address"] == node["address"]), None)
-            covered = neighbor is not None or any(
-                ipaddress.ip_address(node["address"]) in ipaddress.ip_network(r["prefix"])
-                and r["remote_as"] == peer.local_as for r in config["listen_ranges"])
+            ranges = [r for r in config["listen_ranges"]
+                      if ipaddress.ip_address(node["address"]) in ipaddress.ip_network(r["prefix"])]
+            if neighbor is None and ranges and all(r["remote_as"] != peer.local_as for r in ranges):
+                raise FabricError("node %s (AS %s) is in the listen range %s of AS %s: a listen range accepts one "
+                                  "AS" % (node["host"], peer.local_as, ranges[0]["prefix"], ranges[0]["remote_as"]),
+                                  host=device["name"], field="dynamic_neighbors",
+                                  fix="give the nodes of %s one AS, or set dynamic_neighbors: false on %s"
+                                      % (ranges[0]["prefix"], device["name"]))
+            covered = neighbor is not None or bool(ranges)
             if not covered or (neighbor and neighbor["remote_as"] != peer.local_as) or peer.peer_as != device["asn"]:
                 raise FabricError("node session %s -> %s has no mirrored neighbor (AS %s/%s) on the device"
                                   % (node["address"], peer.peer_ip, peer.local_as, peer.peer_as),

@@ -1,5 +1,6 @@
 """The fabric planner on the example inventories, and every validation rule on a broken variant."""
 import copy
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import yaml
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import OPTION_VARS
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.plan import build_plan
+from ansible_collections.kubefabric.bgp.plugins.modules import fabric_plan as fabric_plan_module
 
 from tests.conftest import shared_path
 
@@ -39,6 +41,9 @@ def fabric_of(example):
     ("seed002_route_reflector", 9, {"ip-172-31-40-30": 3, "ip-172-31-42-47": 4}),
     ("seed004_tor_routeros", 3, {"ubuntu-1": 1, "ubuntu-2": 3, "ubuntu-3": 1}),
     ("tor_three_racks", 9, {"r1-n1": 1, "r3-n2": 1}),
+    # full_mesh: 4 nodes keep the node-to-node mesh, 4*3/2 = 6 node-node sessions, and the global
+    # BGPPeer to tor1 adds one session per node, 4; 6 + 4 = 10.  Each node: 3 mesh peers + tor1 = 4.
+    ("full_mesh", 10, {"mesh-1": 4, "mesh-2": 4, "mesh-3": 4, "mesh-4": 4}),
 ])
 def test_example_session_counts(example, total, per_node):
     plan = build_plan(fabric_of(example))
@@ -47,8 +52,15 @@ def test_example_session_counts(example, total, per_node):
         assert len(plan["sessions"]["nodes"][node]) == count
 
 
+def test_full_mesh_device_side():
+    """tor1 (global peer) expects exactly the four nodes, in its own AS against the cluster's."""
+    plan = build_plan(fabric_of("full_mesh"))
+    assert [(r["peer_name"], r["remote_as"], r["local_as"]) for r in plan["sessions"]["devices"]["tor1"]] == [
+        ("mesh-1", 64512, 65010), ("mesh-2", 64512, 65010), ("mesh-3", 64512, 65010), ("mesh-4", 64512, 65010)]
+
+
 @pytest.mark.parametrize("example", ["seed001_rr_per_leaf", "seed002_route_reflector",
-                                     "seed004_tor_routeros", "tor_three_racks"])
+                                     "seed004_tor_routeros", "tor_three_racks", "full_mesh"])
 def test_every_session_has_both_ends(example):
     plan = build_plan(fabric_of(example))
     ends = set()
@@ -140,6 +152,96 @@ def test_validation_rules_fire(example, mutate, host, field, words):
     assert err.value.field == field
     assert words in str(err.value)
     assert err.value.fix
+
+
+@pytest.mark.parametrize("example", ["tor_three_racks", "seed004_tor_routeros", "full_mesh"])
+def test_dynamic_neighbors_keep_the_device_sessions(example):
+    """With listen ranges the device reports every dynamic peer by its address: same expected sessions."""
+    static = build_plan(fabric_of(example))
+    fabric = fabric_of(example)
+    fabric["dynamic_neighbors"] = True
+    dynamic = build_plan(fabric)
+    assert dynamic["sessions"] == static["sessions"]
+    nodes = fabric_of(example)["nodes"]
+    node_addresses = {spec["bgp_ipv4_address"].split("/")[0] for spec in nodes.values()}
+    for name, device in dynamic["devices"].items():
+        config = device["config"]
+        assert not node_addresses & {n["address"] for n in config["neighbors"]}, name
+        for row in dynamic["sessions"]["devices"][name]:
+            if row["peer_address"] in node_addresses:
+                ranges = [r for r in config["listen_ranges"]
+                          if ipaddress.ip_address(row["peer_address"]) in ipaddress.ip_network(r["prefix"])]
+                assert [r["remote_as"] for r in ranges] == [row["remote_as"]], (name, row)
+    # every node session to a device ends inside a listen range of that device, with the node's AS
+    addresses = {spec["bgp_ipv4_address"].split("/")[0]: name for name, spec in nodes.items()}
+    checked = 0
+    for node, rows in dynamic["sessions"]["nodes"].items():
+        for row in rows:
+            if row["peer_name"] in dynamic["devices"]:
+                node_address = next(a for a, n in addresses.items() if n == node)
+                ranges = dynamic["devices"][row["peer_name"]]["config"]["listen_ranges"]
+                assert any(ipaddress.ip_address(node_address) in ipaddress.ip_network(r["prefix"])
+                           and r["remote_as"] == row["local_as"] for r in ranges), (node, row)
+                checked += 1
+    assert checked
+
+
+def test_dynamic_neighbors_tor_three_racks_rows():
+    fabric = fabric_of("tor_three_racks")
+    fabric["dynamic_neighbors"] = True
+    plan = build_plan(fabric)
+    assert plan["devices"]["tor1"]["config"]["listen_ranges"] == [
+        {"prefix": "10.1.0.0/24", "remote_as": 64601, "peer_group": "k8s-0"}]
+    assert [(r["peer_address"], r["peer_name"], r["remote_as"]) for r in plan["sessions"]["devices"]["tor1"]] == [
+        ("10.1.0.11", "r1-n1", 64601), ("10.1.0.12", "r1-n2", 64601), ("10.255.0.0", "spine", 65000)]
+
+
+def test_dynamic_neighbors_documented():
+    doc = yaml.safe_load(fabric_plan_module.DOCUMENTATION)["options"]["dynamic_neighbors"]["description"]
+    text = " ".join(doc)
+    assert "C(plan.sessions.devices)" in text and "one session per node in a listen range" in text
+
+
+@pytest.mark.parametrize("mutate,host,field,words", [
+    # two devices on one rack address, a device on a node's address, two uplinks with one address
+    (lambda f: f["devices"]["tor2"]["racks"].update(r2="10.1.0.254"),
+     "tor2", "racks", "address 10.1.0.254 is also used by tor1"),
+    (lambda f: f["devices"]["tor2"]["racks"].update(r2="10.2.0.11"),
+     "tor2", "racks", "address 10.2.0.11 is also used by r2-n1"),
+    (lambda f: f["devices"]["tor2"].update(uplinks=[{"peer": "spine", "address": "10.255.0.1/31",
+                                                     "peer_address": "10.255.0.0"}]),
+     "tor2", "uplinks", "address 10.255.0.1 is also used by tor1"),
+    # a listen range has one AS: a node of the subnet in another AS is not accepted
+    (lambda f: (f["devices"]["tor1"].update(dynamic_neighbors=True), f["nodes"]["r1-n2"].update(bgp_asn=64700)),
+     "tor1", "dynamic_neighbors", "node r1-n2 (AS 64700) is in the listen range 10.1.0.0/24 of AS 64601"),
+    # an uplink neighbor on the device's own node address: the node's session meets the spine's AS
+    (lambda f: f["devices"]["tor1"].update(dynamic_neighbors=True, uplinks=[
+        {"peer": "spine", "address": "10.1.0.1/24", "peer_address": "10.1.0.11"}]),
+     "tor1", "neighbors", "node session 10.1.0.11 -> 10.1.0.254 has no mirrored neighbor (AS 64601/65001)"),
+    # an uplink whose other end is another rack's node: a node neighbor without a node-side session
+    (lambda f: f["devices"]["tor1"].update(uplinks=[{"peer": "spine", "address": "10.2.0.1/24",
+                                                     "peer_address": "10.2.0.11"}]),
+     "tor1", "neighbors", "neighbor 10.2.0.11 has no session on the node side"),
+])
+def test_cross_side_rules_through_the_inventory(mutate, host, field, words):
+    with pytest.raises(FabricError) as err:
+        build_plan(broken("tor_three_racks", mutate))
+    assert (err.value.host, err.value.field) == (host, field)
+    assert words in str(err.value)
+    assert err.value.fix
+
+
+def test_mirrored_as_pair_guard():
+    """The BGPPeers to a device always carry its AS, so only a planner bug reaches this guard."""
+    from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import plan as planmod
+    fabric = planmod.normalise_fabric(fabric_of("tor_three_racks"))
+    calico = planmod.plan_calico(fabric)
+    node_peers = planmod.peering.compute_peerings(planmod.calico_resources(calico))
+    fabric["devices"]["tor1"]["asn"] = 65111
+    devices = planmod.plan_devices(fabric, node_peers)
+    with pytest.raises(FabricError) as err:
+        planmod.check_consistency(fabric, node_peers, devices, calico)
+    assert err.value.host == "tor1" and "(AS 64601/65001)" in str(err.value)
 
 
 def test_password_on_one_side_only():
