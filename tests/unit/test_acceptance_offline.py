@@ -7,7 +7,8 @@ For each step of each scenario, ``calico_peering_info``'s computation is given t
 ``resources`` (in the order the seed applies them) and must predict, per node listed under
 ``expect.nodes``, exactly the rows of ``calicoctl node status`` (peer address and peer type, in
 calicoctl's order) and ``sessions_total``. The ``info`` column (Established) is what the lab
-observes on the running fabric; offline it is checked to be what a healthy session shows.
+observes on the running fabric: offline the engine's table must leave STATE and INFO empty, and the
+seed's observed INFO, merged into the engine's rows by protocol name, must render the expected rows.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import status
+from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import peering, status
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.query import check_expectations
 from tests.conftest import SHARED, shared_path
 
@@ -37,6 +38,12 @@ def _steps():
 STEPS = _steps()
 
 
+def _computed(resources):
+    """``(model, peers by node)`` as peering_info computes them."""
+    model = peering.Model(resources, namespace=peering.DEFAULT_NAMESPACE)
+    return model, peering.compute_peerings(None, model=model)
+
+
 def _step(name, index):
     doc = yaml.safe_load(shared_path("acceptance", name).read_text())
     return doc["steps"][index]
@@ -54,10 +61,19 @@ def test_expect_block_reproduced(name, index):
         got = [(r["peer_address"], r["peer_type"]) for r in info["nodes"][node]]
         want = [(r["peer_address"], r["peer_type"]) for r in rows]
         assert got == want, "%s %s: %s" % (name, node, got)
-        assert all(r.get("info", "Established") == "Established" for r in rows)
-        # the table has one line per expected row, in the same order
+        # the table has one line per expected row, in the same order; offline nothing is observed,
+        # so the engine leaves STATE and INFO empty rather than claiming a state
         table_rows = status.parse_table(info["table"][node])
         assert [(r["peer_address"], r["peer_type"]) for r in table_rows] == want
+        assert [(r["state"], r["info"]) for r in table_rows] == [("", "")] * len(want)
+        # given the state the seed observed on each session, the engine's rows render calicoctl's
+        # table with exactly the expected INFO column (Established where the seed shows no info)
+        observed = {p["protocol"]: {"state": "up", "info": r.get("info", "Established")}
+                    for p, r in zip(info["nodes"][node], rows)}
+        peers = status.calicoctl_order(*_computed(step["resources"]))[node]
+        rendered = status.parse_table(status.render_table(status.node_rows(peers, observed)))
+        assert [(r["peer_address"], r["peer_type"], r["state"], r["info"]) for r in rendered] == [
+            (r["peer_address"], r["peer_type"], "up", r.get("info", "Established")) for r in rows]
     assert info["sessions_total"] == expect["sessions_total"]
     # the same through the module's expect mechanism
     queries = [{"query": "sessions_total", "equals": expect["sessions_total"]}]

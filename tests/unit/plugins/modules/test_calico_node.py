@@ -2,7 +2,6 @@
 # Copyright: kubefabric.bgp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """calico_node against the fake API: one LIST, one PATCH per changed node, annotations as Calico keeps them."""
-import json
 
 import pytest
 
@@ -64,25 +63,37 @@ def test_empty_string_removes_and_absent(run, nodes):
     assert run(module, {"state": "absent", "nodes": [{"name": "ubuntu-1"}]})["changed"] is False
 
 
+AS_FIX = "write the AS number as an integer 0..4294967295 or as X.Y (each 0..65535)"
+# (entry, words of the message, error host, error field, words of the fix)
 BAD = [
-    ({"name": "ubuntu-3", "as_number": "65536.0"}, "AS"),
-    ({"name": "ubuntu-3", "as_number": "4294967296"}, "AS"),
-    ({"name": "ubuntu-3", "route_reflector_cluster_id": "fd00::1"}, "RouteReflectorClusterID"),
-    ({"name": "ubuntu-3", "ipv4_address": "10.0.0.300/24"}, "IPv4Address"),
-    ({"name": "ubuntu-3", "ipv6_address": "10.0.0.3/24"}, "IPv6Address"),
-    ({"name": "nope", "as_number": "65001"}, "do not exist"),
-    ({"name": "ubuntu-3", "labels": {"bad key!": "x"}}, "label"),
-    ({"name": "ubuntu-3", "labels": {"kubernetes.io/hostname": "other"}}, "Kubernetes labels"),
+    ({"name": "ubuntu-3", "as_number": "65536.0"}, "AS", "Node/ubuntu-3", "spec.bgp.asNumber", AS_FIX),
+    ({"name": "ubuntu-3", "as_number": "4294967296"}, "AS", "Node/ubuntu-3", "spec.bgp.asNumber", AS_FIX),
+    ({"name": "ubuntu-3", "route_reflector_cluster_id": "fd00::1"}, "RouteReflectorClusterID", "Node/ubuntu-3",
+     "spec.bgp.routeReflectorClusterID", "correct spec.bgp.routeReflectorClusterID"),
+    ({"name": "ubuntu-3", "ipv4_address": "10.0.0.300/24"}, "IPv4Address", "Node/ubuntu-3", "spec.bgp.ipv4Address",
+     "correct spec.bgp.ipv4Address"),
+    ({"name": "ubuntu-3", "ipv6_address": "10.0.0.3/24"}, "IPv6Address", "Node/ubuntu-3", "spec.bgp.ipv6Address",
+     "correct spec.bgp.ipv6Address"),
+    ({"name": "nope", "as_number": "65001"}, "do not exist", "https://fake-apiserver:6443", "nodes",
+     "check the names with 'kubectl get nodes'; nothing was changed"),
+    ({"name": "ubuntu-3", "labels": {"bad key!": "x"}}, "label", "Node/ubuntu-3", "labels",
+     "label keys are [prefix/]name"),
+    ({"name": "ubuntu-3", "labels": {"kubernetes.io/hostname": "other"}}, "Kubernetes labels", "Node/ubuntu-3",
+     "labels.kubernetes.io/hostname", "kubectl label node ubuntu-3 kubernetes.io/hostname=other --overwrite"),
 ]
 
 
-@pytest.mark.parametrize("entry,wording", BAD)
-def test_bad_input_is_refused_before_any_write(run, nodes, entry, wording):
+@pytest.mark.parametrize("entry,wording,host,field,fix", BAD)
+def test_bad_input_is_refused_before_any_write(run, nodes, entry, wording, host, field, fix):
     result = run(module, {"nodes": [{"name": "ubuntu-1", "as_number": "65001"}, entry]}, expect_fail=True)
     assert wording in result["msg"], result["msg"]
     assert nodes.writes == 0 and nodes.dry_runs == 0
     assert annotations(nodes, "ubuntu-1") == {}
-    assert json.dumps(result["error"])
+    error = result["error"]
+    assert (error["host"], error["field"]) == (host, field), error
+    assert fix in error["fix"], error
+    assert error["message"] and error["message"] in result["msg"]
+    assert result["msg"].startswith("%s: %s: " % (host, field))
 
 
 def test_duplicates_are_refused(run, nodes):

@@ -318,7 +318,7 @@ def test_legacy_differences_are_real():
     assert problems and all("multihop" in p for p in problems)
 
 
-def test_zz_fixture_summary(capsys):
+def test_zz_fixture_summary(summary):
     """Report how many confd scenarios were compared and passed (runs after the parametrised tests)."""
     if not SCENARIOS:
         pytest.skip("confd fixtures not available")
@@ -327,7 +327,6 @@ def test_zz_fixture_summary(capsys):
             "equal), %d skipped by name (%s); legacy v3.31.7: %d of %d scenarios with inputs passed"
             % (len(SCENARIOS), RESULTS["compared"], RESULTS["passed"], RESULTS["blocks"], RESULTS["files"],
                len(skipped), ", ".join(skipped), RESULTS["legacy"], len(LEGACY_SCENARIOS)))
-    with capsys.disabled():
-        print("\n" + line)
+    summary("confd-fixtures", line)  # shown in the terminal summary, also under pytest-xdist
     assert RESULTS["compared"] > 0
     assert RESULTS["passed"] == RESULTS["compared"]
