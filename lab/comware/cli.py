@@ -53,6 +53,8 @@ def _build_grammars():
         ("display bgp peer ipv4 unicast verbose", "display_peers_verbose"),
         ("display bgp peer ipv4 <ip:peer> verbose", "display_peers_verbose"),
         ("display bgp peer ipv4 unicast <ip:peer> verbose", "display_peers_verbose"),
+        ("display ip routing-table", "display_routes"),
+        ("display ip routing-table protocol bgp", "display_routes_bgp"),
         ("save", "save"),
         ("save force", "save_force"),
         ("quit", "quit"),
@@ -118,8 +120,8 @@ GRAMMARS = _build_grammars()
 
 # handlers that never change the configuration (everything else counts as a configuration line)
 NOT_WRITES = {"display_current", "display_current_bgp", "display_saved", "display_version",
-              "display_peers", "display_peers_verbose", "display_this", "save", "save_force",
-              "quit", "return_", "system_view", "screen_length"}
+              "display_peers", "display_peers_verbose", "display_routes", "display_routes_bgp", "display_this",
+              "save", "save_force", "quit", "return_", "system_view", "screen_length"}
 
 
 class Device:
@@ -202,6 +204,12 @@ class Device:
             return {}, {}
         return (self.frr.show_json("show bgp summary json"),
                 self.frr.show_json("show bgp neighbors json"))
+
+    def routes(self):
+        """FRR's IPv4 RIB and its interfaces (``show ip route json``, ``show interface json``)."""
+        if self.frr is None:
+            return {}, {}
+        return self.frr.show_json("show ip route json"), self.frr.show_json("show interface json")
 
 
 class Session:
@@ -366,6 +374,12 @@ class Session:
         summary, neighbors = self.device.sessions()
         text = display.peer_verbose(self.bgp, summary, neighbors, only=peer)
         return text.split("\n")[:-1] if text else []
+
+    def do_display_routes(self):
+        return display.routing_table(*self.device.routes()).split("\n")[:-1]
+
+    def do_display_routes_bgp(self):
+        return display.routing_table_protocol(*self.device.routes()).split("\n")[:-1]
 
     # -- save ---------------------------------------------------------------------------------------
     def do_save_force(self):

@@ -14,6 +14,10 @@ description:
     (C(peer_address), C(remote_as), C(local_as), C(state), C(established), C(uptime), C(prefixes_received)).
   - "RouterOS 7: C(/routing/bgp/session); RouterOS 6: C(/routing/bgp/peer) (with the instance's AS as
     C(local_as)), through the RouterOS API. Comware and FRR: through SSH (netmiko), from the platform driver."
+  - With O(routes), also the BGP-learned routes in the device's routing table, read over the same connection
+    (RouterOS C(/ip/route) print with the query C(bgp=true); Comware C(display ip routing-table), its BGP rows;
+    FRR C(show ip route bgp json) and C(show ipv6 route bgp json)), so that a check can assert that every
+    expected prefix is there with the right next hop.
   - Only reads; check mode changes nothing.
 author:
   - kubefabric.bgp contributors (@kubefabric)
@@ -92,6 +96,12 @@ options:
     description:
       - Comware and FRR only. known_hosts file holding the device's host key.
     type: path
+  routes:
+    description:
+      - Also read the BGP routes of the device's routing table and return them as RV(routes).
+      - RouterOS and Comware give IPv4 routes, FRR IPv4 and IPv6. Comware lists only the active routes.
+    type: bool
+    default: false
   expect:
     description:
       - JMESPath expectations evaluated against the result (see the C(kubefabric.bgp.query) filter); the module
@@ -114,6 +124,20 @@ EXAMPLES = r"""
         equals: true
         msg: the route reflector ubuntu-2 is not Established
   register: tor
+
+- name: The FRR leaf must have learned node4's pod block from node4
+  kubefabric.bgp.bgp_session_info:
+    platform: frr
+    hostname: 198.18.0.12
+    username: netops
+    ssh_key_file: ~/.ssh/leaf
+    known_hosts_file: /etc/kubefabric/known_hosts
+    routes: true
+    expect:
+      - query: "routes[?prefix=='10.233.66.0/26' && active].next_hop | [0]"
+        equals: 173.20.0.11
+        msg: the leaf has no active route to node4's block through node4
+  register: leaf
 """
 
 RETURN = r"""
@@ -141,6 +165,29 @@ sessions:
     established: {description: Whether the session is Established., type: bool, returned: always}
     uptime: {description: Seconds since the session came up (null when not established)., type: int, returned: always}
     prefixes_received: {description: Prefixes received from the neighbor (null when unknown)., type: int, returned: always}
+routes:
+  description:
+    - With O(routes), one row per BGP-learned route and next hop, sorted by prefix (as a network) and next hop.
+    - Only routes that BGP put into the routing table; connected, static and IGP routes are left out.
+  returned: when O(routes) is true
+  type: list
+  elements: dict
+  sample:
+    - {prefix: 192.168.10.0/26, next_hop: 172.16.30.102, protocol: bgp, active: true}
+  contains:
+    prefix:
+      description: The destination network, normalised (C(192.168.10.0/26)).
+      type: str
+      returned: always
+    next_hop:
+      description: The route's next hop address (the BGP next hop), null when the device shows none.
+      type: str
+      returned: always
+    protocol: {description: Always C(bgp)., type: str, returned: always}
+    active:
+      description: Whether the device selected the route for the prefix (best and in use).
+      type: bool
+      returned: always
 established:
   description: Number of Established sessions.
   returned: success

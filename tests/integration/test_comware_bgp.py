@@ -10,7 +10,8 @@ netmiko ``hp_comware`` and strict host-key checking.
   refuses midway (rolled back, the message names it), bad input (nothing sent).
 * faults: wrong SSH password, unreachable host, unknown and mismatching host keys.
 * sessions: the switch (its BGP is a real FRR) and two real BIRD 1.6 nodes, one a configured neighbor,
-  one a dynamic peer of a listen range, reach Established and bgp_session_info reports them.
+  one a dynamic peer of a listen range, reach Established and bgp_session_info reports them, and with
+  ``routes: true`` the prefix each BIRD advertises as a BGP route through that BIRD.
 """
 import shutil
 import subprocess
@@ -180,10 +181,21 @@ def test_sessions_with_bird_reach_established(switch, netns_factory, tmp_path):
                 "(info.sessions | selectattr('peer_address', 'equalto', '172.21.0.11') | first).state == 'Established'",
                 "info.established == 2",
             ]}},
+            {"name": "Wait for both pod blocks", "kubefabric.bgp.bgp_session_info": {"routes": True},
+             "register": "routes", "retries": 30, "delay": 1,
+             "until": "routes.routes | map(attribute='prefix') | list | sort == ['10.233.64.0/26', '10.233.65.0/26']"},
         ]
         tasks_run = run_playbook(tmp_path, tasks, {}, defaults(ssh_options(sw, tmp_path)))[0]
         rows = dict(tasks_run)["Wait for the sessions"]["sessions"]
         assert all(isinstance(row["uptime"], int) for row in rows if row["established"])
+        # each BIRD's protocol static, learned from that BIRD (display ip routing-table, its BGP rows only:
+        # the Direct routes of ge1/ge2 and the InLoop0/NULL0 entries are left out)
+        routes = dict(tasks_run)["Wait for both pod blocks"]
+        assert routes["routes"] == [
+            {"prefix": "10.233.64.0/26", "next_hop": "172.20.0.11", "protocol": "bgp", "active": True},
+            {"prefix": "10.233.65.0/26", "next_hop": "172.21.0.11", "protocol": "bgp", "active": True}]
+        assert sorted(r["peer_address"] for r in routes["sessions"] if r["established"]) == [
+            "172.20.0.11", "172.21.0.11"]
         bird1.wait_established("leaf", timeout=30)
         bird2.wait_established("leaf", timeout=30)
         assert bird1.protocols()["leaf"]["info"].startswith("Established")

@@ -10,7 +10,8 @@ SSH with netmiko ``cisco_ios`` and strict host-key checking.
   named in the message), bad input (nothing sent).
 * faults: wrong SSH password, unreachable host, unknown and mismatching host keys.
 * sessions: the FRR leaf and two real BIRD 1.6 nodes, one a configured neighbor, one a dynamic peer
-  of a listen range, reach Established and bgp_session_info reports them.
+  of a listen range, reach Established and bgp_session_info reports them, and with ``routes: true`` the
+  prefix each BIRD advertises as a BGP route through that BIRD.
 """
 import shutil
 import subprocess
@@ -175,10 +176,19 @@ def test_sessions_with_bird_reach_established(switch, netns_factory, tmp_path):
                 "(info.sessions | selectattr('peer_address', 'equalto', '173.21.0.11') | first).prefixes_received == 1",
                 "info.established == 2",
             ]}},
+            {"name": "Wait for both pod blocks", "kubefabric.bgp.bgp_session_info": {"routes": True},
+             "register": "routes", "retries": 30, "delay": 1,
+             "until": "routes.routes | map(attribute='prefix') | list | sort == ['10.233.66.0/26', '10.233.67.0/26']"},
         ]
         tasks_run = run_playbook(tmp_path, tasks, {}, defaults(ssh_options(sw, tmp_path)))[0]
         rows = dict(tasks_run)["Wait for the sessions"]["sessions"]
         assert all(isinstance(row["uptime"], int) for row in rows if row["established"])
+        # each BIRD's protocol static, learned from that BIRD (zebra's BGP routes only: the connected
+        # swp1/swp2 subnets are left out)
+        routes = dict(tasks_run)["Wait for both pod blocks"]
+        assert routes["routes"] == [
+            {"prefix": "10.233.66.0/26", "next_hop": "173.20.0.11", "protocol": "bgp", "active": True},
+            {"prefix": "10.233.67.0/26", "next_hop": "173.21.0.11", "protocol": "bgp", "active": True}]
         bird1.wait_established("leaf", timeout=30)
         bird2.wait_established("leaf", timeout=30)
         # routes flow (no bgp ebgp-requires-policy was set when router bgp was created)

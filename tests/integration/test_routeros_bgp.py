@@ -12,7 +12,8 @@ librouteros directly, that the operator's own BGP rows were never touched.
 
 The session test joins the emulated router (whose BGP is a real FRR) and a real BIRD 1.6 in another
 namespace by a veth, configures the neighbor with routeros_bgp and waits, through
-bgp_session_info, until the session is Established on both sides.
+bgp_session_info, until the session is Established on both sides, and ``routes: true`` shows the
+prefix BIRD advertises as a BGP route through BIRD.
 """
 import json
 import os
@@ -239,11 +240,23 @@ def test_session_with_bird_reaches_established(routeros, netns_factory, tmp_path
                 "expect": [{"query": "sessions[?peer_address=='172.16.30.102'].state | [0]",
                             "equals": "Established"}]},
              "register": "expect_ok"},
+            {"name": "Wait for BIRD's pod block in the router's table", "kubefabric.bgp.bgp_session_info": {
+                "routes": True}, "register": "routes", "retries": 30, "delay": 1,
+             "until": "routes.routes | selectattr('prefix', 'equalto', '192.168.10.0/26') | list | length == 1"},
         ]
         tasks_run = run_playbook(tmp_path, tasks, {}, connection_defaults(dev))[0]
         info = dict(tasks_run)["Wait for the session"]
         row = [r for r in info["sessions"] if r["peer_address"] == "172.16.30.102"][0]
         assert row["established"] is True and isinstance(row["uptime"], int)
+        # the route BIRD advertises (its protocol static), learned over BGP from BIRD itself
+        routes = dict(tasks_run)["Wait for BIRD's pod block in the router's table"]
+        assert "routes" not in info
+        assert {"prefix": "192.168.10.0/26", "next_hop": "172.16.30.102", "protocol": "bgp", "active": True} \
+            in routes["routes"]
+        assert all(r["protocol"] == "bgp" for r in routes["routes"])
+        # the connected subnet of ether2 is in /ip/route but is no BGP route
+        assert "172.16.30.0/24" not in [r["prefix"] for r in routes["routes"]]
+        assert [r["peer_address"] for r in routes["sessions"] if r["established"]] == ["172.16.30.102"]
         # BIRD, the other side, agrees
         bird.wait_established("tor", timeout=30)
         assert bird.protocols()["tor"]["info"].startswith("Established")
@@ -282,6 +295,10 @@ def test_listen_range_accepts_a_dynamic_bird_peer(routeros, netns_factory, tmp_p
                 "ranges.after.listen_ranges == [{'prefix': '172.16.40.0/24', 'remote_as': 64513, "
                 "'peer_group': 'autoscale'}]",
             ]}},
+            {"name": "Wait for the dynamic peer's route", "kubefabric.bgp.bgp_session_info": {"routes": True},
+             "register": "routes", "retries": 30, "delay": 1,
+             "until": "routes.routes | selectattr('prefix', 'equalto', '192.168.20.0/26')"
+                      " | selectattr('next_hop', 'equalto', '172.16.40.10') | selectattr('active') | list | length == 1"},
         ]
         run_playbook(tmp_path, tasks, {}, connection_defaults(dev))
         bird.wait_established("tor", timeout=30)

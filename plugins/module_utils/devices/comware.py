@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """H3C Comware V7 driver: running config -> model, model changes -> CLI lines, sessions.
 
-Everything here except ``ComwareDevice`` and ``read_sessions`` is pure (no connection), so that
-``state: parsed`` and ``state: rendered`` work offline and the unit tests need no device.
+Everything here except ``ComwareDriver``, ``read_sessions`` and ``read_state`` is pure (no connection),
+so that ``state: parsed`` and ``state: rendered`` work offline and the unit tests need no device.
 
 * ``parse_config(text)`` reads ``display current-configuration configuration bgp`` through the
   TextFSM template ``templates/comware_bgp_config.py`` into the platform-neutral model.
@@ -13,6 +13,8 @@ Everything here except ``ComwareDevice`` and ``read_sessions`` is pure (no conne
   transition from what the device holds afterwards back to ``before``.
 * ``parse_peers(text)`` reads ``display bgp peer ipv4`` with ntc-templates' template (fallback: the
   collection's own, which accepts dynamically created peers) into normalised session rows.
+* ``parse_routes(text)`` reads ``display ip routing-table`` (the active routes) with ntc-templates'
+  template into normalised route rows, keeping the BGP ones.
 
 Model mapping (Comware V7 syntax, BGP view unless noted)::
 
@@ -52,6 +54,9 @@ PLATFORM = "comware"
 DEVICE_TYPE = "hp_comware"
 SHOW_CONFIG = "display current-configuration configuration bgp"
 SHOW_PEERS = "display bgp peer ipv4"
+SHOW_ROUTES = "display ip routing-table"
+# Proto column values of BGP routes (Comware V7 shows BGP; IBGP/EBGP are accepted as well)
+BGP_PROTOCOLS = ("BGP", "IBGP", "EBGP")
 SAVE_COMMAND = "save force"
 
 # A line the device rejected: Comware prints a caret line and then "% <reason>".
@@ -511,6 +516,24 @@ def parse_peers(text, host=None):
         for row in rows])
 
 
+def parse_routes(text, host=None):
+    """``display ip routing-table`` text -> normalised route rows (``sessions.route_row``), BGP only.
+
+    The command lists the active (optimal) routes only, so every row is ``active``; an ECMP route
+    gives one row per next hop.
+    """
+    if ERROR_RE.search(text or ""):
+        raise FabricError("the device refused '%s': %s" % (SHOW_ROUTES, ERROR_RE.search(text).group(0).strip()),
+                          host=host, field="routes", fix="leave routes off for this device")
+    ntc = ntc_template("hp_comware", SHOW_ROUTES)
+    if ntc is None:
+        raise FabricError("ntc-templates has no template for '%s'" % SHOW_ROUTES, host=host, field="routes",
+                          fix="pip install ntc-templates (4.0 or later) on the controller")
+    rows = run_template(ntc, text or "", host=host, what="'%s' output" % SHOW_ROUTES)
+    return [_sessions.route_row("%s/%s" % (row["network"], row["prefix_length"]), row["nexthop_ip"], active=True)
+            for row in rows if row.get("protocol", "").upper() in BGP_PROTOCOLS]
+
+
 # --------------------------------------------------------------------------- the device
 
 
@@ -645,17 +668,30 @@ class ComwareDriver(_resource.Driver):
                               field="save", fix="save the configuration on the device")
         self.saved = True
 
-    # -- sessions
-    def read_sessions(self):
+    # -- sessions and routes
+    def read_state(self, routes=False):
+        """``display bgp peer ipv4`` (and ``display ip routing-table``) on one connection, closed after."""
         try:
-            return parse_peers(self._open().show(SHOW_PEERS), host=self.host)
+            session = self._open()
+            rows = parse_peers(session.show(SHOW_PEERS), host=self.host)
+            table = parse_routes(session.show(SHOW_ROUTES), host=self.host) if routes else None
+            return {"sessions": rows, "routes": table}
         finally:
             self.close()
+
+    def read_sessions(self):
+        return self.read_state()["sessions"]
+
+
+def read_state(params, routes=False):
+    """``bgp_session_info`` entry point: ``{"sessions": rows of display bgp peer ipv4, "routes": the BGP
+    rows of display ip routing-table, or None without routes}``, over one SSH connection."""
+    return ComwareDriver(params).read_state(routes=routes)
 
 
 def read_sessions(params):
     """``bgp_session_info`` entry point: normalised rows of ``display bgp peer ipv4``."""
-    return ComwareDriver(params).read_sessions()
+    return read_state(params)["sessions"]
 
 
 DRIVER = ComwareDriver

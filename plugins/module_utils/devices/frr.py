@@ -5,8 +5,8 @@
 
 The SSH login lands in vtysh (the user's login shell is ``/usr/bin/vtysh``), which netmiko drives
 as device_type ``cisco_ios``: ``terminal length 0``, ``configure terminal`` ... ``end``,
-``write memory``.  Everything except ``FrrDriver`` and ``read_sessions`` is pure, so ``parsed`` and
-``rendered`` work offline.
+``write memory``.  Everything except ``FrrDriver``, ``read_sessions`` and ``read_state`` is pure, so
+``parsed`` and ``rendered`` work offline.
 
 * ``parse_config(text)`` reads ``show running-config bgpd`` through the TextFSM template
   ``templates/frr_bgp_config.py`` into the platform-neutral model.
@@ -15,6 +15,8 @@ as device_type ``cisco_ios``: ``terminal length 0``, ``configure terminal`` ... 
   first line vtysh rejects; the lines already taken are then rolled back (the device is re-read and
   the difference back to ``before`` is pushed) before ``end``.
 * ``parse_summary(json_text)`` reads ``show bgp summary json`` into normalised session rows.
+* ``parse_routes(json_text)`` reads ``show ip route bgp json`` / ``show ipv6 route bgp json`` (zebra's
+  RIB: the routes bgpd learned, ``selected`` = the best one for the prefix) into normalised route rows.
 
 Model mapping::
 
@@ -52,6 +54,7 @@ PLATFORM = "frr"
 DEVICE_TYPE = "cisco_ios"
 SHOW_CONFIG = "show running-config bgpd"
 SHOW_SUMMARY = "show bgp summary json"
+SHOW_ROUTES = ("show ip route bgp json", "show ipv6 route bgp json")
 SAVE_COMMAND = "write memory"
 
 # vtysh answers a rejected line with "% ..." (Unknown command, Command incomplete, Invalid input,
@@ -445,6 +448,30 @@ def parse_summary(text, host=None):
     return _sessions.sort_rows(list(rows.values()))
 
 
+def parse_routes(text, host=None, command=SHOW_ROUTES[0]):
+    """``show ip[v6] route bgp json`` -> normalised route rows, one per next hop.
+
+    ``active``: the route is zebra's selected one for its prefix and the next hop is active.  The
+    next hops zebra adds to resolve a recursive one (``resolver``) are not next hops of the route.
+    """
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        raise FabricError("'%s' did not return JSON: %s" % (command, (text or "").strip()[:120]), host=host,
+                          field="hostname", fix="check that the login shell is vtysh and FRR's zebra runs") from None
+    rows = []
+    for prefix, entries in sorted(data.items()) if isinstance(data, dict) else []:
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict) or entry.get("protocol") != "bgp":
+                continue
+            selected = bool(entry.get("selected"))
+            hops = [hop for hop in entry.get("nexthops") or [] if isinstance(hop, dict) and not hop.get("resolver")]
+            for hop in hops or [{}]:
+                rows.append(_sessions.route_row(entry.get("prefix") or prefix, hop.get("ip"),
+                                                active=selected and hop.get("active", True) is not False))
+    return rows
+
+
 # --------------------------------------------------------------------------- the device
 
 
@@ -571,16 +598,34 @@ class FrrDriver(_resource.Driver):
                               host=self.host, field="save", fix="run 'write memory' on the device")
         self.saved = True
 
-    def read_sessions(self):
+    def read_state(self, routes=False):
+        """``show bgp summary json`` (and the BGP routes of zebra) on one connection, closed after."""
         try:
-            return parse_summary(self._open().show(SHOW_SUMMARY), host=self.host)
+            session = self._open()
+            rows = parse_summary(session.show(SHOW_SUMMARY), host=self.host)
+            table = None
+            if routes:
+                table = []
+                for command in SHOW_ROUTES:
+                    table.extend(parse_routes(session.show(command), host=self.host, command=command))
+            return {"sessions": rows, "routes": table}
         finally:
             self.close()
+
+    def read_sessions(self):
+        return self.read_state()["sessions"]
+
+
+def read_state(params, routes=False):
+    """``bgp_session_info`` entry point: ``{"sessions": rows of show bgp summary json, "routes": the BGP
+    routes of show ip route bgp json and show ipv6 route bgp json, or None without routes}``, over one
+    SSH connection."""
+    return FrrDriver(params).read_state(routes=routes)
 
 
 def read_sessions(params):
     """``bgp_session_info`` entry point: normalised rows of ``show bgp summary json``."""
-    return FrrDriver(params).read_sessions()
+    return read_state(params)["sessions"]
 
 
 DRIVER = FrrDriver

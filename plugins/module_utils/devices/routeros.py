@@ -43,6 +43,7 @@ from .resource import Driver, run
 try:
     import librouteros
     from librouteros.exceptions import LibRouterosError, TrapError
+    from librouteros.query import Key as _Key
     HAS_LIBROUTEROS = True
     LIBROUTEROS_IMPORT_ERROR = None
 except ImportError as _exc:  # pragma: no cover - exercised by the sanity import test
@@ -54,6 +55,7 @@ except ImportError as _exc:  # pragma: no cover - exercised by the sanity import
     class TrapError(LibRouterosError):
         """Stand-in so that the except clauses stay valid without librouteros."""
 
+    _Key = None  # connect() fails before any query is built
     HAS_LIBROUTEROS = False
     LIBROUTEROS_IMPORT_ERROR = _exc
 
@@ -901,8 +903,43 @@ def session_rows(version, session_table, instances=()):
     return rows
 
 
-def read_sessions(params, api_factory=None):
-    """``bgp_session_info`` for RouterOS: one connection, one read per path."""
+# The BGP routes of the main table: ``/ip/route`` print restricted to the ``bgp`` flag (an API query,
+# so that a router with a full table sends only the rows asked for) and to the fields used here.
+# RouterOS 6 and 7 print the same names; ``gateway`` may list several next hops (6.x ECMP, comma
+# separated) or carry ``%interface`` (a link-local next hop).
+ROUTE_PATH = "ip/route"
+ROUTE_FIELDS = ("dst-address", "gateway", "active", "bgp")
+
+
+def _query(api, path, host, fields, where):
+    """``path`` print with ``.proplist`` = ``fields`` and the query words ``where``."""
+    try:
+        query = api.path(*path.split("/")).select(*[_Key(name) for name in fields]).where(*where)
+        return [dict(row) for row in query]
+    except TrapError as exc:
+        raise FabricError("reading /%s failed: %s" % (path, exc), host=host, field="hostname",
+                          fix="check that the user has read policy and that the path exists on this version") from None
+    except (OSError, LibRouterosError) as exc:
+        raise FabricError("connection lost while reading /%s: %s" % (path, exc), host=host, field="hostname",
+                          fix="check the device and retry") from None
+
+
+def route_rows(table):
+    """Normalised route rows (``sessions.route_row``) from ``/ip/route`` rows: BGP ones only."""
+    rows = []
+    for row in table:
+        if not _bool(row.get("bgp")) or not row.get("dst-address"):
+            continue
+        active = bool(_bool(row.get("active")))
+        hops = [hop.strip() for hop in str(row.get("gateway") or "").split(",") if hop.strip()] or [None]
+        for hop in hops:
+            rows.append(sessions.route_row(row["dst-address"], hop, active=active))
+    return rows
+
+
+def read_state(params, routes=False, api_factory=None):
+    """Sessions (and with ``routes`` the BGP routes) over one API connection:
+    ``{"sessions": [row], "routes": [route] or None}`` (rows in the device's order)."""
     host = params.get("hostname")
     api = (api_factory or connect)(params)
     try:
@@ -910,13 +947,23 @@ def read_sessions(params, api_factory=None):
         if version[0] < 7:
             instances = _read(api, "routing/bgp/instance", host)
             table = _read(api, "routing/bgp/peer", host)
-            return session_rows(version, table, instances)
-        return session_rows(version, _read(api, "routing/bgp/session", host))
+            rows = session_rows(version, table, instances)
+        else:
+            rows = session_rows(version, _read(api, "routing/bgp/session", host))
+        table = None
+        if routes:
+            table = route_rows(_query(api, ROUTE_PATH, host, ROUTE_FIELDS, [_Key("bgp") == "true"]))
+        return {"sessions": rows, "routes": table}
     finally:
         try:
             api.close()
         except Exception:  # pylint: disable=broad-except  # closing a dead socket must not mask the result
             pass
+
+
+def read_sessions(params, api_factory=None):
+    """``bgp_session_info`` for RouterOS: one connection, one read per path."""
+    return read_state(params, api_factory=api_factory)["sessions"]
 
 
 # --------------------------------------------------------------------------- module glue

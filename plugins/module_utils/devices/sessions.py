@@ -7,6 +7,13 @@ A row is ``{peer_address, remote_as, local_as, state, established, uptime, prefi
 ``state`` is a BGP FSM state name spelt the RFC 4271 way, ``uptime`` is seconds (int) or None,
 ``prefixes_received`` an int or None.  Each platform driver module exposes
 ``read_sessions(params) -> [row]``; ``read(platform, params)`` dispatches to it by name.
+
+Routes: each driver also exposes ``read_state(params, routes=False) -> {"sessions": [row], "routes":
+[route] or None}``, reading both over one connection; ``read_state(platform, params, routes)`` here
+dispatches to it.  A route row is ``{prefix, next_hop, protocol, active}``: BGP-learned routes only
+(``protocol`` is always ``bgp``), one row per next hop, ``prefix`` a normalised network
+(``192.168.10.0/26``), ``next_hop`` an address or None, ``active`` whether the device selected the
+route (it is the best one and in use).
 """
 
 from __future__ import annotations
@@ -106,6 +113,46 @@ def sort_rows(rows):
     return sorted(rows, key=key)
 
 
+def route_row(prefix, next_hop=None, active=True, protocol="bgp"):
+    """One normalised route row; ``next_hop`` loses an ``%interface`` suffix, an unparsable one is None."""
+    text = str(prefix).strip()
+    try:
+        text = str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        pass
+    hop = None
+    if next_hop not in (None, ""):
+        hop = str(next_hop).strip().split("%", 1)[0]
+        try:
+            hop = str(ipaddress.ip_address(hop))
+        except ValueError:
+            hop = None
+    return {"prefix": text, "next_hop": hop, "protocol": protocol, "active": bool(active)}
+
+
+def sort_routes(rows):
+    """Route rows by prefix (as ``ip_network``: version, address, length), then next hop; duplicates dropped."""
+    def key(row):
+        try:
+            net = ipaddress.ip_network(row["prefix"], strict=False)
+            prefix = (net.version, int(net.network_address), net.prefixlen)
+        except ValueError:
+            prefix = (9, 0, 0)
+        try:
+            hop = ipaddress.ip_address(row.get("next_hop") or "")
+            hop_key = (hop.version, int(hop))
+        except ValueError:
+            hop_key = (0, 0)
+        return prefix + hop_key + (not row.get("active"),)
+    seen, out = set(), []
+    for row in sorted(rows, key=key):
+        ident = (row["prefix"], row.get("next_hop"), row.get("protocol"), bool(row.get("active")))
+        if ident not in seen:
+            seen.add(ident)
+            out.append(row)
+    return out
+
+
 def _driver(platform):
     """The platform's driver module.  The imports are static so that Ansible packs every driver
     with the modules that read sessions (AnsiballZ follows import statements, also in functions)."""
@@ -127,13 +174,26 @@ def read(platform, params):
     return sort_rows(_driver(platform).read_sessions(params))
 
 
+def read_state(platform, params, routes=False):
+    """Dispatch to ``devices/<platform>.py:read_state(params, routes)``: sessions and (``routes``) BGP
+    routes read over one connection -> ``{"sessions": sorted rows, "routes": sorted rows or None}``."""
+    if platform not in PLATFORMS:
+        raise FabricError("unknown platform %r" % (platform,), host=params.get("hostname"), field="platform",
+                          fix="use one of %s" % ", ".join(PLATFORMS))
+    state = _driver(platform).read_state(params, routes=bool(routes))
+    table = state.get("routes")
+    return {"sessions": sort_rows(state.get("sessions") or []),
+            "routes": sort_routes(table) if routes and table is not None else None}
+
+
 # --------------------------------------------------------------------------- module glue
 
 def info_argument_spec():
     """``bgp_session_info``: platform + the RouterOS API options + the SSH options (one merged spec)."""
     from . import routeros  # pylint: disable=import-outside-toplevel  # routeros imports this module
 
-    spec = dict(platform=dict(type="str", required=True, choices=list(PLATFORMS)), expect=dict(type="raw"))
+    spec = dict(platform=dict(type="str", required=True, choices=list(PLATFORMS)), expect=dict(type="raw"),
+                routes=dict(type="bool", default=False))
     for name, option in list(ssh.SSH_ARGUMENT_SPEC.items()) + list(routeros.API_ARGUMENT_SPEC.items()):
         option = dict(option)
         if name in spec:
@@ -150,7 +210,8 @@ def info_argument_spec():
 
 
 def run_info_module(module):
-    """The body of bgp_session_info: read, normalise, evaluate ``expect``; never changed."""
+    """The body of bgp_session_info: read (with ``routes``: also the BGP routes, over the same connection),
+    normalise, evaluate ``expect``; never changed."""
     params = dict(module.params)
     platform = params["platform"]
     host = params.get("hostname")
@@ -162,13 +223,19 @@ def run_info_module(module):
         if platform == "routeros" and not params.get("password"):
             raise FabricError("the RouterOS API needs a password", host=host, field="password",
                               fix="set password (no_log)")
-        rows = read(platform, params)
+        if params.get("routes"):
+            state = read_state(platform, params, routes=True)
+            rows = state["sessions"]
+        else:
+            state, rows = None, read(platform, params)
         result = {
             "platform": platform,
             "sessions": rows,
             "established": sum(1 for row in rows if row["established"]),
             "not_established": sum(1 for row in rows if not row["established"]),
         }
+        if state is not None:
+            result["routes"] = state["routes"] or []
         failures = check_expectations(result, params.get("expect"), host=host)
     except FabricError as exc:
         if exc.host is None:

@@ -110,3 +110,20 @@ def test_session_info_routeros(invoke):
     failed = invoke(bgp_session_info, dict(CONN, platform="routeros", expect="not_established > `0`"), fake,
                     expect_fail=True)
     assert "expectation" in failed["msg"]
+
+
+def test_session_info_routes(invoke):
+    fake = FakeRouterOS("7.10.2", sessions=[
+        {"remote.address": "172.16.30.102", "remote.as": 64513, "local.as": 64513, "established": True,
+         "uptime": "2m", "prefix-count": 1}], routes=[
+        {"dst-address": "192.168.10.0/26", "gateway": "172.16.30.102", "active": "true", "bgp": "true"},
+        {"dst-address": "172.16.30.0/24", "gateway": "ether2", "active": "true", "connect": "true", "bgp": "false"}])
+    result = invoke(bgp_session_info, dict(CONN, platform="routeros", routes=True, expect=[
+        {"query": "routes[?prefix=='192.168.10.0/26'].next_hop | [0]", "equals": "172.16.30.102"}]), fake)
+    assert result["routes"] == [{"prefix": "192.168.10.0/26", "next_hop": "172.16.30.102", "protocol": "bgp",
+                                 "active": True}]
+    assert result["established"] == 1 and fake.connections == 1 and fake.closed == 1
+    # without routes: no routes key, the routing table is not read
+    fake.queries.clear()
+    result = invoke(bgp_session_info, dict(CONN, platform="routeros"), fake)
+    assert "routes" not in result and fake.queries == []

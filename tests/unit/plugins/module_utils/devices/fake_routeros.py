@@ -21,6 +21,7 @@ def _tables(version):
     if version[0] < 7:
         return {
             "system/resource": None,
+            "ip/route": {"fields": set(), "required": set(), "key": None, "read_only": True},
             "routing/bgp/instance": {"fields": {"name", "as", "router-id", "disabled", "routing-table",
                                                 "client-to-client-reflection", "cluster-id"},
                                      "required": {"name"}, "key": "name"},
@@ -38,6 +39,7 @@ def _tables(version):
     template.add("address-families" if version < (7, 19) else "afi")
     tables = {
         "system/resource": None,
+        "ip/route": {"fields": set(), "required": set(), "key": None, "read_only": True},
         "routing/bgp/connection": {"fields": connection, "required": {"name", "remote.address", "local.role"},
                                    "key": None, "refs": {}},
         "routing/bgp/template": {"fields": template, "required": {"name"}, "key": "name"},
@@ -96,7 +98,7 @@ def _wire(value):
 class FakeRouterOS:
     """State of one fake router; ``api()`` returns a client object like ``librouteros.connect``."""
 
-    def __init__(self, version="7.10.2", read_only=False, rows=None, sessions=None):
+    def __init__(self, version="7.10.2", read_only=False, rows=None, sessions=None, routes=None):
         self.version_text = version
         self.version = tuple(int(p) for p in re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version).groups("0"))
         self.tables = _tables(self.version)
@@ -104,6 +106,7 @@ class FakeRouterOS:
         self.read_only = read_only
         self.writes = []
         self.reads = []
+        self.queries = []  # (path, .proplist fields, query words) of every select().where() print
         self.connections = 0
         self.closed = 0
         self._next = 1
@@ -112,6 +115,8 @@ class FakeRouterOS:
         for row in sessions or []:
             self.data["routing/bgp/session" if self.version[0] >= 7 else "routing/bgp/peer"].append(
                 dict({".id": self._id()}, **{k: _wire(v) for k, v in row.items()}))
+        for row in routes or []:  # /ip/route rows as RouterOS prints them (flags "true"/"false")
+            self.data["ip/route"].append(dict({".id": self._id()}, **{k: str(v) for k, v in row.items()}))
 
     def _id(self):
         value = "*%X" % self._next
@@ -134,6 +139,21 @@ class FakeRouterOS:
             return [{"version": self.version_text + " (stable)", "platform": "MikroTik", "board-name": "fake"}]
         self._table(path)
         return [{k: _reply_value(v) for k, v in row.items() if k != "tcp-md5-key"} for row in self.data[path]]
+
+    def query(self, path, fields, words):
+        """``print`` with ``.proplist`` and query words (``?=name=value`` / ``?name=value``, all ANDed;
+        booleans compare the way RouterOS does: yes == true)."""
+        self.queries.append((path, tuple(fields), tuple(words)))
+        canon = {"yes": "true", "no": "false"}
+        matches = []
+        for word in words:
+            match = re.fullmatch(r"\?=?([^=]+)=(.*)", word)
+            if not match:
+                raise TrapError("unsupported query word %s" % word)
+            matches.append((match.group(1), canon.get(match.group(2), match.group(2))))
+        rows = [row for row in self.print(path)
+                if all(canon.get(str(row.get(k)).lower(), str(row.get(k)).lower()) == v for k, v in matches)]
+        return [{k: v for k, v in row.items() if not fields or k in fields} for row in rows]
 
     def _write(self, path, verb, attrs):
         if self.read_only:
@@ -223,6 +243,9 @@ class _Path:
     def __iter__(self):
         return iter(self.fake.print(self.path))
 
+    def select(self, *keys):
+        return _Query(self.fake, self.path, [str(key) for key in keys])
+
     def add(self, **kwargs):
         return self.fake.add(self.path, kwargs)
 
@@ -231,6 +254,23 @@ class _Path:
 
     def remove(self, *ids):
         self.fake.remove(self.path, list(ids))
+
+
+class _Query:
+    """librouteros' ``Path.select(*keys).where(*queries)``: keys become .proplist, queries ``?`` words."""
+
+    def __init__(self, fake, path, fields):
+        self.fake = fake
+        self.path = path
+        self.fields = fields
+        self.words = ()
+
+    def where(self, *args):
+        self.words = tuple(word for arg in args for word in arg)
+        return self
+
+    def __iter__(self):
+        return iter(self.fake.query(self.path, self.fields, self.words))
 
 
 class _Api:

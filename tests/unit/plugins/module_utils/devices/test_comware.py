@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
-from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import comware, model, resource
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import comware, model, resource, sessions
 
 from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, WriteInCheckMode
 
@@ -264,6 +264,58 @@ def test_read_sessions_uses_display_bgp_peer(monkeypatch):
     monkeypatch.setattr(comware._ssh, "connect", lambda params, device_type: conn)  # pylint: disable=protected-access
     rows = comware.read_sessions(PARAMS)
     assert len(rows) == 3 and conn.disconnected
+
+
+ROUTES = (FIX / "display_ip_routing-table.txt").read_text()
+
+
+def test_routes_from_the_ntc_template_keep_bgp_only():
+    rows = comware.parse_routes(ROUTES)
+    assert rows == [
+        {"prefix": "10.233.64.0/26", "next_hop": "172.20.0.11", "protocol": "bgp", "active": True},
+        {"prefix": "10.233.64.64/26", "next_hop": "172.20.0.12", "protocol": "bgp", "active": True},
+        # an ECMP route: the continuation line is a second next hop of the same destination
+        {"prefix": "10.233.70.0/26", "next_hop": "172.20.0.13", "protocol": "bgp", "active": True},
+        {"prefix": "10.233.70.0/26", "next_hop": "172.21.0.13", "protocol": "bgp", "active": True},
+        {"prefix": "192.168.100.0/24", "next_hop": "10.255.0.2", "protocol": "bgp", "active": True},
+    ]
+    # Direct, Static, O_INTRA and O_ASE2 routes of the table are not BGP routes
+    assert not {"0.0.0.0/0", "10.255.0.2/32", "172.20.0.0/24", "192.168.200.0/24"} & {r["prefix"] for r in rows}
+
+
+def test_routes_of_an_empty_bgp_table_and_a_refused_command():
+    head = ROUTES.split("0.0.0.0/0")[0]
+    assert comware.parse_routes(head) == []
+    with pytest.raises(FabricError) as err:
+        comware.parse_routes("           ^\n % Unrecognized command found at '^' position.\n", host="leaf1")
+    assert err.value.host == "leaf1" and err.value.field == "routes"
+
+
+def test_read_state_reads_peers_and_routes_on_one_connection(monkeypatch):
+    shows = {comware.SHOW_PEERS: [(FIX / "display_bgp_peer_ipv4.txt").read_text()], comware.SHOW_ROUTES: [ROUTES]}
+    conn = FakeCli("H3C", "<H3C>", shows, read_only=True)
+    opened = []
+    monkeypatch.setattr(comware._ssh, "connect",  # pylint: disable=protected-access
+                        lambda params, device_type: opened.append(device_type) or conn)
+    state = comware.read_state(PARAMS, routes=True)
+    assert opened == ["hp_comware"] and conn.disconnected
+    assert conn.events == [("show", comware.SHOW_PEERS), ("show", comware.SHOW_ROUTES)]
+    assert len(state["sessions"]) == 3 and len(state["routes"]) == 5
+    # without routes the routing table is not read
+    conn.events.clear()
+    assert comware.read_state(PARAMS)["routes"] is None
+    assert conn.events == [("show", comware.SHOW_PEERS)] and opened == ["hp_comware"] * 2
+
+
+def test_read_state_through_sessions_sorts_routes_by_prefix(monkeypatch):
+    shows = {comware.SHOW_PEERS: [(FIX / "display_bgp_peer_ipv4.txt").read_text()], comware.SHOW_ROUTES: [ROUTES]}
+    conn = FakeCli("H3C", "<H3C>", shows, read_only=True)
+    monkeypatch.setattr(comware._ssh, "connect", lambda params, device_type: conn)  # pylint: disable=protected-access
+    state = sessions.read_state("comware", PARAMS, routes=True)
+    assert [r["peer_address"] for r in state["sessions"]] == ["10.9.9.9", "172.20.0.12", "172.20.0.13"]
+    assert [(r["prefix"], r["next_hop"]) for r in state["routes"]] == [
+        ("10.233.64.0/26", "172.20.0.11"), ("10.233.64.64/26", "172.20.0.12"), ("10.233.70.0/26", "172.20.0.13"),
+        ("10.233.70.0/26", "172.21.0.13"), ("192.168.100.0/24", "10.255.0.2")]
 
 
 def test_check_mode_fake_refuses_writes():

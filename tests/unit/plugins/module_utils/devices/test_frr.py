@@ -164,6 +164,70 @@ def test_sessions_from_summary_json():
     assert frr.parse_summary((FIX / "show_bgp_summary_json_empty.json").read_text()) == []
 
 
+ROUTES_JSON = (FIX / "show_ip_route_bgp_json.json").read_text()
+
+# zebra's shapes for the cases the captured table lacks: an iBGP route whose next hop is resolved
+# recursively (the resolving next hop is not a next hop of the route), ECMP, a BGP route that lost
+# to a connected one, and a route of another protocol (not listed by "route bgp", ignored anyway)
+ROUTES_EDGE = {
+    "10.233.68.0/26": [{"prefix": "10.233.68.0/26", "protocol": "bgp", "selected": True, "installed": True,
+                        "distance": 200, "nexthops": [
+                            {"flags": 5, "ip": "10.255.0.2", "afi": "ipv4", "active": True, "recursive": True},
+                            {"flags": 3, "fib": True, "ip": "173.20.0.254", "afi": "ipv4", "interfaceName": "swp1",
+                             "resolver": True, "active": True}]}],
+    "10.233.69.0/26": [{"prefix": "10.233.69.0/26", "protocol": "bgp", "selected": True, "nexthops": [
+        {"fib": True, "ip": "173.21.0.12", "interfaceName": "swp2", "active": True},
+        {"fib": True, "ip": "173.21.0.11", "interfaceName": "swp2", "active": True}]}],
+    "173.20.0.0/24": [{"prefix": "173.20.0.0/24", "protocol": "bgp", "distance": 20, "nexthops": [
+        {"ip": "173.20.0.11", "afi": "ipv4", "interfaceName": "swp1", "active": True}]}],
+    "10.9.0.0/16": [{"prefix": "10.9.0.0/16", "protocol": "static", "selected": True,
+                     "nexthops": [{"ip": "173.20.0.254", "active": True}]}],
+}
+ROUTES_V6 = {"2001:db8:66::/64": [{"prefix": "2001:db8:66::/64", "protocol": "bgp", "selected": True, "nexthops": [
+    {"fib": True, "ip": "fe80::a8bb:ccff:fe00:11", "afi": "ipv6", "interfaceName": "swp1", "active": True}]}]}
+
+
+def test_routes_from_show_ip_route_bgp_json():
+    assert frr.parse_routes(ROUTES_JSON) == [
+        {"prefix": "192.168.60.0/26", "next_hop": "172.16.40.2", "protocol": "bgp", "active": True}]
+    assert frr.parse_routes("{}") == []
+
+
+def test_routes_recursive_ecmp_inactive_and_other_protocols():
+    assert frr.parse_routes(json.dumps(ROUTES_EDGE)) == [
+        {"prefix": "10.233.68.0/26", "next_hop": "10.255.0.2", "protocol": "bgp", "active": True},
+        {"prefix": "10.233.69.0/26", "next_hop": "173.21.0.12", "protocol": "bgp", "active": True},
+        {"prefix": "10.233.69.0/26", "next_hop": "173.21.0.11", "protocol": "bgp", "active": True},
+        {"prefix": "173.20.0.0/24", "next_hop": "173.20.0.11", "protocol": "bgp", "active": False},
+    ]
+
+
+def test_non_json_routes_are_a_clear_error():
+    with pytest.raises(FabricError) as err:
+        frr.parse_routes("% Unknown command: show ip route bgp json", host="leaf1")
+    assert err.value.host == "leaf1" and "zebra" in err.value.fix
+
+
+def test_read_state_reads_summary_and_both_route_tables_on_one_connection(monkeypatch):
+    conn = FakeCli("leaf1", "leaf1#", {frr.SHOW_SUMMARY: [(FIX / "show_bgp_summary_json.json").read_text()],
+                                       frr.SHOW_ROUTES[0]: [ROUTES_JSON],
+                                       frr.SHOW_ROUTES[1]: [json.dumps(ROUTES_V6)]}, read_only=True)
+    opened = []
+    monkeypatch.setattr(frr._ssh, "connect",  # pylint: disable=protected-access
+                        lambda params, device_type: opened.append(device_type) or conn)
+    state = frr.read_state(PARAMS, routes=True)
+    assert opened == [frr.DEVICE_TYPE] and conn.disconnected
+    assert conn.events == [("show", frr.SHOW_SUMMARY), ("show", "show ip route bgp json"),
+                           ("show", "show ipv6 route bgp json")]
+    assert "172.20.0.11" in [r["peer_address"] for r in state["sessions"]]
+    assert state["routes"] == [
+        {"prefix": "192.168.60.0/26", "next_hop": "172.16.40.2", "protocol": "bgp", "active": True},
+        {"prefix": "2001:db8:66::/64", "next_hop": "fe80::a8bb:ccff:fe00:11", "protocol": "bgp", "active": True}]
+    conn.events.clear()
+    assert frr.read_state(PARAMS)["routes"] is None and conn.events == [("show", frr.SHOW_SUMMARY)]
+    assert frr.read_sessions(PARAMS) == state["sessions"]
+
+
 def test_non_json_summary_is_a_clear_error():
     with pytest.raises(FabricError) as err:
         frr.parse_summary("% Unknown command: show bgp summary json", host="leaf1")

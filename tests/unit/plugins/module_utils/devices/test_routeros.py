@@ -366,6 +366,86 @@ def test_read_sessions_v6():
                      "state": "Established", "established": True, "uptime": 3600, "prefixes_received": 2}]
 
 
+# --------------------------------------------------------------------------- routes
+
+# /ip/route as RouterOS 7 prints it: a connected, a static and three BGP routes (one not active, one
+# with a link-local style "%interface" gateway)
+ROUTES_V7 = [
+    {"dst-address": "172.16.30.0/24", "gateway": "ether2", "immediate-gw": "ether2", "distance": "0",
+     "active": "true", "connect": "true", "static": "false", "bgp": "false", "routing-table": "main"},
+    {"dst-address": "0.0.0.0/0", "gateway": "198.18.0.1", "distance": "1", "active": "true", "static": "true",
+     "bgp": "false", "routing-table": "main"},
+    {"dst-address": "192.168.10.0/26", "gateway": "172.16.30.102", "immediate-gw": "172.16.30.102%ether2",
+     "distance": "200", "active": "true", "bgp": "true", "routing-table": "main"},
+    {"dst-address": "192.168.10.64/26", "gateway": "172.16.30.103%ether2", "distance": "200", "active": "true",
+     "bgp": "true", "routing-table": "main"},
+    {"dst-address": "172.16.30.0/24", "gateway": "172.16.30.102", "distance": "200", "active": "false",
+     "inactive": "true", "bgp": "true", "routing-table": "main"},
+]
+EXPECTED_V7 = [
+    {"prefix": "192.168.10.0/26", "next_hop": "172.16.30.102", "protocol": "bgp", "active": True},
+    {"prefix": "192.168.10.64/26", "next_hop": "172.16.30.103", "protocol": "bgp", "active": True},
+    {"prefix": "172.16.30.0/24", "next_hop": "172.16.30.102", "protocol": "bgp", "active": False},
+]
+
+
+def test_read_state_v7_sessions_and_bgp_routes_on_one_connection():
+    fake = FakeRouterOS("7.10.2", routes=ROUTES_V7, sessions=[
+        {"name": "kubefabric-172.16.30.102-1", "remote.address": "172.16.30.102", "remote.as": 64513,
+         "local.as": 64513, "established": True, "uptime": "5m3s", "prefix-count": 1}])
+    state = routeros.read_state(PARAMS, routes=True, api_factory=fake.api)
+    assert [r["peer_address"] for r in state["sessions"]] == ["172.16.30.102"]
+    assert state["routes"] == EXPECTED_V7
+    assert fake.connections == 1 and fake.closed == 1 and fake.writes == []
+    # only the BGP routes are asked for, and only the fields used
+    assert fake.queries == [("ip/route", ("dst-address", "gateway", "active", "bgp"), ("?=bgp=true",))]
+
+
+def test_read_state_without_routes_does_not_read_the_routing_table():
+    fake = FakeRouterOS("7.20.1", routes=ROUTES_V7)
+    state = routeros.read_state(PARAMS, api_factory=fake.api)
+    assert state == {"sessions": [], "routes": None}
+    assert "ip/route" not in fake.reads and fake.queries == [] and fake.connections == 1 and fake.closed == 1
+
+
+def test_read_state_v6_routes_with_ecmp_gateways():
+    fake = FakeRouterOS("6.49.10", rows=[("routing/bgp/instance", {"name": "default", "as": 64513})], routes=[
+        {"dst-address": "172.16.30.0/24", "gateway": "ether2", "active": "true", "connect": "true", "bgp": "false"},
+        {"dst-address": "192.168.10.0/26", "gateway": "172.16.30.102,172.16.30.103",
+         "gateway-status": "172.16.30.102 reachable via ether2,172.16.30.103 reachable via ether2",
+         "active": "true", "bgp": "true", "distance": "200"},
+        {"dst-address": "10.0.0.0/8", "gateway": "172.16.30.9", "active": "true", "static": "true", "bgp": "false"},
+    ])
+    state = routeros.read_state(PARAMS, routes=True, api_factory=fake.api)
+    assert state["routes"] == [
+        {"prefix": "192.168.10.0/26", "next_hop": "172.16.30.102", "protocol": "bgp", "active": True},
+        {"prefix": "192.168.10.0/26", "next_hop": "172.16.30.103", "protocol": "bgp", "active": True},
+    ]
+    assert fake.connections == 1 and fake.closed == 1
+
+
+def test_route_rows_filter_the_bgp_flag_even_when_the_query_is_ignored():
+    rows = routeros.route_rows([{"dst-address": "10.1.0.0/16", "gateway": "10.0.0.1", "bgp": False, "active": True},
+                                {"dst-address": "10.2.0.0/16", "gateway": "10.0.0.2", "bgp": True}])
+    assert rows == [{"prefix": "10.2.0.0/16", "next_hop": "10.0.0.2", "protocol": "bgp", "active": False}]
+
+
+def test_read_state_through_sessions_sorts_routes_by_prefix(monkeypatch):
+    fake = FakeRouterOS("7.10.2", routes=ROUTES_V7)
+    monkeypatch.setattr(routeros, "connect", fake.api)
+    state = sessions.read_state("routeros", PARAMS, routes=True)
+    assert [r["prefix"] for r in state["routes"]] == ["172.16.30.0/24", "192.168.10.0/26", "192.168.10.64/26"]
+    assert fake.connections == 1 and fake.closed == 1
+
+
+def test_read_state_trap_on_the_route_table_is_a_fabric_error_and_closes():
+    fake = FakeRouterOS("7.10.2")
+    del fake.tables["ip/route"]
+    with pytest.raises(FabricError) as err:
+        routeros.read_state(PARAMS, routes=True, api_factory=fake.api)
+    assert "/ip/route" in str(err.value) and fake.closed == 1
+
+
 # --------------------------------------------------------------------------- connection errors
 
 @pytest.mark.parametrize("exc, field", [

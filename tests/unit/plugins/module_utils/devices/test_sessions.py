@@ -38,3 +38,38 @@ def test_read_unknown_and_missing_platform():
 def test_sort_rows():
     rows = [sessions.session_row("10.0.0.10"), sessions.session_row("10.0.0.9")]
     assert [r["peer_address"] for r in sessions.sort_rows(rows)] == ["10.0.0.9", "10.0.0.10"]
+
+
+def test_route_row():
+    assert sessions.route_row("192.168.10.5/26", "172.20.0.11%ether2") == {
+        "prefix": "192.168.10.0/26", "next_hop": "172.20.0.11", "protocol": "bgp", "active": True}
+    assert sessions.route_row("2001:db8:0::/64", "", active=False) == {
+        "prefix": "2001:db8::/64", "next_hop": None, "protocol": "bgp", "active": False}
+    assert sessions.route_row("10.0.0.0/8", "ether1")["next_hop"] is None  # an interface, not an address
+
+
+def test_sort_routes_by_network_then_next_hop():
+    given = [("2001:db8::/64", "fe80::1"), ("10.0.0.128/25", "10.1.0.2"), ("10.0.0.0/24", "10.1.0.9"),
+             ("9.0.0.0/8", None), ("10.0.0.0/25", "10.1.0.1"), ("10.0.0.0/24", "10.1.0.10"), ("10.0.0.0/24", "10.1.0.9")]
+    rows = [sessions.route_row(p, h) for p, h in given]
+    assert [(r["prefix"], r["next_hop"]) for r in sessions.sort_routes(rows)] == [
+        ("9.0.0.0/8", None), ("10.0.0.0/24", "10.1.0.9"), ("10.0.0.0/24", "10.1.0.10"), ("10.0.0.0/25", "10.1.0.1"),
+        ("10.0.0.128/25", "10.1.0.2"), ("2001:db8::/64", "fe80::1")]
+
+
+def test_read_state_unknown_platform_and_dispatch(monkeypatch):
+    with pytest.raises(FabricError) as err:
+        sessions.read_state("junos", {"hostname": "r1"}, routes=True)
+    assert err.value.field == "platform"
+    calls = []
+
+    def fake_read_state(params, routes=False):
+        calls.append(routes)
+        return {"sessions": [sessions.session_row("10.0.0.10"), sessions.session_row("10.0.0.9")],
+                "routes": [sessions.route_row("10.2.0.0/16", "10.0.0.9"), sessions.route_row("10.1.0.0/16", "10.0.0.9")]
+                if routes else None}
+    monkeypatch.setattr(sessions._driver("frr"), "read_state", fake_read_state)  # pylint: disable=protected-access
+    state = sessions.read_state("frr", {"hostname": "leaf1"}, routes=True)
+    assert [r["peer_address"] for r in state["sessions"]] == ["10.0.0.9", "10.0.0.10"]
+    assert [r["prefix"] for r in state["routes"]] == ["10.1.0.0/16", "10.2.0.0/16"]
+    assert sessions.read_state("frr", {"hostname": "leaf1"})["routes"] is None and calls == [True, False]
