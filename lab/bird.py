@@ -94,6 +94,11 @@ class BirdInstance:
                           "info": " ".join(rest)}
         return rows
 
+    def routes(self):
+        """``show route`` as ``[{destination, gateway, interface, protocol, primary}]`` (every route of
+        every prefix: BIRD prints the alternatives of a prefix on indented lines after the first)."""
+        return parse_show_route(self.birdc("show route"))
+
     def wait_established(self, protocol, timeout=30):
         return wait_for(lambda: self.protocols().get(protocol, {}).get("info", "").startswith("Established"),
                         timeout, interval=0.25, what="BIRD %s protocol %s Established" % (self.name, protocol))
@@ -106,3 +111,29 @@ class BirdInstance:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+
+
+_ROUTE_RE = re.compile(r"^(?P<dest>\S+/\d+)?\s+(?P<how>via (?P<gw>\S+) on (?P<dev>\S+)|dev (?P<dev2>\S+)|blackhole|"
+                       r"unreachable|prohibited)\s+\[(?P<proto>\S+)[^\]]*\](?P<primary> \*)?")
+
+
+def parse_show_route(text):
+    """BIRD 1.6 ``show route`` lines, e.g.::
+
+        192.168.20.0/26    via 172.16.30.103 on eth0 [Mesh_172_16_30_103 10:00:01] * (100/0) [i]
+                           via 172.16.30.104 on eth0 [Node_172_16_30_104 10:00:01] (100/0) [i]
+        192.168.10.0/26    blackhole [static1 10:00:00] * (200)
+    """
+    rows, current = [], None
+    for line in text.splitlines():
+        match = _ROUTE_RE.match(line)
+        if not match:
+            continue
+        if match.group("dest"):
+            current = match.group("dest")
+        if current is None:
+            continue
+        rows.append({"destination": current, "gateway": match.group("gw") or "",
+                     "interface": match.group("dev") or match.group("dev2") or "",
+                     "protocol": match.group("proto"), "primary": bool(match.group("primary"))})
+    return rows

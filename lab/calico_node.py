@@ -8,7 +8,8 @@ For each node it does what calico-node's confd + BIRD + status reporter do:
   the engine *is* the Calico semantics the confd fixtures prove);
 - rewrites the files and runs ``birdc configure`` (never a restart) when the text changed, so
   sessions whose protocol block did not change stay up;
-- fills the status of CalicoNodeStatus objects that name the node, from BIRD's ``show protocols``.
+- fills the status of CalicoNodeStatus objects that name the node, from BIRD's ``show protocols``
+  and, for objects whose ``classes`` hold ``Routes``, ``show route``.
 
 One process for all nodes keeps a 200-node lab cheap: one set of watches, one engine run per change.
 """
@@ -225,7 +226,7 @@ class CalicoNodeEmulator:
             runtime = self.nodes.get(node)
             if runtime is None or not runtime.bird.alive():
                 return
-            status = self.node_status(runtime)
+            status = self.node_status(runtime, routes="Routes" in (obj.get("spec", {}).get("classes") or ()))
             name = obj["metadata"]["name"]
             path = self._path("crd.projectcalico.org", "v1", "caliconodestatuses", None) + "/%s/status" % name
             try:
@@ -237,7 +238,7 @@ class CalicoNodeEmulator:
         with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(report, statuses))
 
-    def node_status(self, runtime):
+    def node_status(self, runtime, routes=False):
         peers, established, other = [], 0, 0
         for proto, row in sorted(runtime.bird.protocols().items()):
             prefix, rest = proto.split("_", 1) if "_" in proto else (proto, "")
@@ -251,7 +252,7 @@ class CalicoNodeEmulator:
                 established += 1
             else:
                 other += 1
-        return {
+        status = {
             "lastUpdated": _now(),
             "agent": {"birdV4": {"state": "Ready", "version": "v1.6.8", "routerID": "",
                                  "lastBootTime": runtime.booted,
@@ -259,6 +260,9 @@ class CalicoNodeEmulator:
             "bgp": {"numberEstablishedV4": established, "numberNotEstablishedV4": other,
                     "numberEstablishedV6": 0, "numberNotEstablishedV6": 0, "peersV4": peers, "peersV6": []},
         }
+        if routes:
+            status["routes"] = {"routesV4": node_routes(runtime.bird.routes()), "routesV6": []}
+        return status
 
     def run(self, ready_file=None):
         self.start_watches()
@@ -290,6 +294,32 @@ class CalicoNodeEmulator:
 
     def stop(self):
         self.stop_event.set()
+
+
+def _source(protocol):
+    """CalicoNodeStatus ``learnedFrom`` of a BIRD protocol name (as calico-node's status reporter names it)."""
+    prefix, rest = protocol.split("_", 1) if "_" in protocol else (protocol, "")
+    if prefix == "Mesh":
+        return {"sourceType": "NodeMesh", "peerIP": _protocol_ip(rest.split("_port_")[0])}
+    if prefix in ("Node", "Global"):
+        return {"sourceType": "BGPPeer", "peerIP": _protocol_ip(rest.split("_port_")[0])}
+    for start, kind in (("static", "Static"), ("kernel", "Kernel"), ("direct", "Direct")):
+        if protocol.startswith(start):
+            return {"sourceType": kind}
+    return None
+
+
+def node_routes(bird_routes):
+    """``status.routes.routesV4`` rows from BIRD's routes: FIB for the route BIRD selected, RIB otherwise."""
+    out = []
+    for route in bird_routes:
+        source = _source(route["protocol"])
+        if source is None or ":" in route["destination"]:
+            continue
+        row = {"type": "FIB" if route["primary"] else "RIB", "destination": route["destination"],
+               "gateway": route["gateway"], "interface": route["interface"], "learnedFrom": source}
+        out.append(row)
+    return out
 
 
 def node_status_rows(bird):

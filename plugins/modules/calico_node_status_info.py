@@ -13,7 +13,8 @@ description:
   - Creates (or reuses) a C(CalicoNodeStatus) object for each named node, waits up to O(timeout) seconds for
     calico-node to fill in its status, and returns per node the rows of C(calicoctl node status) (peer address,
     peer type, state, since, info) and the BGP counts.
-  - Removes the objects it created unless O(keep=true). Objects that already existed are only read.
+  - Removes the objects it created unless O(keep=true). Objects that already existed are only read, and only
+    when their C(classes) include every one of O(classes) (in check mode, any object of the node is read).
   - Calico recommends CalicoNodeStatus for debugging and for clusters of fewer than about 10 nodes.
 author:
   - kubefabric.bgp contributors (@kubefabric)

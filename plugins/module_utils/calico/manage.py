@@ -567,9 +567,15 @@ def gather_node_status(client, params, sleep=time.sleep, clock=time.monotonic):
                             {"node": node, "classes": list(classes), "updatePeriodSeconds": period})
         validate(obj)
         wanted.append(obj)
-    existing = {}
+    # An object made by someone else is reused when it reports every class asked for; in check mode
+    # (nothing may be created) any object of the node is read.
+    existing, partial = {}, {}
     for item in client.list("CalicoNodeStatus"):
-        existing.setdefault((item.get("spec") or {}).get("node"), item)
+        spec = item.get("spec") or {}
+        target = existing if set(classes) <= set(spec.get("classes") or ()) else partial
+        target.setdefault(spec.get("node"), item)
+    if client.check_mode:
+        existing = dict(partial, **existing)
     created, objects = [], {}
     try:
         for obj in wanted:

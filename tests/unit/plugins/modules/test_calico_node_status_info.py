@@ -55,7 +55,8 @@ def test_created_object_spec(run, fake):
 
 def test_check_mode_reads_existing_only(run, fake):
     fake.add("caliconodestatuses", {"apiVersion": k8s.V3, "kind": "CalicoNodeStatus", "metadata": {"name": "mine"},
-                                    "spec": {"node": "ubuntu-2", "updatePeriodSeconds": 10}, "status": STATUS})
+                                    "spec": {"node": "ubuntu-2", "classes": ["Agent", "BGP", "Routes"],
+                                             "updatePeriodSeconds": 10}, "status": STATUS})
     result = run(module, {"nodes": ["ubuntu-2", "ubuntu-1"], "timeout": 0}, check=True)
     assert result["status_objects"] == {"ubuntu-2": "mine"} and result["missing"] == ["ubuntu-1"]
     assert result["nodes"]["ubuntu-2"]["counts"]["established_v4"] == 2
@@ -93,3 +94,16 @@ def test_expect(run, fake, expect, ok):
 def test_invalid_node_name_refused(run, fake):
     result = run(module, {"nodes": ["Bad_Name"]}, expect_fail=True)
     assert "CalicoNodeStatus" in result["msg"] and fake.writes == 0
+
+
+def test_an_object_without_the_classes_asked_for_is_not_reused(run, fake):
+    fake.add("caliconodestatuses", {"apiVersion": k8s.V3, "kind": "CalicoNodeStatus", "metadata": {"name": "bgp-only"},
+                                    "spec": {"node": "ubuntu-2", "classes": ["BGP"], "updatePeriodSeconds": 10},
+                                    "status": STATUS})
+    result = run(module, {"nodes": ["ubuntu-2"], "timeout": 0, "classes": ["BGP", "Routes"]})
+    assert result["created"] == ["kubefabric-ubuntu-2"] and result["status_objects"] == {"ubuntu-2": "kubefabric-ubuntu-2"}
+    result = run(module, {"nodes": ["ubuntu-2"], "timeout": 0, "classes": ["BGP"]})
+    assert result["created"] == [] and result["status_objects"] == {"ubuntu-2": "bgp-only"}
+    # check mode creates nothing, so it reads the object there is
+    result = run(module, {"nodes": ["ubuntu-2"], "timeout": 0, "classes": ["BGP", "Routes"]}, check=True)
+    assert result["created"] == [] and result["status_objects"] == {"ubuntu-2": "bgp-only"}
