@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -56,15 +57,17 @@ class ActionModule(ActionBase):
         The module_utils are called in this controller process (no module start-up per read), the
         CalicoNodeStatus objects are kept between rounds and removed by ``run`` at the end.
         """
+        classes = ["Agent", "BGP", "Routes"] if self._check_routes else ["Agent", "BGP"]
         params = {"nodes": sorted(plan["sessions"]["nodes"]), "name_prefix": STATUS_PREFIX, "timeout": 20,
-                  "keep": True, "classes": ["Agent", "BGP"], "update_period_seconds": 5}
+                  "keep": True, "classes": classes, "update_period_seconds": 5}
         nodes = manage.gather_node_status(client, params)
         self._status_objects.update(nodes["created"])
         hostvars = task_vars.get("hostvars", {})
 
         def one(host):
             try:
-                return host, {"sessions": sessions.read(hostvars[host]["platform"], session_params(hostvars, host))}
+                return host, sessions.read_state(hostvars[host]["platform"], session_params(hostvars, host),
+                                                 routes=self._check_routes)
             except FabricError as exc:
                 return host, exc
             except Exception as exc:  # pylint: disable=broad-except
@@ -92,27 +95,38 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg="plan: pass the plan returned by kubefabric.bgp.fabric_plan")
         devices = sorted(plan["sessions"].get("devices", {}))
         timeout, interval = int(args.get("timeout") or 120), int(args.get("interval") or 3)
+        self._check_routes = args.get("check_routes") is None or boolean(args.get("check_routes"))
         auth = {k: args.get(k) for k in k8s.AUTH_ARG_SPEC}
         self._status_objects = set()
         start = time.time()
         attempt = 0
         try:
             client = k8s.connect(auth, check_mode=False)
+            pools = args.get("pools")
+            if self._check_routes and pools is None:
+                pools = [(p.get("spec") or {}).get("cidr") for p in client.list("IPPool")]
             with ThreadPoolExecutor(max_workers=max(1, min(16, len(devices)))) as pool:
                 while True:
                     attempt += 1
                     nodes, observed = self._observe(client, plan, task_vars, devices, pool)
-                    outcome = verify_result(plan, nodes, observed, None, time.time() - start)
+                    outcome = verify_result(plan, nodes, observed, None, time.time() - start,
+                                            check_routes=self._check_routes, pools=pools)
+                    problems = ["%s->%s %s" % (p["endpoint"], p["peer_name"] or p["peer_address"], p["verdict"])
+                                for p in outcome["problems"][:4]]
+                    problems += ["%s: %s from %s %s" % (p["endpoint"], p["prefix"], p["origin"], p["verdict"])
+                                 for p in outcome.get("route_problems", [])[:max(0, 4 - len(problems))]]
                     display.display(
-                        "fabric_verify round %d (%.0f s): %d/%d session ends Established, %d problem(s)%s"
+                        "fabric_verify round %d (%.0f s): %d/%d session ends Established%s, %d problem(s)%s"
                         % (attempt, time.time() - start, outcome["established"], outcome["expected"],
-                           len(outcome["problems"]), "" if outcome["ok"] else ": " + ", ".join(
-                               "%s->%s %s" % (p["endpoint"], p["peer_name"] or p["peer_address"], p["verdict"])
-                               for p in outcome["problems"][:4])))
+                           ", %d/%d prefixes present" % (outcome["prefixes_present"], outcome["prefixes_expected"])
+                           if self._check_routes else "",
+                           len(outcome["problems"]) + len(outcome.get("route_problems", [])),
+                           "" if outcome["ok"] else ": " + ", ".join(problems)))
                     if outcome["ok"] or time.time() - start + interval > timeout:
                         break
                     time.sleep(interval)
-            outcome = verify_result(plan, nodes, observed, args.get("expect"), time.time() - start)
+            outcome = verify_result(plan, nodes, observed, args.get("expect"), time.time() - start,
+                                    check_routes=self._check_routes, pools=pools)
         except FabricError as exc:
             return dict(result, failed=True, msg=str(exc), error=exc.as_dict())
         finally:

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: fabric_verify
-short_description: Check that the sessions of a fabric plan exist and are Established on both sides
+short_description: Check that the sessions of a fabric plan are Established and every pod block is routed
 version_added: 0.1.0
 description:
   - Compares C(plan.sessions) from M(kubefabric.bgp.fabric_plan) with what the nodes report
     (CalicoNodeStatus, read by M(kubefabric.bgp.calico_node_status_info)) and what each device reports
     (M(kubefabric.bgp.bgp_session_info)), and fails with a table naming every missing, down, unexpected
     or wrong-AS session.
+  - With O(check_routes) (the default) it also checks the prefixes. Every node's own IPAM blocks (the blackhole
+    routes calico-node's BIRD holds for them, reported in CalicoNodeStatus as C(learnedFrom.sourceType=Static)
+    inside an IP pool) must be in the forwarding table of every other node of the plan, learned over BGP
+    (C(NodeMesh) or C(BGPPeer)), and among the active BGP routes of every device of the plan.
   - Through its action plugin it gathers both sides itself and repeats until everything matches or
     O(timeout) runs out, printing one progress line per round. Device connection settings come from
     the device hosts' variables (C(ansible_host), C(platform), C(bgp_device_username),
@@ -48,8 +52,25 @@ options:
     description: Seconds between rounds (used when gathering).
     type: int
     default: 3
+  check_routes:
+    description:
+      - Also check that every node's blocks are in every other node's and every device's table.
+      - When only comparing, O(observed_nodes) must then hold the C(routes) of each node (CalicoNodeStatus
+        class C(Routes)) and each entry of O(observed_devices) the C(routes) of
+        M(kubefabric.bgp.bgp_session_info) with O(kubefabric.bgp.bgp_session_info#module:routes=true).
+    type: bool
+    default: true
+  pools:
+    description:
+      - The IP pool CIDRs whose blocks are checked. When gathering, the IPPools of the cluster are read if this
+        is omitted; when only comparing and omitted, a block is a static route that one node reports and no
+        other node does (a service CIDR is static on every node).
+    type: list
+    elements: str
   expect:
-    description: JMESPath checks on the result (C(rows), C(problems), C(established), C(expected)).
+    description:
+      - JMESPath checks on the result (C(rows), C(problems), C(established), C(expected), C(route_problems),
+        C(prefixes_present), C(prefixes_expected), C(blocks)).
     type: raw
 attributes:
   check_mode:
@@ -76,11 +97,22 @@ EXAMPLES = r"""
     kubeconfig: "{{ k8s_kubeconfig }}"
     timeout: 180
 
-- name: Only compare what was observed before (offline)
+- name: Only compare what was observed before (offline; leaf1_state from bgp_session_info with routes=true)
   kubefabric.bgp.fabric_verify:
     plan: "{{ fabric.plan }}"
     observed_nodes: "{{ status.nodes }}"
-    observed_devices: {leaf1: "{{ leaf1_sessions }}"}
+    observed_devices: {leaf1: "{{ leaf1_state }}"}
+
+- name: Sessions only
+  kubefabric.bgp.fabric_verify:
+    plan: "{{ fabric.plan }}"
+    check_routes: false
+    expect: "established == expected"
+
+- name: Every planned session and every pod block, and at least 12 prefixes checked
+  kubefabric.bgp.fabric_verify:
+    plan: "{{ fabric.plan }}"
+    expect: "prefixes_present >= `12`"
 """
 
 RETURN = r"""
@@ -110,6 +142,26 @@ expected:
   description: Expected session ends (a session between two endpoints counts at each end).
   returned: always
   type: int
+route_problems:
+  description:
+    - With O(check_routes), one row per missing prefix, C({endpoint, prefix, origin, observed, verdict}); C(origin)
+      is the node whose block it is. An endpoint that reported no routes at all has one row with prefix C(-).
+  returned: when O(check_routes)
+  type: list
+  elements: dict
+blocks:
+  description: With O(check_routes), each node's own blocks, as observed.
+  returned: when O(check_routes)
+  type: dict
+  sample: {ubuntu-1: [192.168.10.0/26]}
+prefixes_expected:
+  description: With O(check_routes), the number of (endpoint, prefix) pairs checked.
+  returned: when O(check_routes)
+  type: int
+prefixes_present:
+  description: With O(check_routes), the pairs found.
+  returned: when O(check_routes)
+  type: int
 elapsed:
   description: Seconds the action plugin waited (0 when only comparing).
   returned: always
@@ -128,6 +180,7 @@ def argument_spec():
     spec.update(plan=dict(type="dict", required=True), observed_nodes=dict(type="dict"),
                 observed_devices=dict(type="dict"), device_group=dict(type="str", default="network_devices"),
                 timeout=dict(type="int", default=120), interval=dict(type="int", default=3),
+                check_routes=dict(type="bool", default=True), pools=dict(type="list", elements="str"),
                 expect=dict(type="raw"))
     return spec
 
@@ -139,7 +192,8 @@ def main():
                              "its action plugin (call it as kubefabric.bgp.fabric_verify)")
     try:
         result = verify_result(module.params["plan"], module.params["observed_nodes"],
-                               module.params["observed_devices"], module.params["expect"])
+                               module.params["observed_devices"], module.params["expect"],
+                               check_routes=module.params["check_routes"], pools=module.params["pools"])
     except FabricError as exc:
         fail_module(module, exc)
     if not result["ok"]:

@@ -1,17 +1,27 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubefabric.bgp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Compare the sessions a plan expects with what the nodes and devices report.
+"""Compare the sessions a plan expects with what the nodes and devices report, and check the routes.
 
 ``compare(expected, observed_nodes, observed_devices)`` takes ``plan.sessions`` and the results of
 ``calico_node_status_info`` (``nodes``) and ``bgp_session_info`` (``sessions`` per device) and
 returns one row per expected or observed session with its verdict, so that a failed verification
 prints a table naming exactly what is missing, down or unexpected.
+
+``compare_routes(expected, observed_nodes, observed_devices, pools)`` checks the prefixes: every
+node's own IPAM blocks (the blackhole routes calico-node's BIRD holds for them, ``learnedFrom
+Static`` in CalicoNodeStatus, inside an IP pool) must be in the forwarding table of every other
+node, learned over BGP (``NodeMesh`` or ``BGPPeer``), and among the BGP routes of every device of
+the plan (``bgp_session_info`` with ``routes``).
 """
 
 from __future__ import annotations
 
+import ipaddress
+
 OK, MISSING, DOWN, UNEXPECTED, WRONG_AS = "ok", "missing", "not established", "unexpected", "wrong AS"
+NO_ROUTE = "missing route"
+ROUTE_ROWS_SHOWN = 60
 
 
 def _node_rows(observed):
@@ -72,11 +82,99 @@ def compare(expected, observed_nodes, observed_devices):
             "established": sum(1 for r in rows if r["verdict"] == OK)}
 
 
-def table(rows):
-    """A fixed-width text table of rows (the failure message of a verification)."""
-    header = ("ENDPOINT", "PEER ADDRESS", "PEER", "EXPECTED", "OBSERVED", "VERDICT")
-    data = [(r["endpoint"], r["peer_address"], r["peer_name"] or "-", r["expected"], r["observed"] or "-",
-             r["verdict"]) for r in rows]
+def _net(text):
+    try:
+        return ipaddress.ip_network(str(text), strict=False)
+    except ValueError:
+        return None
+
+
+def _node_routes(data):
+    """The route rows of one node's status (``routesV4`` + ``routesV6``), or None when not reported."""
+    routes = (data or {}).get("routes") or {}
+    if "routesV4" not in routes and "routesV6" not in routes:
+        return None
+    return list(routes.get("routesV4") or []) + list(routes.get("routesV6") or [])
+
+
+def node_blocks(observed_nodes, pools=None):
+    """``{node: [block, ...]}``: the node's own blocks: Static FIB routes inside one of ``pools``, or,
+    when ``pools`` is None, the Static routes that no other node reports too (an IPAM block is
+    affine to one node; a service CIDR is static on every node)."""
+    nets = [n for n in (_net(p) for p in pools) if n is not None] if pools is not None else None
+    out = {}
+    for node, data in sorted((observed_nodes or {}).items()):
+        for route in _node_routes(data) or []:
+            if (route.get("learnedFrom") or {}).get("sourceType") != "Static" or route.get("type") != "FIB":
+                continue
+            net = _net(route.get("destination"))
+            if net is None:
+                continue
+            if nets is None or any(net.version == p.version and net.subnet_of(p) for p in nets):
+                out.setdefault(node, set()).add(net)
+    if nets is None:
+        owners = {}
+        for found in out.values():
+            for net in found:
+                owners[net] = owners.get(net, 0) + 1
+        out = {node: {n for n in found if owners[n] == 1} for node, found in out.items()}
+    return {node: [str(n) for n in sorted(found, key=lambda n: (n.version, int(n.network_address)))]
+            for node, found in out.items() if found}
+
+
+def compare_routes(expected, observed_nodes, observed_devices, pools=None):
+    """Rows ``{endpoint, prefix, origin, observed, verdict}``: each node's blocks at every other node
+    of the plan and at every device of the plan."""
+    observed_nodes = observed_nodes or {}
+    observed_devices = observed_devices or {}
+    blocks = node_blocks(observed_nodes, pools)
+    wanted = [(origin, prefix) for origin, prefixes in sorted(blocks.items()) for prefix in prefixes]
+    rows = []
+    for node in sorted(expected.get("nodes", {})):
+        routes = _node_routes(observed_nodes.get(node))
+        learned = {}
+        for route in routes or []:
+            source = route.get("learnedFrom") or {}
+            net = _net(route.get("destination"))
+            if net is not None and route.get("type") == "FIB" and source.get("sourceType") in ("NodeMesh", "BGPPeer"):
+                learned[str(net)] = "%s %s" % (source["sourceType"], source.get("peerIP") or "")
+        if routes is None:
+            rows.append({"endpoint": node, "prefix": "-", "origin": "-", "observed": "no routes reported",
+                         "verdict": NO_ROUTE})
+            continue
+        for origin, prefix in wanted:
+            if origin == node:
+                continue
+            got = learned.get(prefix)
+            rows.append({"endpoint": node, "prefix": prefix, "origin": origin,
+                         "observed": ("via " + got.strip()) if got else "absent", "verdict": OK if got else NO_ROUTE})
+    for device in sorted(expected.get("devices", {})):
+        data = observed_devices.get(device)
+        have = {}
+        for route in (data or {}).get("routes") or []:
+            net = _net(route.get("prefix"))
+            if net is not None and route.get("active", True):
+                have[str(net)] = route.get("next_hop") or "?"
+        if data is None or data.get("routes") is None:
+            rows.append({"endpoint": device, "prefix": "-", "origin": "-",
+                         "observed": "unreachable" if data is None else "no routes reported", "verdict": NO_ROUTE})
+            continue
+        for origin, prefix in wanted:
+            got = have.get(prefix)
+            rows.append({"endpoint": device, "prefix": prefix, "origin": origin,
+                         "observed": ("via " + got) if got else "absent", "verdict": OK if got else NO_ROUTE})
+    bad = [r for r in rows if r["verdict"] != OK]
+    return {"ok": not bad, "rows": rows, "problems": bad, "blocks": blocks,
+            "expected": sum(1 for r in rows if r["prefix"] != "-"), "present": sum(1 for r in rows if r["verdict"] == OK)}
+
+
+def route_table(rows):
+    """The route rows as a fixed-width text table."""
+    return _text_table(("ENDPOINT", "PREFIX", "ORIGIN NODE", "OBSERVED", "VERDICT"),
+                       [(r["endpoint"], r["prefix"], r["origin"], r["observed"], r["verdict"]) for r in rows])
+
+
+def _text_table(header, data):
     widths = [max(len(str(x)) for x in col) for col in zip(header, *data)] if data else [len(h) for h in header]
     line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
     out = [line, "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |", line]
@@ -86,8 +184,18 @@ def table(rows):
     return "\n".join(out)
 
 
-def verify_result(plan, observed_nodes, observed_devices, expect=None, elapsed=0.0):
-    """The module result for one comparison (``expect`` is checked with JMESPath)."""
+def table(rows):
+    """A fixed-width text table of rows (the failure message of a verification)."""
+    header = ("ENDPOINT", "PEER ADDRESS", "PEER", "EXPECTED", "OBSERVED", "VERDICT")
+    data = [(r["endpoint"], r["peer_address"], r["peer_name"] or "-", r["expected"], r["observed"] or "-",
+             r["verdict"]) for r in rows]
+    return _text_table(header, data)
+
+
+def verify_result(plan, observed_nodes, observed_devices, expect=None, elapsed=0.0, check_routes=False, pools=None):
+    """The module result for one comparison (``expect`` is checked with JMESPath).
+
+    ``check_routes``: also check the prefixes (``compare_routes``); ``pools``: the IP pool CIDRs."""
     from ..common.errors import FabricError
     from ..common.query import check_expectations
     if not isinstance(plan, dict) or "sessions" not in plan:
@@ -96,6 +204,19 @@ def verify_result(plan, observed_nodes, observed_devices, expect=None, elapsed=0
     result = {"ok": outcome["ok"], "rows": outcome["rows"], "problems": outcome["problems"],
               "established": outcome["established"], "expected": outcome["expected"],
               "table": table(outcome["problems"] or outcome["rows"]), "elapsed": round(elapsed, 2)}
+    if check_routes:
+        routes = compare_routes(plan["sessions"], observed_nodes, observed_devices, pools)
+        # the rows themselves are not returned: a 200-node fabric has 40,000 of them, all ok
+        result.update(ok=outcome["ok"] and routes["ok"], route_problems=routes["problems"], blocks=routes["blocks"],
+                      prefixes_expected=routes["expected"], prefixes_present=routes["present"])
+        if routes["problems"]:
+            shown = routes["problems"][:ROUTE_ROWS_SHOWN]
+            more = len(routes["problems"]) - len(shown)
+            result["table"] += "\n" + route_table(shown) + ("\n... and %d more missing route(s)" % more if more else "")
+        else:
+            result["table"] += "\nevery node's blocks (%d) are in the tables of every other node and device: %d/%d " \
+                "prefixes present" % (sum(len(b) for b in routes["blocks"].values()), routes["present"],
+                                      routes["expected"])
     failures = check_expectations(result, expect)
     if failures:
         raise FabricError("expectations not met: %s" % "; ".join(failures), field="expect",

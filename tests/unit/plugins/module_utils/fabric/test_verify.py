@@ -1,0 +1,136 @@
+"""fabric_verify's comparison: sessions against the plan, and every node's blocks at every endpoint."""
+import pytest
+
+from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import verify
+
+# seed 001's shape: two nodes peering one ToR (eBGP), nodes also in a mesh
+PLAN = {"sessions": {
+    "nodes": {"node1": [{"peer_address": "172.20.0.12", "peer_name": "node2", "peer_as": 64512},
+                        {"peer_address": "172.20.0.1", "peer_name": "leaf1", "peer_as": 65001}],
+              "node2": [{"peer_address": "172.20.0.11", "peer_name": "node1", "peer_as": 64512},
+                        {"peer_address": "172.20.0.1", "peer_name": "leaf1", "peer_as": 65001}]},
+    "devices": {"leaf1": [{"peer_address": "172.20.0.11", "peer_name": "node1", "remote_as": 64512},
+                          {"peer_address": "172.20.0.12", "peer_name": "node2", "remote_as": 64512}]}}}
+POOLS = ["192.168.0.0/16"]
+
+
+def _peer(address):
+    return {"peer_address": address, "info": "Established", "state": "up"}
+
+
+def _status(peers, routes):
+    return {"ipv4": [_peer(a) for a in peers], "ipv6": [], "routes": {"routesV4": routes, "routesV6": []}}
+
+
+def _own(block):
+    return {"type": "FIB", "destination": block, "gateway": "", "interface": "",
+            "learnedFrom": {"sourceType": "Static"}}
+
+
+def _learned(block, via, kind="NodeMesh", fib=True):
+    return {"type": "FIB" if fib else "RIB", "destination": block, "gateway": via, "interface": "eth0",
+            "learnedFrom": {"sourceType": kind, "peerIP": via}}
+
+
+SERVICE = {"type": "FIB", "destination": "10.96.0.0/12", "gateway": "", "interface": "",
+           "learnedFrom": {"sourceType": "Static"}}
+
+
+def nodes_ok():
+    return {"node1": _status(["172.20.0.12", "172.20.0.1"],
+                             [_own("192.168.10.0/26"), SERVICE, _learned("192.168.20.0/26", "172.20.0.12")]),
+            "node2": _status(["172.20.0.11", "172.20.0.1"],
+                             [_own("192.168.20.0/26"), SERVICE, _learned("192.168.10.0/26", "172.20.0.1", "BGPPeer")])}
+
+
+def devices_ok():
+    return {"leaf1": {"sessions": [{"peer_address": a, "established": True, "state": "Established", "remote_as": 64512}
+                                   for a in ("172.20.0.11", "172.20.0.12")],
+                      "routes": [{"prefix": "192.168.10.0/26", "next_hop": "172.20.0.11", "protocol": "bgp",
+                                  "active": True},
+                                 {"prefix": "192.168.20.0/26", "next_hop": "172.20.0.12", "protocol": "bgp",
+                                  "active": True}]}}
+
+
+def test_everything_in_place():
+    result = verify.verify_result(PLAN, nodes_ok(), devices_ok(), check_routes=True, pools=POOLS)
+    assert result["ok"] and result["problems"] == [] and result["route_problems"] == []
+    assert result["established"] == result["expected"] == 6
+    # a block at the other node and at the device, per block; the service CIDR is outside the pools
+    assert result["blocks"] == {"node1": ["192.168.10.0/26"], "node2": ["192.168.20.0/26"]}
+    assert result["prefixes_expected"] == result["prefixes_present"] == 4
+    assert "4/4 prefixes present" in result["table"]
+
+
+def test_without_pools_a_block_is_a_static_route_of_one_node():
+    # the service CIDR is static on both nodes: not a block
+    result = verify.verify_result(PLAN, nodes_ok(), devices_ok(), check_routes=True)
+    assert result["ok"] and result["blocks"] == {"node1": ["192.168.10.0/26"], "node2": ["192.168.20.0/26"]}
+    # inside the pools it would be one (and it is not learned by the other node: its own static wins)
+    wide = verify.verify_result(PLAN, nodes_ok(), devices_ok(), check_routes=True, pools=POOLS + ["10.96.0.0/12"])
+    assert wide["blocks"]["node1"] == ["10.96.0.0/12", "192.168.10.0/26"] and not wide["ok"]
+
+
+def test_a_block_missing_at_a_node_and_at_the_device():
+    nodes = nodes_ok()
+    nodes["node2"]["routes"]["routesV4"][2] = _learned("192.168.10.0/26", "172.20.0.1", "BGPPeer", fib=False)
+    devices = devices_ok()
+    devices["leaf1"]["routes"][1]["active"] = False
+    result = verify.verify_result(PLAN, nodes, devices, check_routes=True, pools=POOLS)
+    assert not result["ok"] and result["problems"] == []  # every session is up; routes are not
+    assert [(r["endpoint"], r["prefix"], r["origin"], r["observed"]) for r in result["route_problems"]] == [
+        ("node2", "192.168.10.0/26", "node1", "absent"), ("leaf1", "192.168.20.0/26", "node2", "absent")]
+    assert "192.168.20.0/26" in result["table"] and "ORIGIN NODE" in result["table"]
+    assert result["prefixes_present"] == 2
+
+
+def test_an_endpoint_without_route_data_is_a_problem():
+    nodes = nodes_ok()
+    del nodes["node1"]["routes"]
+    devices = devices_ok()
+    devices["leaf1"].pop("routes")
+    result = verify.verify_result(PLAN, nodes, devices, check_routes=True, pools=POOLS)
+    assert {(r["endpoint"], r["observed"]) for r in result["route_problems"]} == {
+        ("node1", "no routes reported"), ("leaf1", "no routes reported")}
+    unreachable = verify.verify_result(PLAN, nodes_ok(), {"leaf1": None}, check_routes=True, pools=POOLS)
+    assert [r["observed"] for r in unreachable["route_problems"]] == ["unreachable"]
+    assert {r["verdict"] for r in unreachable["problems"]} == {verify.MISSING}
+
+
+def test_sessions_only_ignores_routes():
+    devices = devices_ok()
+    devices["leaf1"].pop("routes")
+    result = verify.verify_result(PLAN, nodes_ok(), devices)
+    assert result["ok"] and "route_problems" not in result
+
+
+def test_session_verdicts():
+    nodes = nodes_ok()
+    nodes["node1"]["ipv4"][1]["info"] = "Active Socket: Connection refused"
+    nodes["node2"]["ipv4"].append(_peer("172.20.0.99"))
+    devices = devices_ok()
+    devices["leaf1"]["sessions"][0]["remote_as"] = 64999
+    devices["leaf1"]["sessions"].pop(1)
+    result = verify.verify_result(PLAN, nodes, devices)
+    verdicts = {(r["endpoint"], r["peer_address"]): r["verdict"] for r in result["problems"]}
+    assert verdicts == {("node1", "172.20.0.1"): verify.DOWN, ("node2", "172.20.0.99"): verify.UNEXPECTED,
+                        ("leaf1", "172.20.0.11"): verify.WRONG_AS, ("leaf1", "172.20.0.12"): verify.MISSING}
+    assert not result["ok"] and result["established"] == 3
+
+
+def test_expect_is_jmespath_on_the_result():
+    verify.verify_result(PLAN, nodes_ok(), devices_ok(), expect="prefixes_present == `4`", check_routes=True,
+                         pools=POOLS)
+    with pytest.raises(FabricError) as err:
+        verify.verify_result(PLAN, nodes_ok(), devices_ok(), expect="length(route_problems) > `0`",
+                             check_routes=True, pools=POOLS)
+    assert err.value.field == "expect"
+
+
+def test_many_missing_routes_are_cut_in_the_table():
+    nodes = {"n%d" % i: _status([], [_own("192.168.%d.0/26" % i)]) for i in range(12)}
+    plan = {"sessions": {"nodes": {name: [] for name in nodes}, "devices": {}}}
+    result = verify.verify_result(plan, nodes, {}, check_routes=True, pools=POOLS)
+    assert len(result["route_problems"]) == 12 * 11
+    assert "... and %d more missing route(s)" % (132 - verify.ROUTE_ROWS_SHOWN) in result["table"]
