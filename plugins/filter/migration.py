@@ -12,7 +12,10 @@ description:
   - Compares the target's C(plan.sessions.nodes) with what M(kubefabric.bgp.calico_node_status_info)
     observed, and returns the rows that are not Established yet. The migration roles wait until this
     list is empty before they turn the node-to-node mesh off.
-  - The same file provides C(migration_table) (the rows as a text table), C(migration_route_reflectors)
+  - The same file provides C(migration_missing_routes) (for each node of the target, the IPAM blocks of the other
+    nodes it has not learned from a given route source yet, C(BGPPeer) by default, read from the C(routes) of
+    CalicoNodeStatus; arguments C(status), C(source_types), C(exclude_nodes)), C(migration_table) (the rows of
+    either as text tables), C(migration_route_reflectors)
     (the nodes a plan makes route reflectors), C(migration_unset_rr) (C(calico_node) items that take
     the cluster ID and RR label away), C(migration_as_steps) (the order of an AS change), C(migration_as_targets),
     C(migration_node_asn) and C(migration_rack_asn) (helpers of the AS change role).
@@ -61,6 +64,13 @@ def migration_missing(expected, status, peer_types=None, exclude_nodes=None):
         raise AnsibleFilterError(str(exc))
 
 
+def migration_missing_routes(expected, status, source_types=None, exclude_nodes=None):
+    try:
+        return migrate.missing_routes(expected, status, source_types or ("BGPPeer",), exclude_nodes)
+    except FabricError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
 def migration_table(rows):
     return migrate.missing_table(list(rows or []))
 
@@ -94,6 +104,7 @@ class FilterModule(object):
 
     def filters(self):
         return {"migration_missing": migration_missing, "migration_table": migration_table,
+                "migration_missing_routes": migration_missing_routes,
                 "migration_route_reflectors": migration_route_reflectors,
                 "migration_unset_rr": migration_unset_rr, "migration_as_steps": migration_as_steps,
                 "migration_as_targets": migration_as_targets,

@@ -12,6 +12,7 @@ change to undo a route reflector.
 from __future__ import annotations
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import verify as _verify
 
 
 def _observed_rows(status_nodes, node):
@@ -58,11 +59,66 @@ def missing_sessions(expected_nodes, status_nodes, peer_types=None, exclude_node
     return missing
 
 
+def missing_routes(expected_nodes, status_nodes, source_types=("BGPPeer",), exclude_nodes=None):
+    """Blocks of other nodes that a node of the target has not learned through the new sessions.
+
+    Every node's own blocks are the static (blackhole) routes CalicoNodeStatus reports for it that no
+    other node reports too (a service CIDR is static on every node; an IPAM block on one).  A node of
+    ``expected_nodes`` has learned another node's block when one of its routes to it, selected or not,
+    comes from a source of ``source_types`` (``BGPPeer``: the route reflectors or ToR peers, while the
+    mesh still carries the selected route; ``NodeMesh`` for the way back).  ``exclude_nodes`` are
+    skipped as learners and as origins.  Rows ``{node, prefix, origin, observed}``; a node whose
+    status has no routes (CalicoNodeStatus without class ``Routes``) gives one row with prefix ``-``.
+    """
+    if not isinstance(expected_nodes, dict):
+        raise FabricError("expected sessions must be plan.sessions.nodes (a dict of node -> rows)",
+                          field="expected", fix="pass plan.sessions.nodes of kubefabric.bgp.fabric_plan")
+    exclude = set(exclude_nodes or [])
+    status_nodes = status_nodes or {}
+    names = [n for n in sorted(expected_nodes) if n not in exclude]
+    blocks = _verify.node_blocks({n: status_nodes.get(n) for n in expected_nodes if n in status_nodes})
+    wanted = [(origin, prefix) for origin, prefixes in sorted(blocks.items()) if origin not in exclude
+              for prefix in prefixes]
+    sources = set(source_types or ("BGPPeer",))
+    missing = []
+    for node in names:
+        routes = _verify._node_routes(status_nodes.get(node))  # pylint: disable=protected-access
+        if routes is None:
+            missing.append({"node": node, "prefix": "-", "origin": "-",
+                            "observed": "no routes reported" if status_nodes.get(node) else "no status"})
+            continue
+        learned = {}
+        for route in routes:
+            source = route.get("learnedFrom") or {}
+            learned.setdefault(route.get("destination"), set()).add(source.get("sourceType"))
+        for origin, prefix in wanted:
+            if origin == node:
+                continue
+            seen = learned.get(prefix, set())
+            if seen & sources:
+                continue
+            missing.append({"node": node, "prefix": prefix, "origin": origin,
+                            "observed": ("only from " + ", ".join(sorted(x for x in seen if x))) if seen else "absent"})
+    return missing
+
+
 def missing_table(rows):
-    """The missing sessions as a text table (for the failure message)."""
-    header = ("NODE", "PEER ADDRESS", "PEER", "PEER TYPE", "OBSERVED")
-    body = [(r["node"], r["peer_address"] or "", r.get("peer_name") or "", r["peer_type"] or "", r["observed"])
-            for r in rows]
+    """The missing sessions (and missing routes, rows with ``prefix``) as text tables (failure messages)."""
+    rows = list(rows or [])
+    sessions = [r for r in rows if "prefix" not in r]
+    routes = [r for r in rows if "prefix" in r]
+    out = []
+    if sessions or not routes:
+        out.append(_table(("NODE", "PEER ADDRESS", "PEER", "PEER TYPE", "OBSERVED"),
+                          [(r["node"], r["peer_address"] or "", r.get("peer_name") or "", r["peer_type"] or "",
+                            r["observed"]) for r in sessions]))
+    if routes:
+        out.append(_table(("NODE", "BLOCK", "OF NODE", "OBSERVED"),
+                          [(r["node"], r["prefix"], r["origin"], r["observed"]) for r in routes]))
+    return "\n".join(out)
+
+
+def _table(header, body):
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
     line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
     out = [line, "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |", line]

@@ -17,6 +17,7 @@ The figures are printed and written to ``$KUBEFABRIC_MIGRATION_RESULTS`` (JSON) 
 """
 import json
 import os
+import re
 import signal
 import time
 
@@ -128,6 +129,65 @@ def run_role(lab, tmp_path, label, *extra, kill_after_step2=False):
     return stop_flows(flows, (started, time.time())), killed
 
 
+GHOST = "ip-172-31-44-44"  # a route reflector of the target that never answers: step 3 cannot converge
+
+
+def mesh_state(lab):
+    """(mesh on?, BGPPeer names, nodes with a cluster ID, cordoned nodes) as the API has them."""
+    raw = lab.kubectl("get", "bgpconfigurations.crd.projectcalico.org", "-o", "json")
+    configs = json.loads(raw)["items"]
+    mesh = all(c.get("spec", {}).get("nodeToNodeMeshEnabled", True) for c in configs if c["metadata"]["name"] == "default")
+    peers = sorted(p["metadata"]["name"]
+                   for p in json.loads(lab.kubectl("get", "bgppeers.crd.projectcalico.org", "-o", "json"))["items"])
+    nodes = json.loads(lab.kubectl("get", "nodes", "-o", "json"))["items"]
+    with_id = sorted(n["metadata"]["name"] for n in nodes
+                     if (n["metadata"].get("annotations") or {}).get("projectcalico.org/RouteReflectorClusterID"))
+    cordoned = sorted(n["metadata"]["name"] for n in nodes if n.get("spec", {}).get("unschedulable"))
+    return mesh, peers, with_id, cordoned
+
+
+def check_mode_changes_nothing(lab, tmp_path):
+    before = mesh_state(lab)
+    log = tmp_path / "check.log"
+    assert lab.playbook("mesh_to_rr.yml", "--check", log=log) == 0, log.read_text()[-5000:]
+    text = log.read_text()
+    # the steps are reported as changes ...
+    recap = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)", text)
+    assert recap and int(recap.group(1)) >= 2, text[-3000:]
+    # ... and nothing happened
+    assert mesh_state(lab) == before == (True, [], [], [])
+    assert mesh_ok(lab.bgp_sessions())
+
+
+def timeout_leaves_the_mesh_on(lab, tmp_path):
+    """A target route reflector that never comes up: step 3 times out with the table, the mesh stays on."""
+    ghost = {"apiVersion": "v1", "kind": "Node",
+             "metadata": {"name": GHOST, "labels": {"kubernetes.io/hostname": GHOST},
+                          "annotations": {"projectcalico.org/IPv4Address": "172.31.44.44/20"}},
+             "spec": {}, "status": {"addresses": [{"type": "InternalIP", "address": "172.31.44.44"}]}}
+    lab.kubectl("apply", "-f", "-", input_text=json.dumps(ghost))
+    extra_inventory = tmp_path / "ghost.yml"
+    extra_inventory.write_text(json.dumps({"k8s_nodes": {"hosts": {GHOST: {
+        "bgp_ipv4_address": "172.31.44.44/20", "route_reflector": True, "route_reflector_dedicated": True}}}}))
+    flows = start_flows(lab, tmp_path, "ghost", to_rr=False)
+    started = time.time()
+    log = tmp_path / "ghost.log"
+    rc = lab.playbook("mesh_to_rr.yml", "-i", str(extra_inventory), "-e", "kubefabric_migration_timeout=15",
+                      "-e", "kubefabric_migration_drain=false", log=log)
+    time.sleep(2.0)
+    result = stop_flows(flows, (started, time.time()))
+    text = log.read_text()
+    assert rc != 0, text[-5000:]
+    assert "the node-to-node mesh is left ON" in text, text[-5000:]
+    assert GHOST in text.split("the node-to-node mesh is left ON", 1)[1][:6000], text[-5000:]
+    mesh, peers, with_id, _cordoned = mesh_state(lab)
+    assert mesh and peers and GHOST in with_id  # steps 1-2 done, step 4 not
+    for name in ("client->client", "client<-client"):
+        assert result[name]["lost"] == 0, "%s lost packets while the migration stopped: %s" % (name, result[name])
+    lab.kubectl("delete", "node", GHOST)
+    return result
+
+
 def report(name, data):
     path = os.environ.get("KUBEFABRIC_MIGRATION_RESULTS")
     if path:
@@ -169,6 +229,11 @@ def test_mesh_to_rr_without_outage(lab_from_example, tmp_path):
             report("rr_to_mesh", reverse)
             for name in ("client->client", "client<-client"):
                 assert reverse[name]["lost"] == 0, "%s lost packets with rr_to_mesh: %s" % (name, reverse[name])
+
+    # check mode shows the steps and changes nothing; a step 3 that cannot converge stops with the mesh on
+    check_mode_changes_nothing(lab, tmp_path)
+    report("role_step3_timeout", timeout_leaves_the_mesh_on(lab, tmp_path))
+    back_to_mesh(lab)
 
     # the role with the drain, killed after step 2 and run again: one continuous measurement
     result, killed = run_role(lab, tmp_path, "role", kill_after_step2=True)

@@ -44,6 +44,56 @@ def test_exclude_nodes_and_peer_types():
     assert [(m["node"], m["observed"]) for m in missing] == [("n2", "absent")]
 
 
+def _route(block, source, peer=None, fib=True):
+    learned = {"sourceType": source}
+    if peer:
+        learned["peerIP"] = peer
+    return {"type": "FIB" if fib else "RIB", "destination": block, "gateway": peer or "", "interface": "eth0",
+            "learnedFrom": learned}
+
+
+def _routes(*rows):
+    return {"routesV4": list(rows), "routesV6": []}
+
+
+SERVICE = "10.96.0.0/12"
+
+
+def test_missing_routes_wants_each_block_through_the_new_peers():
+    # mesh still on: the mesh route is selected (FIB); n1 also has n2's block from the RR (RIB): learned.
+    # n2 has n1's block only from the mesh; rr3 has n1's block from n1 but not n2's block at all.
+    status = {
+        "n1": {"routes": _routes(_route("192.168.1.0/26", "Static"), _route(SERVICE, "Static"),
+                                 _route("192.168.2.0/26", "NodeMesh", "10.0.0.2"),
+                                 _route("192.168.2.0/26", "BGPPeer", "10.0.0.3", fib=False),
+                                 _route("192.168.3.0/26", "BGPPeer", "10.0.0.3"))},
+        "n2": {"routes": _routes(_route("192.168.2.0/26", "Static"), _route(SERVICE, "Static"),
+                                 _route("192.168.1.0/26", "NodeMesh", "10.0.0.1"),
+                                 _route("192.168.3.0/26", "BGPPeer", "10.0.0.3"))},
+        "rr3": {"routes": _routes(_route("192.168.3.0/26", "Static"), _route(SERVICE, "Static"),
+                                  _route("192.168.1.0/26", "BGPPeer", "10.0.0.1"))},
+    }
+    missing = migrate.missing_routes(EXPECTED, status)
+    assert [(m["node"], m["prefix"], m["origin"], m["observed"]) for m in missing] == [
+        ("n2", "192.168.1.0/26", "n1", "only from NodeMesh"), ("rr3", "192.168.2.0/26", "n2", "absent")]
+    table = migrate.missing_table(missing)
+    assert "BLOCK" in table and "| rr3  | 192.168.2.0/26 | n2      | absent" in table and "PEER TYPE" not in table
+    # the way back (rr -> mesh): clients' blocks through the mesh, the route reflector left out
+    assert migrate.missing_routes(EXPECTED, status, ["NodeMesh"], ["rr3"]) == []
+    # everything learned: nothing missing
+    status["n2"]["routes"]["routesV4"].append(_route("192.168.1.0/26", "BGPPeer", "10.0.0.3", fib=False))
+    status["rr3"]["routes"]["routesV4"].append(_route("192.168.2.0/26", "BGPPeer", "10.0.0.2"))
+    assert migrate.missing_routes(EXPECTED, status) == []
+
+
+def test_missing_routes_without_route_status():
+    status = {"n1": {"ipv4": []}, "n2": {"routes": _routes(_route("192.168.2.0/26", "Static"))}}
+    missing = migrate.missing_routes(EXPECTED, status)
+    assert [(m["node"], m["observed"]) for m in missing] == [("n1", "no routes reported"), ("rr3", "no status")]
+    both = migrate.missing_table(missing + migrate.missing_sessions({"n1": EXPECTED["n1"]}, {}))
+    assert "PEER TYPE" in both and "BLOCK" in both
+
+
 def test_bad_expected_is_a_fabric_error():
     with pytest.raises(FabricError) as err:
         migrate.missing_sessions([], {})
