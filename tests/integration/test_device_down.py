@@ -34,6 +34,12 @@ all:
         node4: {bgp_ipv4_address: 173.20.0.12/24, rack: rack2}
     network_devices:
       hosts:
+        spine1:
+          platform: frr
+          fabric_role: spine
+          ansible_host: 198.18.77.10
+          bgp_asn: 65000
+          router_id: 10.255.255.1
         leaf1:
           platform: frr
           fabric_role: leaf
@@ -41,6 +47,8 @@ all:
           bgp_asn: 65001
           router_id: 10.255.255.11
           racks: {rack1: 172.20.0.254}
+          uplinks:
+            - {peer: spine1, address: 10.255.0.1/31, peer_address: 10.255.0.0}
         leaf2:
           platform: frr
           fabric_role: leaf
@@ -48,6 +56,8 @@ all:
           bgp_asn: 65002
           router_id: 10.255.255.12
           racks: {rack2: 173.20.0.254}
+          uplinks:
+            - {peer: spine1, address: 10.255.0.3/31, peer_address: 10.255.0.2}
 """
 
 
@@ -70,29 +80,30 @@ def lab_fabric(tmp_path):
         fabric.down(inventory, log=lambda *a: None)
 
 
-def run_playbook(inventory, lab, log, timeout=60):
+def run_playbook(inventory, lab, log, timeout=60, playbook="rr_per_leaf.yml", extra=()):
     bin_dir = Path(sys.executable).parent
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build"), ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_NOCOLOR="1", PATH=str(bin_dir) + os.pathsep + os.environ.get("PATH", ""))
     cmd = [str(bin_dir / "ansible-playbook"), "-i", str(inventory), "-i", str(lab.dir / "lab-inventory.yml"),
-           str(REPO / "playbooks" / "rr_per_leaf.yml"), "-e", "ansible_python_interpreter=%s" % sys.executable,
-           "-e", "kubefabric_verify_timeout=%d" % timeout, "-e", "kubefabric_verify_interval=2"]
+           str(REPO / "playbooks" / playbook), "-e", "ansible_python_interpreter=%s" % sys.executable,
+           "-e", "kubefabric_verify_timeout=%d" % timeout, "-e", "kubefabric_verify_interval=2"] + list(extra)
     proc = subprocess.run(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=900, check=False)
     log.write_text(proc.stdout)
     return proc.returncode, proc.stdout
 
 
-def failed_task(output):
-    """Name of the task a host failed in (the TASK header before the first 'fatal:')."""
-    current = None
+def failed_tasks(output):
+    """``[(task, host, fatal line)]``: every task a host failed in (the TASK header before each 'fatal:')."""
+    current, out = None, []
     for line in output.splitlines():
         match = re.match(r"TASK \[(.*)\]", line)
         if match:
             current = match.group(1)
-        if line.startswith("fatal:"):
-            return current, line
-    return None, None
+        match = re.match(r"fatal: \[([^\]]+)\]", line)
+        if match:
+            out.append((current, match.group(1).split(" ")[0], line))
+    return out
 
 
 def table_rows(output):
@@ -115,8 +126,36 @@ def test_device_down_fails_in_verify_then_converges(lab_fabric, tmp_path):
     # 1. the fabric converges with both leaves up
     rc, out = run_playbook(inventory, lab, tmp_path / "run1.log")
     assert rc == 0, out[-5000:]
-    match = re.search(r"(\d+)/(\d+) session ends Established", out)
+    match = re.search(r'"msg": "(\d+)/(\d+) session ends Established', out)  # the Converged line
     assert match and match.group(1) == match.group(2), out[-3000:]
+    # every block at the 3 other nodes and the 3 devices: 4 blocks x 6 endpoints
+    assert "24/24 prefixes present" in out, out[-3000:]
+
+    # status.yml, narrowed with --limit: node1's calicoctl table and leaf1's view, nothing of the others
+    rc, out = run_playbook(inventory, lab, tmp_path / "status.log", playbook="status.yml",
+                           extra=["--limit", "node1,leaf1,localhost"])
+    assert rc == 0, out[-5000:]
+    assert "IPv4 BGP status" in out and "172.20.0.12" in out and "172.20.0.254" in out, out[-5000:]
+    assert "ok: [node1]" in out and "ok: [leaf1" in out, out[-5000:]
+    assert "[node3]" not in out and "[leaf2" not in out, out[-5000:]
+    # drift.yml (check mode) right after the converged run: no difference on either side
+    rc, out = run_playbook(inventory, lab, tmp_path / "drift.log", playbook="drift.yml")
+    assert rc == 0, out[-5000:]
+    for host in ("localhost", "spine1", "leaf1", "leaf2"):
+        assert re.search(r"%s\s*:\s*ok=\d+\s+changed=0\s" % host, out), out[-3000:]
+    # a BGPPeer removed by hand is drift on the cluster side, reported and not repaired
+    kubectl = ["kubectl", "--kubeconfig", str(lab.dir / "kubeconfig")]
+    peers = subprocess.run(kubectl + ["get", "bgppeers.crd.projectcalico.org", "-o", "name"], stdout=subprocess.PIPE,
+                           text=True, check=True).stdout.split()
+    assert peers, "the plan has BGPPeers"
+    subprocess.run(kubectl + ["delete", peers[0]], check=True, stdout=subprocess.PIPE)
+    rc, out = run_playbook(inventory, lab, tmp_path / "drift2.log", playbook="drift.yml")
+    assert rc == 0 and re.search(r"localhost\s*:\s*ok=\d+\s+changed=[1-9]", out), out[-3000:]
+    assert peers[0].split("/")[-1] in out, out[-3000:]
+    assert subprocess.run(kubectl + ["get", peers[0]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          check=False).returncode != 0  # check mode: still gone
+    rc, out = run_playbook(inventory, lab, tmp_path / "run1b.log")  # put it back
+    assert rc == 0, out[-5000:]
 
     # 2. leaf2 goes down: its processes are gone, the management address does not answer
     pids = fabric.device_stop(inventory, "leaf2", log=lambda *a: None)
@@ -127,8 +166,12 @@ def test_device_down_fails_in_verify_then_converges(lab_fabric, tmp_path):
 
     rc, out = run_playbook(inventory, lab, tmp_path / "run2.log", timeout=20)
     assert rc != 0, out[-5000:]
-    task, line = failed_task(out.split("PLAY [Verify", 1)[-1])
-    assert task is not None and "Wait until both sides show exactly the planned sessions" in task, out[-5000:]
+    failures = failed_tasks(out)
+    # leaf2 failed in its own device task (cannot connect), then verify failed on the controller
+    assert [(host, "Configure" in task) for task, host, _line in failures][0] == ("leaf2", True), failures
+    verify = [(task, line) for task, host, line in failures if "Wait until both sides show exactly" in task]
+    assert len(verify) == 1, failures
+    task, line = verify[0]
     assert re.search(r"the fabric (does not match|did not converge to) the plan", line), line
     rows = table_rows(line)
     problems = {(r[0], r[1]): r for r in rows}
@@ -146,7 +189,7 @@ def test_device_down_fails_in_verify_then_converges(lab_fabric, tmp_path):
     fabric.device_start(inventory, "leaf2", log=lambda *a: None)
     rc, out = run_playbook(inventory, lab, tmp_path / "run3.log")
     assert rc == 0, out[-5000:]
-    match = re.search(r"(\d+)/(\d+) session ends Established", out)
+    match = re.search(r'"msg": "(\d+)/(\d+) session ends Established', out)  # the Converged line
     assert match and match.group(1) == match.group(2), out[-3000:]
     # the rerun changed nothing on leaf2: the saved configuration was complete
     assert re.search(r"leaf2\s*:.*changed=0.*failed=0", out), out[-3000:]
