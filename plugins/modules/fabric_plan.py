@@ -67,6 +67,9 @@ options:
       - The device still reports each dynamic peer with the node's address, so C(plan.sessions.devices)
         still lists one session per node in a listen range (peer address and name of the node, remote AS
         of the node), exactly as without this option.
+      - A listen range carries no BGP password and no route-reflector-client flag, so a device with a
+        C(bgp_password), or whose nodes would be its route-reflector clients (iBGP, C(tor_peering=all_nodes)),
+        fails planning with dynamic neighbors instead of accepting the sessions without them.
     type: bool
     default: false
   secret_namespace:

@@ -379,6 +379,18 @@ def plan_devices(fabric, node_peers):
             node["address"], peer.local_as, "k8s %s" % node["name"], device["password"], rr_client))
     for device in fabric["devices"].values():
         config = configs[device["name"]]
+        if device["dynamic_neighbors"] and config["neighbors"]:
+            # a listen range of the device model has no password and no route-reflector-client flag:
+            # planning one would accept the nodes' sessions without them
+            if device["password"]:
+                raise FabricError("dynamic_neighbors would accept the nodes' sessions without the BGP password "
+                                  "(a listen range carries none)", host=device["name"], field="dynamic_neighbors",
+                                  fix="set dynamic_neighbors: false on %s, or remove its bgp_password" % device["name"])
+            if any(item["route_reflector_client"] for item in config["neighbors"]):
+                raise FabricError("dynamic_neighbors cannot make the nodes route-reflector clients (a listen range "
+                                  "carries no such flag)", host=device["name"], field="dynamic_neighbors",
+                                  fix="set dynamic_neighbors: false on %s, or use tor_peering other than all_nodes"
+                                  % device["name"])
         if device["dynamic_neighbors"]:
             ranges = {}
             for item in config["neighbors"]:

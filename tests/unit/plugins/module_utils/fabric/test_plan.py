@@ -254,3 +254,24 @@ def test_password_on_one_side_only():
     with pytest.raises(FabricError) as err:
         planmod.check_consistency(fabric, node_peers, devices, calico)
     assert err.value.host == "tor1" and "one side only" in str(err.value)
+
+
+def _dynamic(fabric):
+    fabric["dynamic_neighbors"] = True
+    return fabric
+
+
+@pytest.mark.parametrize("mutate,words", [
+    # a listen range has no password: the device would take the nodes' sessions without it
+    (lambda f: f["devices"]["tor1"].update(bgp_password="s3cret"), "without the BGP password"),
+    # iBGP to every node of the rack (tor_peering all_nodes): the nodes would have to be RR clients
+    (lambda f: f["devices"]["tor1"].update(bgp_asn=64601), "route-reflector clients"),
+])
+def test_dynamic_neighbors_refuse_what_a_listen_range_cannot_carry(mutate, words):
+    fabric = fabric_of("tor_three_racks")
+    mutate(fabric)
+    build_plan(copy.deepcopy(fabric))  # fine with static neighbors
+    with pytest.raises(FabricError) as err:
+        build_plan(_dynamic(fabric))
+    assert (err.value.host, err.value.field) == ("tor1", "dynamic_neighbors")
+    assert words in str(err.value) and "dynamic_neighbors: false on tor1" in err.value.fix
