@@ -42,7 +42,7 @@ def run_playbook(lab_inventory, playbook):
         for line in proc.stdout:
             sys.stdout.write(line)
             sys.stdout.flush()
-            match = re.search(r"(\d+/\d+ session ends Established after [\d.]+ s)", line)
+            match = re.search(r"(\d+/\d+ session ends Established(?:, \d+/\d+ prefixes present)? after [\d.]+ s)", line)
             if match:
                 converged = "all " + match.group(1) + " of verification"
     return proc.returncode, converged
