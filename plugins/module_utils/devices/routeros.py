@@ -589,15 +589,20 @@ def connect(params):
                           fix="check hostname/port, the api/api-ssl service and its allowed addresses") from None
 
 
-def _read(api, path, host):
+def _rows(path, host, rows):
+    """``[dict(row) ...]`` of a print; the device's refusal or a lost connection as a FabricError."""
     try:
-        return [dict(row) for row in api.path(*path.split("/"))]
+        return [dict(row) for row in rows]
     except TrapError as exc:
         raise FabricError("reading /%s failed: %s" % (path, exc), host=host, field="hostname",
                           fix="check that the user has read policy and that the path exists on this version") from None
     except (OSError, LibRouterosError) as exc:
         raise FabricError("connection lost while reading /%s: %s" % (path, exc), host=host, field="hostname",
                           fix="check the device and retry") from None
+
+
+def _read(api, path, host):
+    return _rows(path, host, api.path(*path.split("/")))
 
 
 def read_version(api, host):
@@ -913,15 +918,7 @@ ROUTE_FIELDS = ("dst-address", "gateway", "active", "bgp")
 
 def _query(api, path, host, fields, where):
     """``path`` print with ``.proplist`` = ``fields`` and the query words ``where``."""
-    try:
-        query = api.path(*path.split("/")).select(*[_Key(name) for name in fields]).where(*where)
-        return [dict(row) for row in query]
-    except TrapError as exc:
-        raise FabricError("reading /%s failed: %s" % (path, exc), host=host, field="hostname",
-                          fix="check that the user has read policy and that the path exists on this version") from None
-    except (OSError, LibRouterosError) as exc:
-        raise FabricError("connection lost while reading /%s: %s" % (path, exc), host=host, field="hostname",
-                          fix="check the device and retry") from None
+    return _rows(path, host, api.path(*path.split("/")).select(*[_Key(name) for name in fields]).where(*where))
 
 
 def route_rows(table):

@@ -9,20 +9,7 @@ from netmiko import ConnectHandler
 from lab.bird import BirdInstance
 from lab.netns import veth_between, wait_for
 
-BIRD_CFG = """
-router id 172.16.40.2;
-protocol device { scan time 2; }
-protocol static { route 192.168.60.0/26 blackhole; }
-protocol kernel { export none; }
-protocol bgp Leaf1 {
-  local as 65002;
-  neighbor 172.16.40.1 as 65001;
-  import all;
-  export where proto = "static1";
-  connect delay time 1;
-  connect retry time 2;
-}
-"""
+from .test_bgp_session import BIRD_CFG  # the same BIRD peer
 
 HEADER = "Destination/Mask   Proto   Pre Cost        NextHop         Interface"
 
