@@ -5,7 +5,9 @@ layout (parsed with ntc-templates), and undoing the peer tears the session down.
 from netmiko import ConnectHandler
 
 from lab.bird import BirdInstance
-from lab.netns import veth_between, wait_for
+from lab.netns import wait_for
+
+from .conftest import node_beside
 
 BIRD_CFG = """
 router id 172.16.40.2;
@@ -30,10 +32,7 @@ def _peer_rows(conn):
 
 
 def test_comware_to_bird_session_established(comware, netns_factory, tmp_path):
-    node = netns_factory("node")
-    veth_between(comware.ns, "eth1", node, "eth0")
-    comware.ns.add_address("eth1", "172.16.40.1/24")
-    node.add_address("eth0", "172.16.40.2/24")
+    node = node_beside(comware, netns_factory, "node", "172.16.40.2")
     bird = BirdInstance(node, tmp_path / "bird", name="node1").start(BIRD_CFG)
 
     conn = ConnectHandler(**comware.netmiko_params())
@@ -67,10 +66,7 @@ def test_comware_to_bird_session_established(comware, netns_factory, tmp_path):
 
 
 def test_dynamic_peer_range_accepts_a_bird_node(comware, netns_factory, tmp_path):
-    node = netns_factory("dyn")
-    veth_between(comware.ns, "eth1", node, "eth0")
-    comware.ns.add_address("eth1", "172.16.40.1/24")
-    node.add_address("eth0", "172.16.40.7/24")
+    node = node_beside(comware, netns_factory, "dyn", "172.16.40.7")
     conn = ConnectHandler(**comware.netmiko_params())
     try:
         out = conn.send_config_set(["bgp 65001", "router-id 172.16.40.1", "group nodes external",

@@ -7,8 +7,9 @@ import re
 from netmiko import ConnectHandler
 
 from lab.bird import BirdInstance
-from lab.netns import veth_between, wait_for
+from lab.netns import wait_for
 
+from .conftest import node_beside
 from .test_bgp_session import BIRD_CFG  # the same BIRD peer
 
 HEADER = "Destination/Mask   Proto   Pre Cost        NextHop         Interface"
@@ -25,10 +26,7 @@ def _bgp_rows(conn):
 
 
 def test_routing_table_layout_and_ntc_template(comware, netns_factory, tmp_path):
-    node = netns_factory("rt")
-    veth_between(comware.ns, "eth1", node, "eth0")
-    comware.ns.add_address("eth1", "172.16.40.1/24")
-    node.add_address("eth0", "172.16.40.2/24")
+    node = node_beside(comware, netns_factory, "rt", "172.16.40.2")
     conn = ConnectHandler(**comware.netmiko_params())
     try:
         # before BGP: the Direct routes of the interface addresses and the fixed InLoop0/NULL0 entries
