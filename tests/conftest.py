@@ -67,11 +67,24 @@ def summary(request):
     return report
 
 
+def in_ci():
+    """CI sets ``CI=true``: there a missing oracle is a failure, not a skip."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def oracle_missing(what):
+    """Skip (a checkout without ../shared) or, with ``CI=true``, fail: CI always has the oracle."""
+    message = "%s (CI has ../shared beside the checkout)" % what
+    if in_ci():
+        pytest.fail("CI=true and " + message, pytrace=False)
+    pytest.skip(message)
+
+
 def shared_path(*parts):
-    """A path into ../shared (upstream data, never copied); skips the test when it is absent."""
+    """A path into ../shared (upstream data, never copied); skips the test when it is absent (fails in CI)."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        pytest.skip("upstream reference data not available at %s (CI has ../shared beside the checkout)" % path)
+        oracle_missing("upstream reference data not available at %s" % path)
     return path
 
 
