@@ -16,13 +16,16 @@ export ANSIBLE_LOCALHOST_WARNING := False
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := False
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup sysdeps venv collection sanity units integration molecule test demo lab-down build clean
+.PHONY: help setup sysdeps venv importer-venv collection sanity units integration molecule release-checks test demo \
+	lab-down build ee clean
 
 help:
 	@echo "make demo   - set everything up and run the main job against the embedded lab"
-	@echo "make test   - set everything up and run every test (sanity, unit, integration, molecule)"
+	@echo "make test   - set everything up and run every test (sanity, galaxy-importer, EE context, unit, integration, molecule)"
+	@echo "make lab-down - take down the demo's lab (every lab on the machine: python -m lab down --all)"
+	@echo "make build  - the collection tarball in .build/dist;  make ee - the execution environment's build context"
 
-setup: sysdeps venv collection
+setup: sysdeps venv importer-venv collection
 
 sysdeps: $(SYS_STAMP)
 $(SYS_STAMP):
@@ -41,10 +44,25 @@ $(STAMP): requirements-dev.txt constraints.txt
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-collection: $(COLL_LINK)
+# galaxy-importer has pins of its own (attrs, ansible-lint): it gets a venv of its own.
+IMPORTER_VENV := .build/importer-venv
+IMPORTER_STAMP := $(IMPORTER_VENV)/.stamp
+importer-venv: $(IMPORTER_STAMP)
+$(IMPORTER_STAMP): requirements-importer.txt constraints-importer.txt
+	$(PYTHON) -m venv $(IMPORTER_VENV)
+	$(IMPORTER_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-importer.txt -c constraints-importer.txt
+	touch $@
+
+# The checkout as kubefabric.bgp, and galaxy.yml's dependencies (kubernetes.core) installed beside it
+# with `ansible-galaxy collection install --offline` from the `ansible` package's copy (no Galaxy here).
+DEPS_STAMP := $(COLL_ROOT)/.deps
+collection: $(COLL_LINK) $(DEPS_STAMP)
 $(COLL_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn $(CURDIR) $@
+$(DEPS_STAMP): galaxy.yml $(STAMP)
+	$(BIN)/python -m tests.tools.release deps $(COLL_ROOT)
+	touch $@
 
 sanity: setup
 	$(BIN)/python -m tests.tools.sanity
@@ -58,21 +76,38 @@ integration: setup
 molecule: setup
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests/molecule
 
+# galaxy-importer on the built tarball (0 errors) and `ansible-builder create` on execution-environment.yml
+release-checks: setup
+	$(BIN)/python -m tests.tools.release importer
+	$(BIN)/python -m tests.tools.release ee
+
 # The lab-heavy tests mostly wait on daemons and playbooks: three workers overlap the waiting on 2 cores.
 # A test module stays on one worker (module-scoped labs and servers).
 PYTEST_ARGS ?= -n 3 --dist loadfile
+# tests.tools.leakcheck ends the run with a check that no process it started and no namespace it made is left.
 test: setup
 	$(BIN)/python -m tests.tools.sanity
-	$(BIN)/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS) tests/unit tests/integration tests/molecule
+	$(BIN)/python -m tests.tools.release importer
+	$(BIN)/python -m tests.tools.release ee
+	$(BIN)/python -m pytest -p no:cacheprovider -p tests.tools.leakcheck -q $(PYTEST_ARGS) tests/unit tests/integration tests/molecule
 
 demo: setup
 	$(BIN)/python -m lab demo
 
 build: setup
-	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist .
+	$(BIN)/python -m tests.tools.release build .build/dist
 
+# the build context of the execution environment (no container build: `podman build` it where there is one)
+ee: setup
+	$(BIN)/python -m tests.tools.release build .build/dist
+	mkdir -p .build/ee
+	cp .build/dist/kubefabric-bgp-$$($(BIN)/python -c 'import yaml;print(yaml.safe_load(open("galaxy.yml"))["version"])').tar.gz \
+	  .build/ee/kubefabric-bgp.tar.gz
+	$(BIN)/ansible-builder create -f execution-environment.yml -c .build/ee/context --output-filename Containerfile
+
+# the demo's lab only; every lab on the machine is `python -m lab down --all`, on purpose never a make target
 lab-down: setup
-	$(BIN)/python -m lab down --all
+	$(BIN)/python -m lab down examples/demo/inventory.yml
 
 clean:
 	rm -rf .build $(VENV) tests/output
