@@ -20,6 +20,7 @@ endpoint's session table.  The state lives in ``/run/kubefabric-lab/labs/<lab>/`
 the playbooks need (kubeconfig, device credentials, known_hosts, CA files) in ``extra-vars.yml`` there.
 """
 import argparse
+import hashlib
 import ipaddress
 import json
 import os
@@ -71,10 +72,15 @@ def read_inventory(path):
 
 
 def lab_name(inventory_path):
+    """``kf`` + up to 8 characters of the inventory's folder + 5 hex digits of the inventory's full path.
+
+    The hash makes the name unique per checkout (two checkouts' ``make demo`` are two labs); the
+    name stays at most 15 characters so that ``<lab>-<host>`` namespace names stay short.
+    """
     path = Path(inventory_path).resolve()
     base = path.parent.name if path.is_file() else path.name
     name = "".join(c for c in base.lower() if c.isalnum())[:8] or "lab"
-    return "kf" + name
+    return "kf%s%s" % (name, hashlib.sha1(str(path).encode()).hexdigest()[:5])
 
 
 # ------------------------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ Every namespace made here is recorded under ``RUN_DIR/netns/<name>/`` with the P
 processes started in it, so :func:`destroy` (and ``python -m lab down``) can remove them by PID even
 after the process that made them has died.
 """
+import contextlib
 import errno
+import fcntl
 import ipaddress
 import os
 import shutil
@@ -25,6 +27,13 @@ MGMT_RANGE = ipaddress.ip_network("198.18.0.0/15")
 DYNAMIC_RANGE = ipaddress.ip_network("198.19.0.0/16")
 NETNS_DIR = RUN_DIR / "netns"
 ALLOC_DIR = RUN_DIR / "mgmt-alloc"
+# One lock for the whole machine (every checkout, whatever its RUN_DIR): the root-namespace route is shared.
+ROUTE_LOCK = Path(os.environ.get("KUBEFABRIC_LAB_LOCK", "/run/kubefabric-lab.route.lock"))
+NETNS_ROOT = Path("/run/netns")
+# every namespace the lab and the tests make starts with this (labs kf<name><hash>-..., tests kft-...)
+NS_PREFIX = "kf"
+# ``make test`` sets it; a namespace records it so the run's end can find what it left (tests/tools/leakcheck.py)
+RUN_ID_ENV = "KUBEFABRIC_RUN_ID"
 
 
 class LabError(RuntimeError):
@@ -44,11 +53,47 @@ def sh(args, check=True, input=None, ns=None, capture=True, env=None, timeout=60
     return proc.stdout or ""
 
 
+@contextlib.contextmanager
+def route_lock():
+    """Serialise "add the route and record a namespace" against "no namespace left: remove the route"."""
+    ROUTE_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(ROUTE_LOCK, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def has_safety_route():
+    out = sh(["ip", "-4", "route", "show", "type", "unreachable", str(MGMT_RANGE)], check=False)
+    return str(MGMT_RANGE) in out
+
+
 def ensure_safety_route():
     """``unreachable 198.18.0.0/15`` in the root namespace; more specific /30s win over it."""
-    out = sh(["ip", "-4", "route", "show", "type", "unreachable", str(MGMT_RANGE)], check=False)
-    if str(MGMT_RANGE) not in out:
+    if not has_safety_route():
         sh(["ip", "route", "add", "unreachable", str(MGMT_RANGE)], check=False)
+
+
+def lab_namespaces_alive():
+    """Namespaces of any lab or test on this machine (any checkout): names under /run/netns with our prefix."""
+    try:
+        return sorted(n for n in os.listdir(NETNS_ROOT) if n.startswith(NS_PREFIX))
+    except OSError:
+        return []
+
+
+def remove_safety_route_if_unused():
+    """Remove the ``unreachable 198.18.0.0/15`` route when no lab (of any checkout) is left.
+
+    Kept while any namespace is recorded here or any namespace named ``kf...`` exists (another
+    checkout's lab, whatever its RUN_DIR).  Returns True when it removed the route."""
+    with route_lock():
+        if list_recorded() or lab_namespaces_alive() or not has_safety_route():
+            return False
+        sh(["ip", "route", "del", "unreachable", str(MGMT_RANGE)], check=False)
+        return True
 
 
 def _pid_alive(pid):
@@ -132,10 +177,13 @@ class Netns:
 
     # -- lifecycle -------------------------------------------------------------------------
     def create(self):
-        ensure_safety_route()
-        if not Path("/run/netns/%s" % self.name).exists():
+        with route_lock():  # the route and the record together, so that no one removes the route meanwhile
+            ensure_safety_route()
+            (self.dir / "pids").mkdir(parents=True, exist_ok=True)
+            if os.environ.get(RUN_ID_ENV):
+                (self.dir / "run-id").write_text(os.environ[RUN_ID_ENV] + "\n")
+        if not (NETNS_ROOT / self.name).exists():
             sh(["ip", "netns", "add", self.name])
-        (self.dir / "pids").mkdir(parents=True, exist_ok=True)
         sh(["ip", "link", "set", "lo", "up"], ns=self.name)
         return self
 
@@ -259,9 +307,10 @@ def destroy(name):
                 release_mgmt_index(int(index))
         except (OSError, ValueError):
             pass
-    if Path("/run/netns/%s" % name).exists():
+    if (NETNS_ROOT / name).exists():
         sh(["ip", "netns", "del", name], check=False)
     shutil.rmtree(d, ignore_errors=True)
+    remove_safety_route_if_unused()
 
 
 def list_recorded():

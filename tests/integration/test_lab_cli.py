@@ -5,6 +5,7 @@
 ``down`` after a crash (the API server and calico-node killed, every daemon still running in its
 namespace) removes every namespace and process of the lab.
 """
+import json
 import os
 import re
 import signal
@@ -92,3 +93,77 @@ def test_demo_then_up_status_and_down_after_a_crash(demo_lab):
              and "zombie" not in Path("/proc/%d/status" % pid).read_text().lower()]
     assert alive == [], alive
     assert not handle.dir.exists()
+
+
+# -- lab hygiene: names per checkout, `make lab-down` takes the demo's lab only, the route goes with the last lab
+
+def test_lab_names_are_unique_per_checkout(tmp_path):
+    from lab import fabric  # pylint: disable=import-outside-toplevel
+    names = set()
+    for checkout in ("a", "b"):
+        inventory = tmp_path / checkout / "examples" / "demo" / "inventory.yml"
+        inventory.parent.mkdir(parents=True)
+        inventory.write_text("all: {}\n")
+        names.add(fabric.lab_name(inventory))
+    assert len(names) == 2 and all(n.startswith("kfdemo") and len(n) <= 15 for n in names), names
+    assert fabric.lab_name(INVENTORY) == fabric.lab_name(str(INVENTORY))  # stable for one checkout
+
+
+SANDBOX = r'''
+import json, os, subprocess, sys
+from pathlib import Path
+subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/run/netns"], check=True)
+sys.path.insert(0, sys.argv[1])
+from lab import fabric, netns
+demo = fabric.Lab(Path(sys.argv[1]) / "examples" / "demo" / "inventory.yml")
+other = fabric.Lab(Path(sys.argv[2]))
+out = {"names": [demo.name, other.name]}
+for lab in (demo, other):
+    lab.dir.mkdir(parents=True)
+    for host in ("sw", "node1"):
+        netns.Netns(lab.ns_name(host)).create()
+out["route_up"] = netns.has_safety_route()
+# `make lab-down` as the demo's last line says (setup is done: only the recipe runs)
+make = subprocess.run(["make", "-C", sys.argv[1], "lab-down"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                      text=True)
+out["make"] = [make.returncode, make.stdout[-2000:]]
+out["after_make"] = netns.lab_namespaces_alive()
+out["route_after_make"] = netns.has_safety_route()
+fabric.down(other.inventory_path, log=lambda *a: None)
+out["after_other_down"] = netns.lab_namespaces_alive()
+out["route_after_last"] = netns.has_safety_route()
+netns.Netns("kft-again").create()
+out["route_again"] = netns.has_safety_route()
+netns.destroy("kft-again")
+out["route_final"] = netns.has_safety_route()
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_make_lab_down_takes_the_demo_lab_only_and_the_last_lab_takes_the_route(tmp_path):
+    """In a network and mount namespace of its own (its own root routes and /run/netns, its own
+    RUN_DIR), so that no other lab on the machine is touched while the route comes and goes."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (network namespaces)")
+    other = tmp_path / "other" / "inventory.yml"
+    other.parent.mkdir()
+    other.write_text("all: {}\n")
+    script = tmp_path / "sandbox.py"
+    script.write_text(SANDBOX)
+    env = dict(os.environ, KUBEFABRIC_LAB_RUN=str(tmp_path / "run"), KUBEFABRIC_LAB_LOCK=str(tmp_path / "lock"))
+    env.pop("KUBEFABRIC_RUN_ID", None)
+    proc = subprocess.run(["unshare", "--mount", "--net", "--propagation", "private", "--", sys.executable,
+                           str(script), str(REPO), str(other)], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=300, check=False)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stdout[-3000:]
+    out = json.loads(lines[-1][len("RESULT "):])
+    demo_name, other_name = out["names"]
+    assert out["route_up"] is True
+    assert out["make"][0] == 0, out["make"][1]
+    assert "python -m lab down examples/demo/inventory.yml" in out["make"][1] and "--all" not in out["make"][1]
+    assert sorted(out["after_make"]) == ["%s-node1" % other_name, "%s-sw" % other_name], out
+    assert out["route_after_make"] is True  # the other lab is still up
+    assert out["after_other_down"] == [] and out["route_after_last"] is False
+    assert out["route_again"] is True and out["route_final"] is False
+    assert demo_name != other_name

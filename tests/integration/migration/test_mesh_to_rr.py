@@ -18,8 +18,9 @@ The figures are printed and written to ``$KUBEFABRIC_MIGRATION_RESULTS`` (JSON) 
 import json
 import os
 import re
-import signal
 import time
+
+from tests.tools import procs
 
 from .conftest import LONG
 from .pingflow import PingFlow
@@ -114,7 +115,9 @@ def run_role(lab, tmp_path, label, *extra, kill_after_step2=False):
         deadline = time.time() + 900
         while time.time() < deadline and proc.poll() is None:
             if lab.kubectl("get", "bgppeers.crd.projectcalico.org", "-o", "name", check=False).strip().count("\n") >= 1:
-                os.killpg(proc.pid, signal.SIGKILL)
+                # the playbook and its workers (they call setsid: killpg would miss them)
+                tree = procs.kill_tree(proc.pid)
+                assert [p for p in tree if procs.is_alive(p)] == [], tree
                 killed = True
                 break
             time.sleep(0.2)
