@@ -21,6 +21,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.tools.sanity import git_files  # the files git knows about (tracked + untracked, not ignored)
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 IMPORTER_PYTHON = ROOT / ".build" / "importer-venv" / "bin" / "python"
@@ -79,12 +81,6 @@ def install_deps(collections_root):
     if sources:
         print(galaxy_install(collections_root, *sources, no_deps=True).strip().splitlines()[-1])
     return sources
-
-
-def git_files():
-    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                         cwd=ROOT, check=True, stdout=subprocess.PIPE).stdout
-    return [p for p in out.decode().split("\0") if p and (ROOT / p).is_file()]
 
 
 def build(outdir):
