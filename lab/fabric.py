@@ -122,7 +122,10 @@ def _blocks(pool, count):
 def _raise_neigh_limits(count):
     """Kernel neighbour tables are global across namespaces (LAB_NOTES §5): size them for the lab."""
     want = max(1024, count * 8)
-    current = int(Path("/proc/sys/net/ipv4/neigh/default/gc_thresh3").read_text())
+    thresh3 = Path("/proc/sys/net/ipv4/neigh/default/gc_thresh3")
+    if not thresh3.exists():  # a lab built inside a network namespace: the limits are the initial one's
+        return
+    current = int(thresh3.read_text())
     if current < want * 4:
         for key, value in (("gc_thresh1", want), ("gc_thresh2", want * 2), ("gc_thresh3", want * 4)):
             for family in ("ipv4", "ipv6"):
@@ -274,8 +277,17 @@ def up(inventory_path, log=print):
         mgmt = spec.get("ansible_host") or spec.get("mgmt_address")
         if not mgmt:
             raise LabError("%s: no ansible_host (management address in 198.18.0.0/16)" % host)
-        ns.add_mgmt_link(ns_ip=mgmt)
-        state["devices"][host] = {"ns": ns.name, "platform": spec.get("platform"), "mgmt": mgmt}
+        try:
+            link = ns.add_mgmt_link(ns_ip=mgmt)
+        except netns.MgmtAddressInUse:
+            # another lab (another checkout, another copy of this inventory) has this address: take a
+            # free /30 of 198.19.0.0/16; lab-inventory.yml sets the device's ansible_host to it
+            link = ns.add_mgmt_link()
+            log("%s: management address %s is used by another lab; this lab's %s answers on %s "
+                "(lab-inventory.yml sets its ansible_host)" % (host, mgmt, host, link.ns_ip))
+        state["devices"][host] = {"ns": ns.name, "platform": spec.get("platform"), "mgmt": link.ns_ip}
+        if link.ns_ip != mgmt:
+            state["devices"][host].update(inventory_mgmt=mgmt, mgmt_index=link.index)
     for host, spec in sorted(inv["devices"].items()):
         for index, link in enumerate(spec.get("uplinks") or []):
             peer = link["peer"]
@@ -315,6 +327,9 @@ def up(inventory_path, log=print):
     known_hosts = lab.dir / "known_hosts"
     known_hosts.write_text("".join("%s\n" % c["known_hosts_line"] for c in creds_all.values()
                                    if c.get("known_hosts_line")))
+    for host, device in state["devices"].items():
+        if device.get("inventory_mgmt"):
+            creds_all[host]["ansible_host"] = device["mgmt"]
     write_lab_inventory(lab, inv, creds_all, kubeconfig, known_hosts)
     state["complete"] = True
     state["up_seconds"] = round(time.time() - started, 2)
@@ -332,6 +347,8 @@ def write_lab_inventory(lab, inv, creds_all, kubeconfig, known_hosts):
     hosts = {}
     for host, creds in creds_all.items():
         entry = {"bgp_device_username": creds["username"], "bgp_device_password": creds["password"]}
+        if creds.get("ansible_host"):  # the inventory's management address was taken by another lab
+            entry["ansible_host"] = creds["ansible_host"]
         if creds.get("ca_path"):
             entry.update(bgp_device_tls=True, bgp_device_ca_path=creds["ca_path"])
         if creds.get("known_hosts_line"):
@@ -529,7 +546,10 @@ def device_start(inventory_path, host, log=print):
     spec = read_inventory(state["inventory"])["devices"][host]
     creds = json.loads((lab.dir / "lab-inventory.yml").read_text())["all"]["children"]["network_devices"]["hosts"][host]
     ns = Netns(device["ns"])
-    ns.mgmt = MgmtLink(None, ns.name, "mgmt0", ns_ip=device["mgmt"])
+    if device.get("mgmt_index") is not None:  # a /30 of 198.19.0.0/16 (the inventory's address was taken)
+        ns.mgmt = MgmtLink(device["mgmt_index"], ns.name, "mgmt0")
+    else:
+        ns.mgmt = MgmtLink(None, ns.name, "mgmt0", ns_ip=device["mgmt"])
     workdir = lab.dir / "devices" / host
     creds = {"username": creds["bgp_device_username"], "password": creds["bgp_device_password"]}
     if device["platform"] == "frr":

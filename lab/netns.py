@@ -40,6 +40,10 @@ class LabError(RuntimeError):
     pass
 
 
+class MgmtAddressInUse(LabError):
+    """The /30 of an inventory's management address is taken (another lab on this machine has it)."""
+
+
 def sh(args, check=True, input=None, ns=None, capture=True, env=None, timeout=60):
     """Run a command (in namespace ``ns`` when given) and return its stdout as text."""
     if ns is not None:
@@ -227,12 +231,12 @@ class Netns:
         else:
             index = None
             link = MgmtLink(None, self.name, ns_ifname, ns_ip=ns_ip)
-        if Path("/sys/class/net/%s" % link.root_ifname).exists():
+        if _root_link_exists(link.root_ifname):
             if index is not None:
                 sh(["ip", "link", "del", link.root_ifname], check=False)  # left over from a crash
             else:
-                raise LabError("management address %s is already in use (%s exists): another lab is up "
-                               "with the same address" % (link.ns_ip, link.root_ifname))
+                raise MgmtAddressInUse("management address %s is already in use (%s exists): another lab is "
+                                       "up with the same address" % (link.ns_ip, link.root_ifname))
         sh(["ip", "link", "add", link.root_ifname, "type", "veth", "peer", "name", ns_ifname,
             "netns", self.name])
         sh(["ip", "addr", "add", "%s/30" % link.host_ip, "dev", link.root_ifname])
@@ -248,6 +252,13 @@ class Netns:
 
     def set_sysctl(self, key, value):
         self.run(["sysctl", "-q", "-w", "%s=%s" % (key, value)])
+
+
+def _root_link_exists(ifname):
+    """Whether the root (current) network namespace has interface ``ifname`` (``ip link``, not /sys,
+    which shows the namespace /sys was mounted in)."""
+    return subprocess.run(["ip", "link", "show", "dev", ifname], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, check=False).returncode == 0
 
 
 def veth_between(ns_a, if_a, ns_b, if_b):

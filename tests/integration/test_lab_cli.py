@@ -8,9 +8,11 @@ namespace) removes every namespace and process of the lab.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -167,3 +169,70 @@ def test_make_lab_down_takes_the_demo_lab_only_and_the_last_lab_takes_the_route(
     assert out["after_other_down"] == [] and out["route_after_last"] is False
     assert out["route_again"] is True and out["route_final"] is False
     assert demo_name != other_name
+
+
+SANDBOX_TWO_LABS = r'''
+import json, subprocess, sys
+from pathlib import Path
+subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/run/netns"], check=True)
+subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+sys.path.insert(0, sys.argv[1])
+from lab import fabric, netns
+out = {"labs": []}
+try:
+    for inventory in sys.argv[2:]:
+        state = fabric.up(inventory, log=lambda *a: None)
+        lab = fabric.Lab(inventory)
+        lab_inv = json.loads((lab.dir / "lab-inventory.yml").read_text())
+        lines = []
+        fabric.status(inventory, out=lines.append)
+        out["labs"].append({"name": lab.name, "devices": state["devices"],
+                            "lab_hosts": lab_inv["all"]["children"]["network_devices"]["hosts"],
+                            "status": "\n".join(str(l) for l in lines)})
+finally:
+    for inventory in sys.argv[2:]:
+        fabric.down(inventory, log=lambda *a: None)
+out["left"] = netns.lab_namespaces_alive()
+out["route"] = netns.has_safety_route()
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_two_checkouts_labs_are_up_at_once(tmp_path):
+    """The same inventory in two checkouts: two labs (own names); the second's device, whose management
+    address the first has, answers on a /30 of 198.19.0.0/16 that its lab-inventory.yml gives as
+    ansible_host.  In a network and mount namespace of its own, as above."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (network namespaces)")
+    inventories = []
+    for checkout in ("checkout-a", "checkout-b"):
+        path = tmp_path / checkout / "examples" / "seed004_tor_routeros" / "inventory.yml"
+        path.parent.mkdir(parents=True)
+        path.write_text((REPO / "examples" / "seed004_tor_routeros" / "inventory.yml").read_text())
+        inventories.append(str(path))
+    script = tmp_path / "sandbox.py"
+    script.write_text(SANDBOX_TWO_LABS)
+    # a short state directory: FRR's sockets live there and a unix socket path has at most 107 bytes
+    run_dir = Path(tempfile.mkdtemp(prefix="kfsbx-", dir="/run"))
+    env = dict(os.environ, KUBEFABRIC_LAB_RUN=str(run_dir), KUBEFABRIC_LAB_LOCK=str(tmp_path / "lock"),
+               ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build"),
+               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    env.pop("KUBEFABRIC_RUN_ID", None)
+    proc = subprocess.run(["unshare", "--mount", "--net", "--propagation", "private", "--", sys.executable,
+                           str(script), str(REPO)] + inventories, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=600, check=False)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stdout[-3000:]
+    out = json.loads(lines[-1][len("RESULT "):])
+    first, second = out["labs"]
+    assert first["name"] != second["name"]
+    (host, device_a), = first["devices"].items()
+    device_b = second["devices"][host]
+    assert "inventory_mgmt" not in device_a and device_a["mgmt"].startswith("198.18.")
+    assert device_b["inventory_mgmt"] == device_a["mgmt"] and device_b["mgmt"].startswith("198.19.")
+    assert "ansible_host" not in first["lab_hosts"][host]
+    assert second["lab_hosts"][host]["ansible_host"] == device_b["mgmt"]
+    for lab in (first, second):  # each lab's device answers its own client on its own address
+        assert "cannot read" not in lab["status"] and "/routing/bgp/session/print" in lab["status"], lab["status"]
+    assert out["left"] == [] and out["route"] is False
