@@ -17,7 +17,7 @@ export ANSIBLE_INVENTORY_UNPARSED_WARNING := False
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup sysdeps venv importer-venv collection sanity units integration molecule release-checks test demo \
-	lab-down build ee clean
+	lab-down build ee changelog clean
 
 help:
 	@echo "make demo   - set everything up and run the main job against the embedded lab"
@@ -104,6 +104,11 @@ ee: setup
 	cp .build/dist/kubefabric-bgp-$$($(BIN)/python -c 'import yaml;print(yaml.safe_load(open("galaxy.yml"))["version"])').tar.gz \
 	  .build/ee/kubefabric-bgp.tar.gz
 	$(BIN)/ansible-builder create -f execution-environment.yml -c .build/ee/context --output-filename Containerfile
+
+# release notes: changelogs/fragments/ into the release of galaxy.yml's version (a release that exists gets the
+# new fragments added), changelogs/changelog.yaml and CHANGELOG.rst
+changelog: setup
+	$(BIN)/antsibull-changelog release --version $$($(BIN)/python -c 'import yaml;print(yaml.safe_load(open("galaxy.yml"))["version"])')
 
 # the demo's lab only; every lab on the machine is `python -m lab down --all`, on purpose never a make target
 lab-down: setup
