@@ -87,8 +87,7 @@ PYTEST_ARGS ?= -n 3 --dist loadfile
 # tests.tools.leakcheck ends the run with a check that no process it started and no namespace it made is left.
 test: setup
 	$(BIN)/python -m tests.tools.sanity
-	$(BIN)/python -m tests.tools.release importer
-	$(BIN)/python -m tests.tools.release ee
+	$(MAKE) --no-print-directory release-checks
 	$(BIN)/python -m pytest -p no:cacheprovider -p tests.tools.leakcheck -q $(PYTEST_ARGS) tests/unit tests/integration tests/molecule
 
 demo: setup
@@ -99,11 +98,7 @@ build: setup
 
 # the build context of the execution environment (no container build: `podman build` it where there is one)
 ee: setup
-	$(BIN)/python -m tests.tools.release build .build/dist
-	mkdir -p .build/ee
-	cp .build/dist/kubefabric-bgp-$$($(BIN)/python -c 'import yaml;print(yaml.safe_load(open("galaxy.yml"))["version"])').tar.gz \
-	  .build/ee/kubefabric-bgp.tar.gz
-	$(BIN)/ansible-builder create -f execution-environment.yml -c .build/ee/context --output-filename Containerfile
+	$(BIN)/python -m tests.tools.release ee .build/ee/context
 
 # release notes: changelogs/fragments/ into the release of galaxy.yml's version (a release that exists gets the
 # new fragments added), changelogs/changelog.yaml and CHANGELOG.rst

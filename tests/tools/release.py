@@ -3,7 +3,7 @@
     python -m tests.tools.release deps [COLLECTIONS_ROOT]   # install galaxy.yml's dependencies (offline)
     python -m tests.tools.release build [OUTDIR]            # the tarball, from the files git knows about
     python -m tests.tools.release importer                  # galaxy-importer on that tarball (0 errors)
-    python -m tests.tools.release ee                        # ansible-builder create on execution-environment.yml
+    python -m tests.tools.release ee [CONTEXT]              # ansible-builder create on execution-environment.yml
 
 The machine reaches no Galaxy server. The declared collection dependencies (galaxy.yml
 ``dependencies``) are installed the way ``ansible-galaxy collection install`` installs them, with
@@ -177,8 +177,11 @@ def main(argv):
             print("galaxy-importer: %d errors, %d warnings; %s (full output: %s)"
                   % (len(errors), len(warnings), tarball_summary(tarball), log.relative_to(ROOT)))
             return 1 if errors else 0
-        elif command == "ee":
-            out = ee_create(work / "context", build(work / "dist"))
+        elif command == "ee":  # into a temporary context, or into CONTEXT (kept) when given
+            context = Path(argv[1]).resolve() if len(argv) > 1 else work / "context"
+            if context.exists() and len(argv) > 1:
+                shutil.rmtree(context)
+            out = ee_create(context, build(work / "dist"))
             print(out.strip().splitlines()[-1])
         else:
             print(__doc__, file=sys.stderr)
