@@ -15,34 +15,28 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s, manage
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
-from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import sessions
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import connection, sessions
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.verify import verify_result
 
 display = Display()
 
-# bgp_session_info option -> device host variable
-DEVICE_VARS = {
-    "username": "bgp_device_username", "password": "bgp_device_password", "port": "bgp_device_port",
-    "tls": "bgp_device_tls", "validate_certs": "bgp_device_validate_certs", "ca_path": "bgp_device_ca_path",
-    "known_hosts_file": "bgp_device_known_hosts", "host_key_checking": "bgp_device_host_key_checking",
-    "ssh_key_file": "bgp_device_ssh_key_file",
-}
-
-
-STATUS_PREFIX = "kubefabric-verify-"
-
 
 def session_params(hostvars, host):
-    """bgp_session_info's parameters for a device (defaults filled in), from its inventory variables."""
+    """bgp_session_info's parameters for a device (defaults filled in), from its inventory variables
+    (``connection.INVENTORY_VARS``) and, for what they leave unset, the environment (the AWX
+    credential types)."""
     data = hostvars[host]
+    platform = data.get("platform")
     params = {name: spec.get("default") for name, spec in sessions.info_argument_spec().items()}
-    params.update(platform=data.get("platform"), hostname=data.get("ansible_host") or host)
-    for option, var in DEVICE_VARS.items():
-        if data.get(var) is not None:
-            params[option] = data.get(var)
+    params.update(connection.options_from_hostvars(data, host, platform))
+    params["platform"] = platform
+    params, _secrets = connection.fill_from_env(params, connection.family_of(platform))
     if params.get("port") is None:
         params.pop("port")
     return params
+
+
+STATUS_PREFIX = "kubefabric-verify-"
 
 
 class ActionModule(ActionBase):

@@ -19,34 +19,63 @@ options:
   username:
     description:
       - SSH user name on the device.
-      - Required whenever the module connects.
+      - Required whenever the module connects. When not set, taken from the environment variable
+        E(KUBEFABRIC_SSH_USERNAME), E(KUBEFABRIC_DEVICE_USERNAME) or E(ANSIBLE_NET_USERNAME), the first that is set
+        (the kubefabric SSH device credential type for AWX sets the first one).
+      - The roles pass the device's C(ansible_user) (or C(bgp_device_username)) inventory variable.
     type: str
+    aliases: [bgp_device_username]
   password:
     description:
       - SSH password. Never logged, never in results.
       - One of O(password) and O(ssh_key_file) is required.
+      - When not set, taken from E(KUBEFABRIC_SSH_PASSWORD), E(KUBEFABRIC_DEVICE_PASSWORD) or E(ANSIBLE_NET_PASSWORD).
+      - The roles pass C(ansible_password) (or C(bgp_device_password)).
     type: str
+    aliases: [bgp_device_password]
   port:
     description:
-      - TCP port of the device's SSH server.
+      - TCP port of the device's SSH server. The roles pass C(ansible_port) (or C(bgp_device_port)).
     type: int
     default: 22
+    aliases: [bgp_device_port]
   ssh_key_file:
     description:
-      - Path of a private key to authenticate with instead of (or before) the password.
+      - Path of a private key (unencrypted) to authenticate with instead of (or before) the password.
+      - When not set, taken from E(KUBEFABRIC_SSH_KEY_FILE) or E(ANSIBLE_NET_SSH_KEYFILE).
+      - The roles pass C(ansible_ssh_private_key_file) (or C(bgp_device_ssh_key_file)).
     type: path
+    aliases: [bgp_device_ssh_key_file]
   host_key_checking:
     description:
-      - Verify the device's SSH host key against O(known_hosts_file) (or the user's
-        C(~/.ssh/known_hosts) when that is not set), and refuse unknown or changed keys.
-      - Turning this off accepts any host key; do that only in a lab.
+      - Verify the device's SSH host key and refuse unknown or changed keys. An unknown key is never
+        trusted on first use; the error shows the key the device presented and how to verify it.
+      - The keys trusted are O(host_keys) when given, else the entries of O(known_hosts_file), else the
+        user's C(~/.ssh/known_hosts) (empty in an execution environment).
+      - Turning this off accepts any host key; do that only in a lab. Deliberately no environment
+        fallback (E(ANSIBLE_HOST_KEY_CHECKING) does not turn it off).
     type: bool
     default: true
+    aliases: [bgp_device_host_key_checking]
+  host_keys:
+    description:
+      - The device's SSH public host key(s), one per line or list item, as C(ssh-ed25519 AAAA...) (a line of
+        C(ssh-keyscan) output also works; host names in front of the key type are ignored).
+      - When given, these keys and nothing else are trusted for this device (not O(known_hosts_file), not
+        C(~/.ssh/known_hosts)), so pinning works in an execution environment.
+      - The roles pass the device's C(bgp_device_host_keys) inventory variable.
+    type: list
+    elements: str
+    aliases: [bgp_device_host_keys]
   known_hosts_file:
     description:
-      - A known_hosts file (OpenSSH format) holding the device's host key.
+      - A known_hosts file (OpenSSH format) holding the device's host key, matched by O(hostname).
       - For a port other than 22 the entry reads C([address]:port key-type key).
+      - When not set, taken from E(KUBEFABRIC_SSH_KNOWN_HOSTS_FILE) (the AWX credential type writes its
+        known hosts input to a file and sets it).
+      - The roles pass C(bgp_device_known_hosts).
     type: path
+    aliases: [bgp_device_known_hosts]
   timeout:
     description:
       - Seconds to wait for the TCP connection, the SSH banner and authentication.
@@ -56,5 +85,5 @@ requirements:
   - netmiko >= 4.0 (Python library, which brings paramiko)
 notes:
   - Connection errors are reported with the host and the option to fix, for example
-    C(known_hosts_file) for a host key mismatch and C(password) for an authentication failure.
+    C(host_keys) or C(known_hosts_file) for a host key mismatch and C(password) for an authentication failure.
 """

@@ -18,15 +18,26 @@ options:
   username:
     description:
       - RouterOS user with the C(api) policy (and C(read)/C(write) as the task needs).
+      - When not set, taken from the environment variable E(KUBEFABRIC_ROUTEROS_USERNAME),
+        E(KUBEFABRIC_DEVICE_USERNAME) or E(ANSIBLE_NET_USERNAME), the first that is set (the kubefabric
+        RouterOS credential type for AWX sets the first one).
+      - The roles pass the device's C(ansible_user) (or C(bgp_device_username)) inventory variable.
     type: str
+    aliases: [bgp_device_username]
   password:
     description:
       - The user's password. Never logged, never in results.
+      - When not set, taken from E(KUBEFABRIC_ROUTEROS_PASSWORD), E(KUBEFABRIC_DEVICE_PASSWORD) or
+        E(ANSIBLE_NET_PASSWORD).
+      - The roles pass C(ansible_password) (or C(bgp_device_password)).
     type: str
+    aliases: [bgp_device_password]
   port:
     description:
       - API port. Defaults to C(8729) with O(tls=true) (the C(api-ssl) service) and C(8728) without.
+      - The roles pass C(ansible_port) (or C(bgp_device_port)).
     type: int
+    aliases: [bgp_device_port]
   tls:
     description:
       - Connect to the C(api-ssl) service over TLS. On by default; the plain C(api) service sends the
@@ -49,7 +60,10 @@ options:
   ca_path:
     description:
       - PEM file with the CA certificate(s) that signed the router's certificate.
+      - When not set, taken from E(KUBEFABRIC_ROUTEROS_CA_PATH) (the AWX credential type writes its CA input
+        to a file and sets it). The roles pass C(bgp_device_ca_path).
     type: path
+    aliases: [bgp_device_ca_path]
   timeout:
     description:
       - Seconds to wait for the connection and for each reply.

@@ -47,17 +47,23 @@ options:
     aliases: [host]
   username:
     description:
-      - User name (RouterOS API user, or SSH user).
+      - User name (RouterOS API user, or SSH user). Required; when not set, taken from the environment as in
+        M(kubefabric.bgp.routeros_bgp) (E(KUBEFABRIC_ROUTEROS_USERNAME)) or M(kubefabric.bgp.frr_bgp)
+        (E(KUBEFABRIC_SSH_USERNAME)), then E(KUBEFABRIC_DEVICE_USERNAME), E(ANSIBLE_NET_USERNAME).
     type: str
-    required: true
+    aliases: [bgp_device_username]
   password:
     description:
       - Password. Required for RouterOS; for SSH one of O(password) and O(ssh_key_file). Never logged.
+      - When not set, taken from E(KUBEFABRIC_ROUTEROS_PASSWORD) (RouterOS) or E(KUBEFABRIC_SSH_PASSWORD) (SSH),
+        then E(KUBEFABRIC_DEVICE_PASSWORD), E(ANSIBLE_NET_PASSWORD).
     type: str
+    aliases: [bgp_device_password]
   port:
     description:
       - TCP port. Defaults to C(8729) (RouterOS with O(tls)), C(8728) (RouterOS without) or C(22) (SSH).
     type: int
+    aliases: [bgp_device_port]
   timeout:
     description:
       - Seconds to wait for the connection and replies.
@@ -81,21 +87,36 @@ options:
     default: false
   ca_path:
     description:
-      - RouterOS only. PEM file with the CA that signed the router's certificate.
+      - RouterOS only. PEM file with the CA that signed the router's certificate. Environment:
+        E(KUBEFABRIC_ROUTEROS_CA_PATH).
     type: path
+    aliases: [bgp_device_ca_path]
   ssh_key_file:
     description:
-      - Comware and FRR only. Private key to authenticate with.
+      - Comware and FRR only. Private key to authenticate with. Environment: E(KUBEFABRIC_SSH_KEY_FILE),
+        E(ANSIBLE_NET_SSH_KEYFILE).
     type: path
+    aliases: [bgp_device_ssh_key_file]
   host_key_checking:
     description:
-      - Comware and FRR only. Verify the SSH host key against O(known_hosts_file) (or C(~/.ssh/known_hosts)).
+      - Comware and FRR only. Verify the SSH host key against O(host_keys), else O(known_hosts_file), else
+        C(~/.ssh/known_hosts); an unknown key is refused, never trusted on first use.
     type: bool
     default: true
+    aliases: [bgp_device_host_key_checking]
+  host_keys:
+    description:
+      - Comware and FRR only. The device's public host key(s) (C(ssh-ed25519 AAAA...)); when given, the only
+        keys trusted. See M(kubefabric.bgp.frr_bgp).
+    type: list
+    elements: str
+    aliases: [bgp_device_host_keys]
   known_hosts_file:
     description:
-      - Comware and FRR only. known_hosts file holding the device's host key.
+      - Comware and FRR only. known_hosts file holding the device's host key. Environment:
+        E(KUBEFABRIC_SSH_KNOWN_HOSTS_FILE).
     type: path
+    aliases: [bgp_device_known_hosts]
   routes:
     description:
       - Also read the BGP routes of the device's routing table and return them as RV(routes).

@@ -37,7 +37,7 @@ import ssl
 from ansible.module_utils.basic import missing_required_lib
 
 from ..common.errors import FabricError, fail_module
-from . import model, sessions
+from . import connection, model, sessions
 from .resource import Driver, run
 
 try:
@@ -570,7 +570,8 @@ def connect(params):
     except ssl.SSLCertVerificationError as exc:
         raise FabricError("TLS certificate of the RouterOS API at %s failed verification: %s"
                           % (where, getattr(exc, "verify_message", None) or exc), host=host, field="validate_certs",
-                          fix="give the router's CA with ca_path (or, on a lab only, set validate_certs: false)") from None
+                          fix="give the router's CA with ca_path (inventory: bgp_device_ca_path; credential: "
+                              "KUBEFABRIC_ROUTEROS_CA_PATH), or, on a lab only, set validate_certs: false") from None
     except ssl.SSLError as exc:
         raise FabricError("TLS handshake with %s failed: %s" % (where, exc), host=host, field="tls",
                           fix="enable the api-ssl service with a certificate, or set tls: false for the plain API (8728)") from None
@@ -578,7 +579,8 @@ def connect(params):
         message = str(exc)
         if "invalid user name or password" in message or "cannot log in" in message:
             raise FabricError("login to the RouterOS API at %s failed: %s" % (where, message), host=host,
-                              field="password", fix="check username and password") from None
+                              field="password", fix="check username and password (inventory: ansible_user, "
+                              "ansible_password; credential: KUBEFABRIC_ROUTEROS_USERNAME/_PASSWORD)") from None
         raise FabricError("RouterOS API at %s refused the login: %s" % (where, message), host=host,
                           field="username", fix="check the user's API policy and credentials") from None
     except (socket.timeout, TimeoutError) as exc:
@@ -971,7 +973,8 @@ CONNECTED_STATES = ("merged", "replaced", "overridden", "deleted", "gathered")
 def module_argument_spec():
     """The full argument spec of ``kubefabric.bgp.routeros_bgp``."""
     spec = model.resource_argument_spec()
-    spec.update(API_ARGUMENT_SPEC)
+    spec.update(connection.with_connection_conventions({name: dict(option) for name, option in API_ARGUMENT_SPEC.items()},
+                                                       "routeros"))
     for name in ("hostname", "username", "password"):
         spec[name] = dict(spec[name], required=False)
     spec["routeros_version"] = dict(type="str")

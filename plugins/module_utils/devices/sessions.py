@@ -25,7 +25,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ..common.errors import FabricError, fail_module
 from ..common.query import check_expectations
-from . import ssh
+from . import connection, ssh
 
 PLATFORMS = ("routeros", "comware", "frr")
 
@@ -205,24 +205,33 @@ def info_argument_spec():
         spec[name] = option
     spec["hostname"]["aliases"] = ["host"]
     spec["hostname"]["required"] = True
-    spec["username"]["required"] = True
+    for name, aliases in connection.OPTION_ALIASES.items():
+        if name in spec:
+            spec[name]["aliases"] = list(aliases)
+    # the environment fallbacks depend on the platform: run_info_module applies them
     return spec
 
 
 def run_info_module(module):
     """The body of bgp_session_info: read (with ``routes``: also the BGP routes, over the same connection),
     normalise, evaluate ``expect``; never changed."""
-    params = dict(module.params)
-    platform = params["platform"]
+    platform = module.params["platform"]
+    params, secrets = connection.fill_from_env(module.params, connection.family_of(platform))
+    module.no_log_values.update(secrets)
     host = params.get("hostname")
     if platform == "routeros":
         from . import routeros  # pylint: disable=import-outside-toplevel  # routeros imports this module
         if not routeros.HAS_LIBROUTEROS:
             module.fail_json(msg=missing_required_lib("librouteros"), exception=str(routeros.LIBROUTEROS_IMPORT_ERROR))
     try:
+        if not params.get("username"):
+            raise FabricError("no user name given", host=host, field="username",
+                              fix="set username (inventory: ansible_user; environment: %s)"
+                                  % " or ".join(connection.env_names("username", connection.family_of(platform))))
         if platform == "routeros" and not params.get("password"):
             raise FabricError("the RouterOS API needs a password", host=host, field="password",
-                              fix="set password (no_log)")
+                              fix="set password (inventory: ansible_password; environment: %s)"
+                                  % " or ".join(connection.env_names("password", "routeros")))
         if params.get("routes"):
             state = read_state(platform, params, routes=True)
             rows = state["sessions"]

@@ -9,18 +9,27 @@ into a ``FabricError`` that names the host and says what to fix:
 
 * authentication failure (wrong password or key)       -> field ``password`` / ``ssh_key_file``
 * unreachable host / refused port / timeout / DNS       -> field ``hostname``
-* host key mismatch or unknown host key (strict mode)   -> field ``known_hosts_file``
+* host key mismatch or unknown host key (strict mode)   -> field ``host_keys`` / ``known_hosts_file``
 
 Host-key checking is on by default; it is turned off only by ``host_key_checking: false``.
+The device's keys come from ``host_keys`` (the public key lines, e.g. from the inventory: nothing
+else is trusted then), else ``known_hosts_file``, else ``~/.ssh/known_hosts``.  An unknown key is
+refused (never trusted on first use); the error shows the key the device presented and the
+commands to verify it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import os
 import re
 import socket
+import tempfile
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import connection
 
 try:
     import paramiko
@@ -44,6 +53,7 @@ SSH_ARGUMENT_SPEC = {
     "ssh_key_file": {"type": "path", "no_log": False},
     "host_key_checking": {"type": "bool", "default": True},
     "known_hosts_file": {"type": "path"},
+    "host_keys": {"type": "list", "elements": "str", "no_log": False},
     "timeout": {"type": "int", "default": 10},
 }
 
@@ -51,8 +61,10 @@ SSH_OPTION_NAMES = tuple(SSH_ARGUMENT_SPEC)
 
 
 def argument_spec():
-    """A fresh copy of the SSH options (modules add their own options to it)."""
-    return {name: dict(spec) for name, spec in SSH_ARGUMENT_SPEC.items()}
+    """A fresh copy of the SSH options with their aliases and environment fallbacks
+    (``connection.py``); modules add their own options to it."""
+    return connection.with_connection_conventions({name: dict(spec) for name, spec in SSH_ARGUMENT_SPEC.items()},
+                                                  "ssh")
 
 
 def ssh_params(params):
@@ -79,10 +91,12 @@ def validate_ssh_params(params):
         raise FabricError("no device address given", field="hostname",
                           fix="set hostname to the device's management address")
     if not params["username"]:
-        raise FabricError("no SSH user given", host=host, field="username", fix="set username")
+        raise FabricError("no SSH user given", host=host, field="username",
+                          fix="set username (inventory: ansible_user; environment: KUBEFABRIC_SSH_USERNAME)")
     if not params["password"] and not params["ssh_key_file"]:
         raise FabricError("neither a password nor an SSH key is given", host=host, field="password",
-                          fix="set password (no_log) or ssh_key_file")
+                          fix="set password (inventory: ansible_password; environment: KUBEFABRIC_SSH_PASSWORD) "
+                              "or ssh_key_file (ansible_ssh_private_key_file; KUBEFABRIC_SSH_KEY_FILE)")
     port = params["port"]
     if not isinstance(port, int) or not 0 < port < 65536:
         raise FabricError("port %r is not a TCP port" % (port,), host=host, field="port",
@@ -90,7 +104,9 @@ def validate_ssh_params(params):
     if params["ssh_key_file"] and not os.path.isfile(params["ssh_key_file"]):
         raise FabricError("SSH key file %s does not exist" % params["ssh_key_file"], host=host,
                           field="ssh_key_file", fix="point ssh_key_file at a readable private key")
-    if params["host_key_checking"] and params["known_hosts_file"] \
+    if params["host_key_checking"] and params["host_keys"]:
+        params["host_keys"] = parse_host_keys(params["host_keys"], host)
+    elif params["host_key_checking"] and params["known_hosts_file"] \
             and not os.path.isfile(params["known_hosts_file"]):
         raise FabricError("known hosts file %s does not exist" % params["known_hosts_file"],
                           host=host, field="known_hosts_file",
@@ -99,8 +115,61 @@ def validate_ssh_params(params):
     return params
 
 
-def netmiko_kwargs(params, device_type):
-    """The ``ConnectHandler`` keyword arguments for these options (pure; unit-tested)."""
+KEY_TYPE_RE = re.compile(r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|"
+                         r"sk-ecdsa-sha2-nistp256@openssh\.com)$")
+
+
+def parse_host_keys(values, host=None):
+    """``host_keys`` -> ``[(key_type, base64)]``.  Each value holds one or more lines in OpenSSH
+    public-key or known_hosts form (``ssh-ed25519 AAAA... [comment]``, host names in front are
+    ignored: the keys belong to this device); a malformed line is a FabricError."""
+    keys = []
+    for value in values or []:
+        if isinstance(value, (tuple, list)) and len(value) == 2:  # already parsed
+            keys.append(tuple(value))
+            continue
+        for line in str(value).splitlines():
+            words = line.split()
+            if not words or words[0].startswith("#"):
+                continue
+            index = next((i for i, word in enumerate(words) if KEY_TYPE_RE.match(word)), None)
+            problem = None
+            if index is None or index + 1 >= len(words):
+                problem = "no key type (ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa...) followed by the key"
+            else:
+                key_type, data = words[index], words[index + 1]
+                try:
+                    blob = base64.b64decode(data, validate=True)
+                except (binascii.Error, ValueError):
+                    blob = b""
+                if blob[4:4 + len(key_type)] != key_type.encode():
+                    problem = "the key data is not a base64 %s public key" % key_type
+            if problem:
+                raise FabricError("host key line %r: %s" % (line.strip()[:60], problem), host=host, field="host_keys",
+                                  fix="give the device's public host key as 'ssh-ed25519 AAAA...' "
+                                      "(a line of ssh-keyscan output, verified with ssh-keygen -lf)")
+            keys.append((key_type, data))
+    return keys
+
+
+def fingerprint(key_type, data):
+    """OpenSSH's ``SHA256:...`` fingerprint of a public key given as type and base64."""
+    digest = hashlib.sha256(base64.b64decode(data)).digest()
+    return "%s SHA256:%s" % (key_type, base64.b64encode(digest).decode().rstrip("="))
+
+
+def known_hosts_text(params):
+    """The known_hosts file content that pins ``host_keys`` to this device's address and port."""
+    port = params.get("port") or 22
+    name = params["hostname"] if port == 22 else "[%s]:%s" % (params["hostname"], port)
+    return "".join("%s %s %s\n" % (name, key_type, data) for key_type, data in params["host_keys"])
+
+
+def netmiko_kwargs(params, device_type, pinned_file=None):
+    """The ``ConnectHandler`` keyword arguments for these options (pure; unit-tested).
+
+    ``pinned_file``: the known_hosts file ``connect`` wrote from ``host_keys``; only that file is
+    trusted then (not ``known_hosts_file`` nor ``~/.ssh/known_hosts``)."""
     params = validate_ssh_params(params)
     kwargs = {
         "device_type": device_type,
@@ -120,7 +189,14 @@ def netmiko_kwargs(params, device_type):
         kwargs["key_file"] = params["ssh_key_file"]
     if params["host_key_checking"]:
         kwargs["ssh_strict"] = True
-        if params["known_hosts_file"]:
+        kwargs["system_host_keys"] = False
+        if params["host_keys"]:
+            if not pinned_file:
+                raise FabricError("host_keys given but no pinned known_hosts file", host=params["hostname"],
+                                  field="host_keys", fix="connect through ssh.connect()")
+            kwargs["alt_host_keys"] = True
+            kwargs["alt_key_file"] = pinned_file
+        elif params["known_hosts_file"]:
             kwargs["alt_host_keys"] = True
             kwargs["alt_key_file"] = params["known_hosts_file"]
         else:
@@ -139,27 +215,70 @@ def _chain(exc):
     return seen
 
 
-def classify_connect_error(exc, params):
-    """Map a netmiko/paramiko/socket exception from connecting into a ``FabricError``."""
+VERIFY_HINT = ("Comware: display public-key local ecdsa public / display public-key local rsa public; "
+               "Linux/FRR: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub")
+
+
+def presented_host_key(params):
+    """``(key_type, base64)`` of the host key the device presents (a key exchange without login), or
+    None.  Only used to show the user what to verify; never trusted."""
+    if paramiko is None:
+        return None
+    timeout = params.get("timeout") or 10
+    try:
+        sock = socket.create_connection((params["hostname"], params.get("port") or 22), timeout=timeout)
+    except OSError:
+        return None
+    transport = paramiko.Transport(sock)
+    try:
+        transport.start_client(timeout=timeout)
+        key = transport.get_remote_server_key()
+        return key.get_name(), key.get_base64()
+    except Exception:  # pylint: disable=broad-except  # best effort: the error message stays without it
+        return None
+    finally:
+        transport.close()
+
+
+def _presented(params, presented_key):
+    key = presented_key(params) if presented_key else None
+    if not key:
+        return ""
+    return "; the device presented %s (%s %s)" % (fingerprint(*key), key[0], key[1])
+
+
+def classify_connect_error(exc, params, presented_key=None):
+    """Map a netmiko/paramiko/socket exception from connecting into a ``FabricError``.
+
+    ``presented_key(params)`` fetches the device's key for a host-key error (``presented_host_key``
+    by ``connect``; unit tests pass a fake or nothing)."""
     params = ssh_params(params)
     host = params["hostname"]
     target = _target(params)
     chain = _chain(exc)
     text = " ".join(str(e) for e in chain)
+    pinned = bool(params["host_keys"]) and params["host_key_checking"]
+    field = "host_keys" if pinned else "known_hosts_file"
+    source = ("host_keys (inventory variable bgp_device_host_keys)" if pinned
+              else params["known_hosts_file"] or "~/.ssh/known_hosts")
     if paramiko is not None and any(isinstance(e, paramiko.BadHostKeyException) for e in chain) \
             or "does not match" in text:
         return FabricError(
-            "SSH host key of %s does not match the known host key; refusing to connect "
-            "(possible man-in-the-middle, or the device was re-keyed)" % target,
-            host=host, field="known_hosts_file",
-            fix="verify the device's key out of band, then update its entry in %s"
-                % (params["known_hosts_file"] or "~/.ssh/known_hosts"))
+            "SSH host key of %s does not match the known host key in %s; refusing to connect "
+            "(possible man-in-the-middle, or the device was re-keyed)%s"
+            % (target, source, _presented(params, presented_key)),
+            host=host, field=field, fix="verify the device's key out of band (%s), then update %s"
+            % (VERIFY_HINT, source))
     if "not found in known_hosts" in text:
         return FabricError(
-            "SSH host key of %s is unknown and host_key_checking is on" % target,
-            host=host, field="known_hosts_file",
-            fix="add the device's host key to %s (or set host_key_checking: false in a lab)"
-                % (params["known_hosts_file"] or "~/.ssh/known_hosts"))
+            "SSH host key of %s is unknown: it is not in %s, and an unknown key is never trusted%s"
+            % (target, source, _presented(params, presented_key)),
+            host=host, field=field,
+            fix="fetch the key with 'ssh-keyscan -p %s %s' from a trusted network, compare its fingerprint "
+                "('ssh-keygen -lf <file>') with the one the device shows on its console (%s), then put the "
+                "line into the device's bgp_device_host_keys inventory variable or the known hosts of the "
+                "credential (known_hosts_file); host_key_checking: false only in a lab"
+                % (params["port"] or 22, host, VERIFY_HINT))
     auth_types = tuple(t for t in (NetmikoAuthenticationException,
                                    paramiko.AuthenticationException if paramiko else None) if t)
     if auth_types and any(isinstance(e, auth_types) for e in chain):
@@ -193,13 +312,23 @@ def connect(params, device_type, connect_handler=None):
             raise FabricError("the Python library netmiko is not installed: %s" % NETMIKO_IMPORT_ERROR,
                               field="netmiko", fix="pip install netmiko (and ntc-templates)")
         connect_handler = ConnectHandler
-    kwargs = netmiko_kwargs(params, device_type)
+    params = validate_ssh_params(params)
+    pinned_file = None
     try:
-        return connect_handler(**kwargs)
-    except FabricError:
-        raise
-    except Exception as exc:  # pylint: disable=broad-except
-        raise classify_connect_error(exc, params) from None
+        if params["host_key_checking"] and params["host_keys"]:
+            with tempfile.NamedTemporaryFile("w", prefix="kubefabric-known-hosts-", delete=False) as handle:
+                handle.write(known_hosts_text(params))
+                pinned_file = handle.name
+        kwargs = netmiko_kwargs(params, device_type, pinned_file=pinned_file)
+        try:
+            return connect_handler(**kwargs)
+        except FabricError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            raise classify_connect_error(exc, params, presented_host_key) from None
+    finally:
+        if pinned_file:
+            os.unlink(pinned_file)
 
 
 class CliLineError(Exception):

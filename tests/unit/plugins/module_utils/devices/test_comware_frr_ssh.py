@@ -17,7 +17,7 @@ def test_strict_host_keys_by_default(tmp_path):
     kw = ssh.netmiko_kwargs(dict(BASE, known_hosts_file=str(kh)), "hp_comware")
     assert kw["ssh_strict"] is True
     assert kw["alt_host_keys"] is True and kw["alt_key_file"] == str(kh)
-    assert "system_host_keys" not in kw
+    assert kw["system_host_keys"] is False
     assert kw["port"] == 22 and kw["device_type"] == "hp_comware"
     kw = ssh.netmiko_kwargs(BASE, "hp_comware")
     assert kw["ssh_strict"] is True and kw["system_host_keys"] is True
