@@ -302,12 +302,14 @@ def classify_connect_error(exc, params, presented_key=None):
                        host=host, field="hostname", fix="check the SSH options for this device")
 
 
-def connect(params, device_type, connect_handler=None):
+def connect(params, device_type, connect_handler=None, presented_key=None):
     """Open a netmiko session; every failure is a ``FabricError`` (never a traceback).
 
-    ``connect_handler`` lets unit tests pass a fake ``ConnectHandler``.
+    ``connect_handler`` lets unit tests pass a fake ``ConnectHandler`` (and ``presented_key`` a fake
+    of ``presented_host_key``, which is used only with the real one).
     """
     if connect_handler is None:
+        presented_key = presented_key or presented_host_key
         if not HAS_NETMIKO:
             raise FabricError("the Python library netmiko is not installed: %s" % NETMIKO_IMPORT_ERROR,
                               field="netmiko", fix="pip install netmiko (and ntc-templates)")
@@ -325,7 +327,7 @@ def connect(params, device_type, connect_handler=None):
         except FabricError:
             raise
         except Exception as exc:  # pylint: disable=broad-except
-            raise classify_connect_error(exc, params, presented_host_key) from None
+            raise classify_connect_error(exc, params, presented_key) from None
     finally:
         if pinned_file:
             os.unlink(pinned_file)
