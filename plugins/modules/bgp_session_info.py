@@ -87,13 +87,13 @@ options:
     default: false
   ca_path:
     description:
-      - RouterOS only. PEM file with the CA that signed the router's certificate. Environment:
+      - RouterOS only. PEM file with the CA that signed the router's certificate; environment variable
         E(KUBEFABRIC_ROUTEROS_CA_PATH).
     type: path
     aliases: [bgp_device_ca_path]
   ssh_key_file:
     description:
-      - Comware and FRR only. Private key to authenticate with. Environment: E(KUBEFABRIC_SSH_KEY_FILE),
+      - Comware and FRR only. Private key to authenticate with; environment variables E(KUBEFABRIC_SSH_KEY_FILE),
         E(ANSIBLE_NET_SSH_KEYFILE).
     type: path
     aliases: [bgp_device_ssh_key_file]
@@ -113,7 +113,7 @@ options:
     aliases: [bgp_device_host_keys]
   known_hosts_file:
     description:
-      - Comware and FRR only. known_hosts file holding the device's host key. Environment:
+      - Comware and FRR only. known_hosts file holding the device's host key; environment variable
         E(KUBEFABRIC_SSH_KNOWN_HOSTS_FILE).
     type: path
     aliases: [bgp_device_known_hosts]

@@ -108,8 +108,8 @@ def test_credentials_from_the_environment_and_host_key_refusals(switch, tmp_path
     assert "is unknown" in out and "never trusted" in out and expected_fp in out, out[-4000:]
     assert "ssh-keyscan -p 22 %s" % sw.address in out
     # a wrong key pinned in the inventory: refused as a mismatch
-    rc, report, out = run(tmp_path, "mismatch", inventory_for(sw, bgp_device_host_keys=[(tmp_path / "other.pub")
-                                                                                       .read_text()]),
+    wrong_key = (tmp_path / "other.pub").read_text()
+    rc, report, out = run(tmp_path, "mismatch", inventory_for(sw, bgp_device_host_keys=[wrong_key]),
                           devices_role_plays(), credential_env)
     assert rc != 0 and "does not match" in out and "host_keys" in out, out[-4000:]
     assert sw.frr.running_config() == before

@@ -71,9 +71,9 @@ def test_ssh_spec_aliases_and_env_fallbacks(clean_env):
     params, no_log = run_module_params(ssh.argument_spec(), {"hostname": "198.18.0.2"}, clean_env)
     assert params["username"] == "net-user" and params["password"] == "from-credential"
     assert "from-credential" in no_log
-    params, _ = run_module_params(ssh.argument_spec(), {
+    params = run_module_params(ssh.argument_spec(), {
         "hostname": "198.18.0.2", "bgp_device_username": "old-name", "bgp_device_password": "old-pass",
-        "bgp_device_known_hosts": "/etc/kh", "bgp_device_host_keys": ["ssh-ed25519 AAAA"]}, clean_env)
+        "bgp_device_known_hosts": "/etc/kh", "bgp_device_host_keys": ["ssh-ed25519 AAAA"]}, clean_env)[0]
     assert params["username"] == "old-name" and params["password"] == "old-pass"
     assert params["known_hosts_file"] == "/etc/kh" and params["host_keys"] == ["ssh-ed25519 AAAA"]
 
