@@ -7,7 +7,8 @@ out as AWX lays it out for a job, against the lab.
 * ``project/``: the job template's project, a ``site.yml`` that imports ``kubefabric.bgp.full_mesh``,
   and the collection in ``project/collections`` (where AWX installs a project's
   ``collections/requirements.yml``; ``ANSIBLE_COLLECTIONS_PATH`` points there as AWX sets it);
-* ``inventory/hosts.yml``: the example inventory as it is, with no credential in it;
+* ``inventory/hosts.yml``: the example inventory with a BGP password for the switch (``bgp_password``,
+  which becomes a Kubernetes Secret and the TCP-MD5 key of the sessions) and no device credential;
 * ``env/envvars``: what the job's credentials inject: AWX's built-in "OpenShift or Kubernetes API
   Bearer Token" credential (``K8S_AUTH_HOST``, ``K8S_AUTH_API_KEY``, ``K8S_AUTH_VERIFY_SSL``,
   ``K8S_AUTH_SSL_CA_CERT`` -> a file) and the collection's shipped
@@ -16,11 +17,12 @@ out as AWX lays it out for a job, against the lab.
 * ``env/extravars``: the job's extra variables.
 
 The job converges (fabric_verify passes), a second job reports changed=0, and neither the bearer
-token nor the device password appears in any ``artifacts/*/job_events/*.json`` nor in stdout.
+token, the device password nor the BGP password appears in any ``artifacts/*/job_events/*.json`` nor in stdout.
 """
 import base64
 import json
 import os
+import secrets
 import shutil
 import stat
 import subprocess
@@ -95,7 +97,10 @@ def private_data_dir(tmp_path, lab, inventory):
     (pdd / "project" / "site.yml").write_text("---\n- name: The fabric\n"
                                               "  ansible.builtin.import_playbook: kubefabric.bgp.full_mesh\n")
     (pdd / "inventory").mkdir()
-    shutil.copy(inventory, pdd / "inventory" / "hosts.yml")
+    hosts = yaml.safe_load(inventory.read_text())
+    bgp_password = secrets.token_urlsafe(16)  # the sessions to tor1 use TCP-MD5 (a Secret on the cluster side)
+    hosts["all"]["children"]["network_devices"]["hosts"]["tor1"]["bgp_password"] = bgp_password
+    (pdd / "inventory" / "hosts.yml").write_text(yaml.safe_dump(hosts))
     env_dir = pdd / "env"
     env_dir.mkdir()
     lab_inventory = json.loads((lab.dir / "lab-inventory.yml").read_text())
@@ -112,7 +117,7 @@ def private_data_dir(tmp_path, lab, inventory):
     (env_dir / "extravars").write_text(yaml.safe_dump({
         "awx_job_id": 1, "awx_job_template_name": "kubefabric apply", "ansible_python_interpreter": sys.executable,
         "kubefabric_verify_timeout": 180, "kubefabric_verify_interval": 2}))
-    return pdd, [token, device["bgp_device_password"]]
+    return pdd, [token, device["bgp_device_password"], bgp_password]
 
 
 def run_job(pdd, ident):
@@ -132,12 +137,12 @@ def stats(events):
     return found[-1]
 
 
-def assert_no_secret(artifacts, proc, secrets):
+def assert_no_secret(artifacts, proc, secret_values):
     texts = [(path.name, path.read_text()) for path in (artifacts / "job_events").glob("*.json")]
     texts.append(("stdout", (artifacts / "stdout").read_text()))
     texts.append(("ansible-runner output", proc.stdout))
     assert len(texts) > 20
-    for secret in secrets:
+    for secret in secret_values:
         assert len(secret) >= 12
         leaks = [name for name, text in texts if secret in text]
         assert not leaks, "a secret appears in %s" % leaks[:5]
@@ -145,8 +150,9 @@ def assert_no_secret(artifacts, proc, secrets):
 
 def test_awx_job_converges_idempotent_without_secrets(lab_fabric, tmp_path):
     lab, inventory = lab_fabric
-    pdd, secrets = private_data_dir(tmp_path, lab, inventory)
+    pdd, secret_values = private_data_dir(tmp_path, lab, inventory)
     assert "bgp_device" not in (pdd / "inventory" / "hosts.yml").read_text()
+    assert "bgp_password" in (pdd / "inventory" / "hosts.yml").read_text()
     assert "ansible_password" not in (pdd / "inventory" / "hosts.yml").read_text()
 
     proc, artifacts, events = run_job(pdd, "apply1")
@@ -162,10 +168,12 @@ def test_awx_job_converges_idempotent_without_secrets(lab_fabric, tmp_path):
     device_tasks = [e for e in events if e.get("event") == "runner_on_ok"
                     and e["event_data"].get("task_action") == "kubefabric.bgp.frr_bgp"]
     assert device_tasks, "the FRR switch was not configured"
-    assert_no_secret(artifacts, proc, secrets)
+    commands = device_tasks[0]["event_data"]["res"]["commands"]
+    assert sum(1 for line in commands if line.strip().endswith("password ********")) == 4, commands  # TCP-MD5, masked
+    assert_no_secret(artifacts, proc, secret_values)
 
     proc, artifacts, events = run_job(pdd, "apply2")
     assert proc.returncode == 0, proc.stdout[-6000:]
     second = stats(events)
     assert not second["failures"] and sum(second["changed"].values()) == 0, second
-    assert_no_secret(artifacts, proc, secrets)
+    assert_no_secret(artifacts, proc, secret_values)
