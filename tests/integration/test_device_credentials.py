@@ -9,6 +9,8 @@ and OpenSSH, ``lab.frrswitch``), HOME pointed at an empty directory as in an exe
   in the inventory (``bgp_device_host_keys``): configures the switch, a rerun changes nothing;
 * no credential in the inventory, only the environment the AWX credential type injects
   (``KUBEFABRIC_SSH_USERNAME``/``_PASSWORD``/``_KNOWN_HOSTS_FILE``): works;
+* a RouterOS router (the lab's RouterOS API emulator over api-ssl) with only what the shipped
+  ``kubefabric RouterOS API`` credential type injects (user, password, CA file): configured, idempotent;
 * an unknown host key (nothing pinned, empty ~/.ssh/known_hosts) is refused with the fingerprint the
   switch presented (the one ssh-keygen computes from the switch's key) and the command to verify it;
   a wrong pinned key is refused as a mismatch; nothing is written to the switch in either case.
@@ -22,7 +24,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.integration.test_awx_job import render_injectors
 from tests.integration.test_frr_bgp import switch  # noqa: F401  # pylint: disable=unused-import
+from tests.integration.test_routeros_bgp import API_PASSWORD, read_rows
+from tests.integration.test_routeros_bgp import routeros  # noqa: F401  # pylint: disable=unused-import
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -55,16 +60,16 @@ def run(tmp_path, name, inventory, plays, env_extra=None):
     return proc.returncode, report, proc.stdout + proc.stderr
 
 
-def inventory_for(sw, **device_vars):
+def inventory_for(sw, platform="frr", **device_vars):
     return {"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
                     "children": {"network_devices": {"hosts": {"leaf2": dict(
-                        {"platform": "frr", "ansible_host": sw.address}, **device_vars)}}}}}
+                        {"platform": platform, "ansible_host": sw.address}, **device_vars)}}}}}
 
 
-def devices_role_plays():
+def devices_role_plays(plan=None):
     return [
         {"name": "plan", "hosts": "localhost", "gather_facts": False,
-         "tasks": [{"name": "The plan", "ansible.builtin.set_fact": {"kubefabric_plan": PLAN}}]},
+         "tasks": [{"name": "The plan", "ansible.builtin.set_fact": {"kubefabric_plan": plan or PLAN}}]},
         {"name": "devices", "hosts": "network_devices", "gather_facts": False,
          "tasks": [{"name": "Devices role", "ansible.builtin.include_role": {"name": "kubefabric.bgp.devices"},
                     "vars": {"kubefabric_device_state": "merged", "kubefabric_device_save": False}}]},
@@ -121,3 +126,27 @@ def test_credentials_from_the_environment_and_host_key_refusals(switch, tmp_path
     assert rc == 0 and changed(report) == 1, out[-5000:]
     assert "neighbor 10.9.9.1 remote-as 65009" in sw.frr.running_config()
     assert SSH_PASSWORD not in out
+
+
+def test_routeros_with_the_shipped_credential_type_only(routeros, tmp_path):  # noqa: F811
+    dev = routeros("7.10")
+    ctype = yaml.safe_load((REPO / "awx" / "credential_types" / "kubefabric_routeros_api.yml").read_text())
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    env = render_injectors(ctype, {"username": "admin", "password": API_PASSWORD,
+                                   "ca_cert": Path(str(dev.ca_path)).read_text()}, env_dir)
+    assert Path(env["KUBEFABRIC_ROUTEROS_CA_PATH"]).read_text() == Path(str(dev.ca_path)).read_text()
+    plan = {"module_args": {"devices": {"leaf2": {"asn": 64513, "router_id": "172.16.30.254",
+                                                  "neighbors": [{"address": "172.16.30.102", "remote_as": 64513}]}}}}
+    inventory = inventory_for(dev, platform="routeros")
+    rc, report, out = run(tmp_path, "ros1", inventory, devices_role_plays(plan), env)
+    assert rc == 0 and changed(report) == 1, out[-5000:]
+    rows = read_rows(dev, "routing", "bgp", "connection")
+    assert [row.get("remote.address") for row in rows] == ["172.16.30.102"], rows
+    assert API_PASSWORD not in out
+    rc, report, out = run(tmp_path, "ros2", inventory, devices_role_plays(plan), env)
+    assert rc == 0 and changed(report) == 0, out[-5000:]
+    # without the credential's CA the router's certificate is refused, and the fix names the variable
+    env_no_ca = dict(env, KUBEFABRIC_ROUTEROS_CA_PATH="")
+    rc, report, out = run(tmp_path, "ros3", inventory, devices_role_plays(plan), env_no_ca)
+    assert rc != 0 and "KUBEFABRIC_ROUTEROS_CA_PATH" in out, out[-4000:]
