@@ -12,7 +12,7 @@ out as AWX lays it out for a job, against the lab.
 * ``env/envvars``: what the job's credentials inject: AWX's built-in "OpenShift or Kubernetes API
   Bearer Token" credential (``K8S_AUTH_HOST``, ``K8S_AUTH_API_KEY``, ``K8S_AUTH_VERIFY_SSL``,
   ``K8S_AUTH_SSL_CA_CERT`` -> a file) and the collection's shipped
-  ``awx/credential_types/kubefabric_ssh_device.yml``, its injectors rendered as AWX renders them
+  ``examples/awx/credential_types/kubefabric_ssh_device.yml``, its injectors rendered as AWX renders them
   (Jinja over the inputs, ``tower.filename.<name>`` for each ``template.<name>`` file);
 * ``env/extravars``: the job's extra variables.
 
@@ -36,7 +36,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 RUNNER = BIN / "ansible-runner"
-SSH_CREDENTIAL_TYPE = REPO / "awx" / "credential_types" / "kubefabric_ssh_device.yml"
+SSH_CREDENTIAL_TYPE = REPO / "examples" / "awx" / "credential_types" / "kubefabric_ssh_device.yml"
 EXAMPLE = REPO / "examples" / "full_mesh" / "inventory.yml"
 
 pytestmark = pytest.mark.skipif(not RUNNER.exists(), reason="needs ansible-runner in the project venv (make setup)")
@@ -97,14 +97,16 @@ def private_data_dir(tmp_path, lab, inventory):
     (pdd / "project" / "site.yml").write_text("---\n- name: The fabric\n"
                                               "  ansible.builtin.import_playbook: kubefabric.bgp.full_mesh\n")
     (pdd / "inventory").mkdir()
+    lab_inventory = json.loads((lab.dir / "lab-inventory.yml").read_text())
+    device = lab_inventory["all"]["children"]["network_devices"]["hosts"]["tor1"]
     hosts = yaml.safe_load(inventory.read_text())
-    bgp_password = secrets.token_urlsafe(16)  # the sessions to tor1 use TCP-MD5 (a Secret on the cluster side)
-    hosts["all"]["children"]["network_devices"]["hosts"]["tor1"]["bgp_password"] = bgp_password
+    tor1 = hosts["all"]["children"]["network_devices"]["hosts"]["tor1"]
+    tor1["bgp_password"] = bgp_password = secrets.token_urlsafe(16)  # TCP-MD5, a Secret on the cluster side
+    if device.get("ansible_host"):  # the example's address was taken by another lab: the lab's own
+        tor1["ansible_host"] = device["ansible_host"]
     (pdd / "inventory" / "hosts.yml").write_text(yaml.safe_dump(hosts))
     env_dir = pdd / "env"
     env_dir.mkdir()
-    lab_inventory = json.loads((lab.dir / "lab-inventory.yml").read_text())
-    device = lab_inventory["all"]["children"]["network_devices"]["hosts"]["tor1"]
     envvars, token = kubernetes_bearer_token_env(lab.dir / "kubeconfig", env_dir)
     ssh_type = yaml.safe_load(SSH_CREDENTIAL_TYPE.read_text())
     envvars.update(render_injectors(ssh_type, {

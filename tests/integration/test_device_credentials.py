@@ -130,7 +130,7 @@ def test_credentials_from_the_environment_and_host_key_refusals(switch, tmp_path
 
 def test_routeros_with_the_shipped_credential_type_only(routeros, tmp_path):  # noqa: F811
     dev = routeros("7.10")
-    ctype = yaml.safe_load((REPO / "awx" / "credential_types" / "kubefabric_routeros_api.yml").read_text())
+    ctype = yaml.safe_load((REPO / "examples" / "awx" / "credential_types" / "kubefabric_routeros_api.yml").read_text())
     env_dir = tmp_path / "env"
     env_dir.mkdir()
     env = render_injectors(ctype, {"username": "admin", "password": API_PASSWORD,

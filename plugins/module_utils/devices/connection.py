@@ -7,7 +7,7 @@ One table each, used by every module and plugin that logs in to a device:
 
 * ``OPTION_ALIASES``: the collection's inventory names accepted as option aliases;
 * ``env_names(option, family)``: the environment fallbacks, most specific first (the credential
-  types in ``awx/credential_types/`` inject the ``KUBEFABRIC_ROUTEROS_*`` / ``KUBEFABRIC_SSH_*``
+  types in ``examples/awx/credential_types/`` inject the ``KUBEFABRIC_ROUTEROS_*`` / ``KUBEFABRIC_SSH_*``
   names, so a job can carry a RouterOS and an SSH credential at the same time);
 * ``INVENTORY_VARS``: Ansible's standard inventory variables first (``ansible_host``,
   ``ansible_user``, ``ansible_password``, ``ansible_port``, ``ansible_ssh_private_key_file``), then

@@ -15,9 +15,9 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import conn
 
 REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
-TYPES = {"routeros": REPO / "awx" / "credential_types" / "kubefabric_routeros_api.yml",
-         "ssh": REPO / "awx" / "credential_types" / "kubefabric_ssh_device.yml"}
-PLAYBOOK = REPO / "awx" / "playbooks" / "configure_awx.yml"
+TYPES = {"routeros": REPO / "examples" / "awx" / "credential_types" / "kubefabric_routeros_api.yml",
+         "ssh": REPO / "examples" / "awx" / "credential_types" / "kubefabric_ssh_device.yml"}
+PLAYBOOK = REPO / "examples" / "awx" / "playbooks" / "configure_awx.yml"
 
 
 @pytest.mark.parametrize("family", sorted(TYPES))
