@@ -5,16 +5,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import schema
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import (
     DEVICE_VARS, NODE_VARS, OPTION_VARS)
 
 
 # what the module gets instead of a device's bgp_password: the plan only needs to know that there is
-# one (Secret reference, password_from_inventory), and the real one then never reaches the module's
-# arguments, result or the controller's log
-PASSWORD_PLACEHOLDER = "********"
+# one (Secret reference, password_from_inventory) and whether two devices have the same one (a keyed
+# fingerprint with a key that lives only in this run); the real one never reaches the module's
+# arguments, result or the controller's log.  Its length and characters are checked here.
+PASSWORD_PLACEHOLDER = schema.REDACTED
 
 
 def _host_vars(hostvars, host, keys):
@@ -22,11 +29,20 @@ def _host_vars(hostvars, host, keys):
     return {key: data[key] for key in keys if key in data and data[key] is not None}
 
 
-def _device_vars(hostvars, host, keys):
+def _device_vars(hostvars, host, keys, run_key):
     data = _host_vars(hostvars, host, keys)
-    if data.get("bgp_password") not in (None, ""):
-        data["bgp_password"] = PASSWORD_PLACEHOLDER
+    password = data.get("bgp_password")
+    if password not in (None, ""):
+        if data.get("platform") in schema.PLATFORMS:
+            schema.check_password(password, data["platform"], host)
+        digest = hmac.new(run_key, str(password).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+        data["bgp_password"] = "%s#%s" % (PASSWORD_PLACEHOLDER, digest)
     return data
+
+
+def _names(variables):
+    """The variable names of the collection's namespace (names only: values may be secrets)."""
+    return sorted(name for name in variables if schema.owned(str(name)))
 
 
 class ActionModule(ActionBase):
@@ -41,12 +57,22 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         groups = task_vars.get("groups", {})
         hostvars = task_vars.get("hostvars", {})
-        if args.get("nodes") is None:
-            group = args.get("node_group") or "k8s_nodes"
-            args["nodes"] = {h: _host_vars(hostvars, h, NODE_VARS) for h in groups.get(group, [])}
-        if args.get("devices") is None:
-            group = args.get("device_group") or "network_devices"
-            args["devices"] = {h: _device_vars(hostvars, h, DEVICE_VARS) for h in groups.get(group, [])}
+        run_key = os.urandom(32)
+        names = {"all": _names(task_vars)}
+        try:
+            if args.get("nodes") is None:
+                group = args.get("node_group") or "k8s_nodes"
+                args["nodes"] = {h: _host_vars(hostvars, h, NODE_VARS) for h in groups.get(group, [])}
+                names.update((h, _names(hostvars[h])) for h in groups.get(group, []))
+            if args.get("devices") is None:
+                group = args.get("device_group") or "network_devices"
+                args["devices"] = {h: _device_vars(hostvars, h, DEVICE_VARS, run_key) for h in groups.get(group, [])}
+                names.update((h, _names(hostvars[h])) for h in groups.get(group, []))
+        except FabricError as exc:
+            result.update(failed=True, msg=str(exc), error=exc.as_dict())
+            return result
+        if args.get("variables") is None:
+            args["variables"] = names
         for option, var in OPTION_VARS.items():
             if args.get(option) is None and task_vars.get(var) is not None:
                 args[option] = self._templar.template(task_vars[var])

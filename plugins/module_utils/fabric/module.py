@@ -9,33 +9,30 @@ import copy
 
 from ..common.errors import FabricError
 from ..common.query import check_expectations
-from .plan import build_plan
+from . import schema
+from .plan import OPTION_VARS, build_plan
 
-# inventory variables the action plugin reads when the option is not given
-OPTION_VARS = {
-    "pattern": "fabric_pattern", "calico_asn": "calico_asn", "racks": "fabric_racks",
-    "route_reflector_cluster_id": "route_reflector_cluster_id",
-    "route_reflector_label": "route_reflector_label", "tor_peering": "tor_peering",
-    "service_cluster_ips": "service_cluster_ips", "service_external_ips": "service_external_ips",
-    "global_peers": "fabric_global_peers",
-}
-NODE_VARS = ("bgp_ipv4_address", "bgp_ipv6_address", "rack", "route_reflector", "bgp_asn",
-             "route_reflector_cluster_id", "calico_labels", "calico_node_name")
-DEVICE_VARS = ("platform", "fabric_role", "bgp_asn", "router_id", "racks", "uplinks", "bgp_password",
-               "ansible_host", "mgmt_address", "dynamic_neighbors")
+# NODE_VARS / DEVICE_VARS: what the action plugin passes per host (schema.py checks them)
+NODE_VARS = tuple(v.name for v in schema.VARIABLES if v.level in ("node", "node/device")) + (
+    "route_reflector_cluster_id",)
+DEVICE_VARS = tuple(v.name for v in schema.VARIABLES if v.level in ("device", "node/device")) + ("ansible_host",)
 
 
 def argument_spec():
     return dict(
         pattern=dict(type="str", choices=["full_mesh", "route_reflector", "rr_per_leaf", "tor"]),
-        calico_asn=dict(type="str"),
+        calico_asn=dict(type="raw"),
         racks=dict(type="dict"),
-        route_reflector_cluster_id=dict(type="str"),
+        route_reflector_cluster_id=dict(type="raw"),
+        pod_cidr=dict(type="str"),
+        variables=dict(type="dict"),
+        unknown_variables=dict(type="str", choices=["error", "warn", "ignore"]),
+        extra_variables=dict(type="list", elements="str"),
         route_reflector_label=dict(type="str"),
         tor_peering=dict(type="str", choices=["all_nodes", "route_reflectors"]),
-        service_cluster_ips=dict(type="list", elements="str"),
-        service_external_ips=dict(type="list", elements="str"),
-        global_peers=dict(type="list", elements="str"),
+        service_cluster_ips=dict(type="raw"),
+        service_external_ips=dict(type="raw"),
+        global_peers=dict(type="raw"),
         dynamic_neighbors=dict(type="bool", default=False),
         secret_namespace=dict(type="str", default="kube-system", no_log=False),
         nodes=dict(type="dict"),
@@ -66,7 +63,7 @@ def run(params):
         raise FabricError("no nodes", field="nodes", fix="pass nodes, or run the module through its action "
                           "plugin so that it reads the inventory group node_group")
     fabric = {key: params.get(key) for key in OPTION_VARS}
-    fabric.update(nodes=params["nodes"], devices=params.get("devices") or {},
+    fabric.update(nodes=params["nodes"], devices=params.get("devices") or {}, variables=params.get("variables"),
                   dynamic_neighbors=params.get("dynamic_neighbors"), secret_namespace=params.get("secret_namespace"))
     plan = build_plan(fabric)
     result = {"plan": _redact(plan), "sessions_total": plan["sessions"]["total"]}

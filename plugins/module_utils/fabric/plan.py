@@ -21,41 +21,30 @@ from __future__ import annotations
 import ipaddress
 
 from ..calico import peering
-from ..calico.asn import parse_asn
 from ..calico.selector import parse as parse_selector
 from ..common.errors import FabricError
-
-PATTERNS = ("full_mesh", "route_reflector", "rr_per_leaf", "tor")
-PLATFORMS = ("routeros", "comware", "frr")
-ROLES = ("tor", "leaf", "spine", "router")
+from . import schema
+from .schema import PATTERNS, PLATFORMS, ROLES
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubefabric"}
 DEFAULT_AS = 64512
 
 
 # ------------------------------------------------------------------------------------------------
-# input normalisation
+# input normalisation (types and names: schema.py; the combinations: here and check_consistency)
+
+# planner option -> inventory variable (the action plugin reads the variable when the option is unset)
+OPTION_VARS = {
+    "pattern": "fabric_pattern", "calico_asn": "calico_asn", "racks": "fabric_racks",
+    "route_reflector_cluster_id": "route_reflector_cluster_id",
+    "route_reflector_label": "route_reflector_label", "tor_peering": "tor_peering",
+    "service_cluster_ips": "service_cluster_ips", "service_external_ips": "service_external_ips",
+    "global_peers": "fabric_global_peers", "pod_cidr": "pod_cidr",
+    "unknown_variables": "kubefabric_unknown_variables", "extra_variables": "kubefabric_extra_variables",
+}
+
 
 def _asn(value, host, field):
-    try:
-        number = parse_asn(value)
-    except (TypeError, ValueError) as exc:
-        raise FabricError("invalid AS number %r: %s" % (value, exc), host=host, field=field,
-                          fix="use 1-4294967295 or dotted X.Y notation")
-    if number == 0:
-        raise FabricError("AS number 0 is reserved", host=host, field=field, fix="use 1-4294967295")
-    return number
-
-
-def _interface(value, host, field):
-    try:
-        iface = ipaddress.ip_interface(str(value))
-    except ValueError:
-        raise FabricError("%r is not an address with prefix length" % (value,), host=host, field=field,
-                          fix="write it as ADDRESS/PREFIXLEN, e.g. 172.16.30.101/24")
-    if "/" not in str(value):
-        raise FabricError("%r has no prefix length" % (value,), host=host, field=field,
-                          fix="write it as ADDRESS/PREFIXLEN, e.g. 172.16.30.101/24")
-    return iface
+    return schema.to_asn(value, host, field)
 
 
 def _ip(value, host, field):
@@ -63,55 +52,81 @@ def _ip(value, host, field):
         return ipaddress.ip_address(str(value))
     except ValueError:
         raise FabricError("%r is not an IP address" % (value,), host=host, field=field,
-                          fix="write a plain IPv4 or IPv6 address")
+                          fix="write a plain IPv4 address")
+
+
+def _redacted(password):
+    return isinstance(password, str) and password.startswith(schema.REDACTED)
 
 
 def normalise_fabric(fabric):
     """Check and normalise the planner's input; returns a new dict.  Raises FabricError."""
-    pattern = fabric.get("pattern")
+    given = {var: fabric.get(option) for option, var in OPTION_VARS.items() if fabric.get(option) is not None}
+    top = schema.check_vars(given, "all", "all")
+    pattern = top.get("fabric_pattern")
     if pattern not in PATTERNS:
         raise FabricError("unknown pattern %r" % (pattern,), field="fabric_pattern",
                           fix="set fabric_pattern to one of %s" % ", ".join(PATTERNS))
+    warnings = schema.unknown_variables(fabric.get("variables") or {}, top.get("kubefabric_unknown_variables"),
+                                        top.get("kubefabric_extra_variables"))
     out = {
         "pattern": pattern,
-        "calico_asn": _asn(fabric.get("calico_asn") or DEFAULT_AS, "all", "calico_asn"),
-        "rr_label": fabric.get("route_reflector_label") or ("rr-id" if pattern == "rr_per_leaf"
-                                                            else "route-reflector"),
-        "rr_cluster_id": fabric.get("route_reflector_cluster_id"),
-        "tor_peering": fabric.get("tor_peering") or "all_nodes",
-        "service_cluster_ips": list(fabric.get("service_cluster_ips") or []),
-        "service_external_ips": list(fabric.get("service_external_ips") or []),
+        "calico_asn": top["calico_asn"] if top.get("calico_asn") is not None else DEFAULT_AS,
+        "rr_label": top.get("route_reflector_label") or ("rr-id" if pattern == "rr_per_leaf"
+                                                         else "route-reflector"),
+        "rr_cluster_id": top.get("route_reflector_cluster_id"),
+        "tor_peering": top.get("tor_peering") or "all_nodes",
+        "service_cluster_ips": list(top.get("service_cluster_ips") or []),
+        "service_external_ips": list(top.get("service_external_ips") or []),
+        "pod_cidr": top.get("pod_cidr") or schema.CALICO_DEFAULT_POOL,
         "secret_namespace": fabric.get("secret_namespace") or "kube-system",
-        "global_peers": list(fabric.get("global_peers") or []),
-        "dynamic_neighbors": bool(fabric.get("dynamic_neighbors")),
+        "global_peers": list(top.get("fabric_global_peers") or []),
+        "dynamic_neighbors": schema.to_bool(fabric.get("dynamic_neighbors"), "all", "dynamic_neighbors") or False,
         "racks": {},
         "nodes": {},
         "devices": {},
+        "warnings": warnings,
     }
-    if out["tor_peering"] not in ("all_nodes", "route_reflectors"):
-        raise FabricError("unknown tor_peering %r" % out["tor_peering"], field="tor_peering",
-                          fix="use all_nodes or route_reflectors")
-    for rack, spec in sorted((fabric.get("racks") or {}).items()):
-        spec = spec or {}
-        entry = {"asn": _asn(spec["asn"], "rack %s" % rack, "fabric_racks.%s.asn" % rack) if spec.get("asn")
-                 else out["calico_asn"],
+    for rack, spec in sorted((top.get("fabric_racks") or {}).items()):
+        entry = {"asn": spec["asn"] if spec.get("asn") is not None else out["calico_asn"],
                  "cluster_id": spec.get("cluster_id"),
-                 "allow_local_as": int(spec.get("allow_local_as") or 0)}
-        if entry["cluster_id"] is not None:
-            cid = _ip(entry["cluster_id"], "rack %s" % rack, "fabric_racks.%s.cluster_id" % rack)
-            if cid.version != 4:
-                raise FabricError("a route reflector cluster ID must be an IPv4 address",
-                                  host="rack %s" % rack, field="fabric_racks.%s.cluster_id" % rack,
-                                  fix="use an unused IPv4 address, e.g. 244.0.0.1")
+                 "allow_local_as": spec.get("allow_local_as") or 0}
         out["racks"][rack] = entry
     for name, spec in sorted((fabric.get("nodes") or {}).items()):
-        out["nodes"][name] = _normalise_node(name, spec or {}, out)
+        out["nodes"][name] = _normalise_node(name, schema.check_vars(spec or {}, "node", name), out)
     for name, spec in sorted((fabric.get("devices") or {}).items()):
-        out["devices"][name] = _normalise_device(name, spec or {}, out)
+        out["devices"][name] = _normalise_device(name, schema.check_vars(spec or {}, "device", name), out)
     if not out["nodes"]:
         raise FabricError("no Kubernetes nodes in the inventory", field="node_group",
                           fix="put the nodes in the group named by node_group (default k8s_nodes)")
+    _check_service_ranges(out)
+    for index, name in enumerate(out["global_peers"]):
+        if name not in out["devices"]:
+            guess = schema.nearest(name, out["devices"])
+            raise FabricError("global peer %r is not a device of the inventory" % name, host="all",
+                              field="fabric_global_peers[%d]" % index,
+                              fix=("did you mean %s? " % guess if guess else "") +
+                              "name a host of the device group, or add the device to it")
     return out
+
+
+def _check_service_ranges(fabric):
+    pool = ipaddress.ip_network(fabric["pod_cidr"])
+    seen = []
+    for var in ("service_cluster_ips", "service_external_ips"):
+        for index, cidr in enumerate(fabric[var]):
+            net = ipaddress.ip_network(cidr)
+            field = "%s[%d]" % (var, index)
+            if net.version == pool.version and net.overlaps(pool):
+                raise FabricError("%s overlaps the pod pool %s: the nodes would advertise pod addresses as a "
+                                  "service range" % (cidr, pool), host="all", field=field,
+                                  fix="use a range outside pod_cidr (%s), or set pod_cidr to the cluster's "
+                                      "IPPool" % pool)
+            for other_field, other in seen:
+                if net.version == other.version and net.overlaps(other):
+                    raise FabricError("%s overlaps %s (%s)" % (cidr, other, other_field), host="all", field=field,
+                                      fix="list each service range once, without overlaps")
+            seen.append((field, net))
 
 
 def _normalise_node(name, spec, fabric):
@@ -119,10 +134,7 @@ def _normalise_node(name, spec, fabric):
     if not address:
         raise FabricError("no BGP IPv4 address", host=name, field="bgp_ipv4_address",
                           fix="set bgp_ipv4_address to the node's address with prefix length")
-    iface = _interface(address, name, "bgp_ipv4_address")
-    if iface.version != 4:
-        raise FabricError("bgp_ipv4_address must be IPv4", host=name, field="bgp_ipv4_address",
-                          fix="put IPv6 addresses in bgp_ipv6_address")
+    iface = ipaddress.ip_interface(address)
     rack = spec.get("rack")
     if fabric["pattern"] in ("rr_per_leaf", "tor") and not rack:
         raise FabricError("no rack", host=name, field="rack",
@@ -130,22 +142,23 @@ def _normalise_node(name, spec, fabric):
     if rack and fabric["racks"] and rack not in fabric["racks"]:
         raise FabricError("rack %r is not in fabric_racks" % rack, host=name, field="rack",
                           fix="add %s to fabric_racks or correct the node's rack" % rack)
+    if spec.get("route_reflector") and fabric["pattern"] == "full_mesh":
+        raise FabricError("route_reflector: true in full_mesh, which has no route reflectors", host=name,
+                          field="route_reflector",
+                          fix="remove route_reflector from the node, or use fabric_pattern: route_reflector")
     node = {
-        "name": spec.get("calico_node_name") or name,
+        "name": spec.get("calico_node_name") or schema.dns_subdomain(name, name, "inventory_hostname",
+                                                                     "node name"),
         "host": name,
         "address": str(iface.ip),
         "cidr": str(iface),
         "network": str(iface.network),
         "rack": rack,
         "route_reflector": bool(spec.get("route_reflector")),
-        "asn": _asn(spec["bgp_asn"], name, "bgp_asn") if spec.get("bgp_asn") else None,
+        "asn": spec.get("bgp_asn"),
         "cluster_id": spec.get("route_reflector_cluster_id"),
         "labels": dict(spec.get("calico_labels") or {}),
     }
-    cid = node["cluster_id"]
-    if cid is not None and _ip(cid, name, "route_reflector_cluster_id").version != 4:
-        raise FabricError("a route reflector cluster ID must be an IPv4 address", host=name,
-                          field="route_reflector_cluster_id", fix="use an unused IPv4 address")
     return node
 
 
@@ -155,13 +168,10 @@ def _normalise_device(name, spec, fabric):
         raise FabricError("unknown platform %r" % (platform,), host=name, field="platform",
                           fix="set platform to one of %s" % ", ".join(PLATFORMS))
     role = spec.get("fabric_role") or "tor"
-    if role not in ROLES:
-        raise FabricError("unknown fabric_role %r" % (role,), host=name, field="fabric_role",
-                          fix="set fabric_role to one of %s" % ", ".join(ROLES))
-    if not spec.get("bgp_asn"):
+    if spec.get("bgp_asn") is None:
         raise FabricError("no AS number", host=name, field="bgp_asn", fix="set bgp_asn")
     router_id = spec.get("router_id")
-    if not router_id or _ip(router_id, name, "router_id").version != 4:
+    if not router_id:
         raise FabricError("router_id must be an IPv4 address", host=name, field="router_id",
                           fix="set router_id, e.g. to the loopback address")
     racks = {}
@@ -169,31 +179,39 @@ def _normalise_device(name, spec, fabric):
         if fabric["racks"] and rack not in fabric["racks"]:
             raise FabricError("rack %r is not in fabric_racks" % rack, host=name, field="racks",
                               fix="add %s to fabric_racks or correct the device's racks" % rack)
-        racks[rack] = str(_ip(address, name, "racks.%s" % rack))
+        racks[rack] = address
     uplinks = []
     for index, link in enumerate(spec.get("uplinks") or []):
         field = "uplinks[%d]" % index
-        if not isinstance(link, dict) or not link.get("peer"):
+        if not link.get("peer"):
             raise FabricError("an uplink needs peer, address and peer_address", host=name, field=field,
                               fix="write {peer: spine1, address: 10.255.0.1/31, peer_address: 10.255.0.0}")
-        iface = _interface(link.get("address"), name, field + ".address")
-        peer_ip = _ip(link.get("peer_address"), name, field + ".peer_address")
+        iface = ipaddress.ip_interface(schema.to_ipv4_interface(link.get("address"), name, field + ".address"))
+        peer_ip = ipaddress.ip_address(schema.to_ipv4(link.get("peer_address"), name, field + ".peer_address"))
         if peer_ip not in iface.network:
             raise FabricError("peer_address %s is not in %s" % (peer_ip, iface.network), host=name,
                               field=field + ".peer_address", fix="use the other end of the link subnet")
         uplinks.append({"peer": link["peer"], "address": str(iface.ip), "cidr": str(iface),
                         "peer_address": str(peer_ip)})
+    password = spec.get("bgp_password")
+    if password in ("", None):
+        password = None
+    elif not _redacted(password):  # the action plugin checked the real one and sends a fingerprint
+        schema.check_password(password, platform, name)
+    if racks or name in fabric["global_peers"]:
+        schema.dns_subdomain(name, name, "inventory_hostname", "device name (part of BGPPeer and Secret names)")
     return {
         "name": name,
         "platform": platform,
         "role": role,
         "mgmt_address": spec.get("mgmt_address") or spec.get("ansible_host") or name,
-        "asn": _asn(spec["bgp_asn"], name, "bgp_asn"),
+        "asn": spec["bgp_asn"],
         "router_id": str(router_id),
         "racks": racks,
         "uplinks": uplinks,
-        "password": spec.get("bgp_password"),
-        "dynamic_neighbors": bool(spec.get("dynamic_neighbors", fabric["dynamic_neighbors"])),
+        "password": password,
+        "dynamic_neighbors": bool(fabric["dynamic_neighbors"] if spec.get("dynamic_neighbors") is None
+                                  else spec["dynamic_neighbors"]),
         "global_peer": name in fabric["global_peers"],
     }
 
@@ -248,6 +266,10 @@ def _device_peers(fabric, device, secret_refs):
         else:
             selector = "rack == '%s'" % rack
         spec = {"peerIP": address, "asNumber": device["asn"], "nodeSelector": selector}
+        if fabric["racks"].get(rack, {}).get("allow_local_as"):
+            # BIRD: "allow local as N" -- the rack's own AS may appear N times in a route's AS path,
+            # so the nodes of a rack that share an AS learn each other's blocks through the device
+            spec["numAllowedLocalASNumbers"] = fabric["racks"][rack]["allow_local_as"]
         if device["password"]:
             spec["password"] = {"secretKeyRef": secret_refs[device["name"]]}
         peers.append(_peer("%s-%s" % (rack, device["name"]), spec))
@@ -464,7 +486,7 @@ def plan_sessions(fabric, node_peers, devices):
 
 def check_consistency(fabric, node_peers, devices, calico):
     """The cross-side rules; returns warnings, raises FabricError for the first violation."""
-    warnings = []
+    warnings = list(fabric.get("warnings") or [])
     nodes_by_name = {n["name"]: n for n in fabric["nodes"].values()}
     device_by_address = {}
     for device in fabric["devices"].values():
@@ -494,6 +516,8 @@ def check_consistency(fabric, node_peers, devices, calico):
                 raise FabricError("address %s is also used by %s" % (address, seen[key]), host=device["name"],
                                   field=field, fix="give every interface its own address")
             seen[key] = device["name"]
+
+    _check_devices(fabric, warnings)
 
     # route reflectors per rack
     if fabric["pattern"] == "rr_per_leaf" or (fabric["pattern"] == "tor"
@@ -532,6 +556,8 @@ def check_consistency(fabric, node_peers, devices, calico):
                               "(AS-path loop)" % (", ".join(racks), asn), host="rack %s" % racks[1],
                               field="fabric_racks.%s.asn" % racks[1],
                               fix="give each rack its own AS or set fabric_racks.<rack>.allow_local_as: 1")
+
+    _check_local_as_loop(fabric, node_peers, nodes_by_name)
 
     # every node keeps at least one session when the mesh is off
     for name, peers in node_peers.items():
@@ -579,6 +605,80 @@ def check_consistency(fabric, node_peers, devices, calico):
                 raise FabricError("neighbor %s has no session on the node side" % neighbor["address"], host=name,
                                   field="neighbors", fix="add the BGPPeer for the node, or remove the neighbor")
     return warnings
+
+
+def _check_devices(fabric, warnings):
+    """Devices against racks, nodes and each other: the combinations the schema cannot see alone."""
+    devices = fabric["devices"]
+    for device in devices.values():
+        for rack, address in device["racks"].items():
+            nodes = _rack_nodes(fabric, rack)
+            spec = fabric["racks"].get(rack)
+            outside = [n for n in nodes if ipaddress.ip_address(address) not in ipaddress.ip_network(n["network"])]
+            if outside:
+                raise FabricError("peering address %s is outside the subnet %s of rack %s (node %s): the nodes "
+                                  "cannot reach it directly" % (address, outside[0]["network"], rack,
+                                                                 outside[0]["host"]),
+                                  host=device["name"], field="racks.%s" % rack,
+                                  fix="use the device's address in %s, or correct the nodes' bgp_ipv4_address"
+                                      % outside[0]["network"])
+            if spec and nodes and fabric["pattern"] == "rr_per_leaf" and spec["asn"] == device["asn"]:
+                raise FabricError("leaf AS %d is the AS of rack %s: the sessions would be iBGP with the leaf a "
+                                  "route-reflector client, not the eBGP of rr_per_leaf" % (device["asn"], rack),
+                                  host=device["name"], field="bgp_asn",
+                                  fix="give the leaf its own AS, or the rack another fabric_racks.%s.asn" % rack)
+            if spec and nodes and fabric["pattern"] == "tor" and spec["asn"] == device["asn"] and \
+                    fabric["tor_peering"] == "all_nodes":
+                warnings.append("%s shares AS %d with rack %s: its sessions with the rack's nodes are iBGP and the "
+                                "ToR is their route reflector" % (device["name"], device["asn"], rack))
+        for index, link in enumerate(device["uplinks"]):
+            peer = devices.get(link["peer"])
+            if peer is None:
+                guess = schema.nearest(link["peer"], devices)
+                raise FabricError("uplink peer %r is not a device of the inventory" % link["peer"],
+                                  host=device["name"], field="uplinks[%d].peer" % index,
+                                  fix=("did you mean %s? " % guess if guess else "") + "add it to the device group")
+            if (device["password"] or None) != (peer["password"] or None):
+                which = ("%s has a bgp_password and %s none" % (device["name"], peer["name"])
+                         if device["password"] and not peer["password"] else
+                         "%s has a bgp_password and %s none" % (peer["name"], device["name"])
+                         if peer["password"] and not device["password"] else
+                         "%s and %s have different bgp_password values" % (device["name"], peer["name"]))
+                raise FabricError("the two ends of the uplink %s - %s would use different BGP passwords (%s): the "
+                                  "session never comes up" % (device["name"], peer["name"], which),
+                                  host=device["name"], field="bgp_password",
+                                  fix="give %s and %s the same bgp_password, or neither"
+                                      % (device["name"], peer["name"]))
+    if fabric["pattern"] in ("rr_per_leaf", "tor"):
+        served = {rack for d in devices.values() for rack in d["racks"]}
+        for rack in sorted({n["rack"] for n in fabric["nodes"].values()} - served):
+            node = _rack_nodes(fabric, rack)[0]
+            raise FabricError("rack %s has nodes (%s) but no %s: its pods would be reachable from no other rack"
+                              % (rack, node["host"], "leaf" if fabric["pattern"] == "rr_per_leaf" else "ToR"),
+                              host="rack %s" % rack, field="racks",
+                              fix="add %s with its peering address to the racks of the rack's device" % rack)
+
+
+def _check_local_as_loop(fabric, node_peers, nodes_by_name):
+    """Nodes that share an AS and hear each other only through an eBGP device drop each other's routes."""
+    by_asn = {}
+    for name, peers in node_peers.items():
+        node = nodes_by_name[name]
+        if not peers or any(p.peer_node for p in peers):
+            continue  # an iBGP/mesh/RR session to another node carries the routes
+        ebgp = [p for p in peers if p.local_as != p.peer_as]
+        if len(ebgp) == len(peers) and not any(p.allow_local_as for p in peers):
+            by_asn.setdefault(peers[0].local_as, []).append(node)
+    for asn, nodes in sorted(by_asn.items()):
+        if len(nodes) > 1:
+            rack = nodes[1]["rack"]
+            raise FabricError("nodes %s share AS %d and hear each other only through eBGP devices: BIRD drops each "
+                              "other's blocks (AS-path loop), so their pods cannot reach each other"
+                              % (", ".join(n["host"] for n in nodes), asn),
+                              host=nodes[1]["host"], field="fabric_racks.%s.allow_local_as" % rack if rack else "bgp_asn",
+                              fix="set fabric_racks.%s.allow_local_as: 1 (plans numAllowedLocalASNumbers, BIRD "
+                                  "'allow local as'), give each node its own bgp_asn, or use route reflectors"
+                                  % (rack or "<rack>"))
 
 
 # ------------------------------------------------------------------------------------------------

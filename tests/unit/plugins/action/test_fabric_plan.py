@@ -33,7 +33,10 @@ def inventory(tmp_path):
     """examples/tor_three_racks, with tor1's bgp_password in host_vars (as a vault would supply it)."""
     shutil.copy(EXAMPLES / "tor_three_racks" / "inventory.yml", tmp_path / "inventory.yml")
     (tmp_path / "host_vars").mkdir()
-    (tmp_path / "host_vars" / "tor1.yml").write_text("bgp_password: %s\n" % PASSWORD)
+    # every device has it: the two ends of an uplink must have the same password (the planner refuses
+    # two different ends)
+    for device in ("tor1", "tor2", "tor3", "spine"):
+        (tmp_path / "host_vars" / ("%s.yml" % device)).write_text("bgp_password: %s\n" % PASSWORD)
     loader = DataLoader()
     manager = InventoryManager(loader=loader, sources=[str(tmp_path / "inventory.yml")])
     variables = VariableManager(loader=loader, inventory=manager)
@@ -69,13 +72,13 @@ def test_action_reads_the_inventory_and_plans(capsys, inventory):
     result, sent = run_action(capsys, inventory, {})
     assert sent["name"] == "kubefabric.bgp.fabric_plan"
     # the fabric variables, the nodes of k8s_nodes and the devices of network_devices reached the module
-    assert sent["args"]["pattern"] == "tor" and sent["args"]["racks"]["r2"] == {"asn": 64602}
+    assert sent["args"]["pattern"] == "tor" and sent["args"]["racks"]["r2"] == {"asn": 64602, "allow_local_as": 1}
     assert sorted(sent["args"]["nodes"]) == ["r1-n1", "r1-n2", "r2-n1", "r2-n2", "r3-n1", "r3-n2"]
     assert sent["args"]["nodes"]["r3-n2"] == {"bgp_ipv4_address": "10.3.0.12/24", "rack": "r3"}
     assert sorted(sent["args"]["devices"]) == ["spine", "tor1", "tor2", "tor3"]
     # tor1's host_vars password is seen, but only a placeholder reaches the module
-    assert sent["args"]["devices"]["tor1"]["bgp_password"] == "********"
-    assert "bgp_password" not in sent["args"]["devices"]["tor2"]
+    assert sent["args"]["devices"]["tor1"]["bgp_password"].startswith("********#")
+    assert sent["args"]["devices"]["tor1"]["bgp_password"] == sent["args"]["devices"]["spine"]["bgp_password"]
     assert PASSWORD not in json.dumps(sent["args"])
     assert not result.get("failed"), result
     assert result["changed"] is False
