@@ -100,6 +100,13 @@ def normalise_fabric(fabric):
         raise FabricError("no Kubernetes nodes in the inventory", field="node_group",
                           fix="put the nodes in the group named by node_group (default k8s_nodes)")
     _check_service_ranges(out)
+    for device in out["devices"].values():
+        for index, link in enumerate(device["uplinks"]):
+            if link["peer"] not in out["devices"]:
+                guess = schema.nearest(link["peer"], out["devices"])
+                raise FabricError("uplink peer %r is not a device of the inventory" % link["peer"],
+                                  host=device["name"], field="uplinks[%d].peer" % index,
+                                  fix=("did you mean %s? " % guess if guess else "") + "add it to the device group")
     for index, name in enumerate(out["global_peers"]):
         if name not in out["devices"]:
             guess = schema.nearest(name, out["devices"])
@@ -631,13 +638,8 @@ def _check_devices(fabric, warnings):
                     fabric["tor_peering"] == "all_nodes":
                 warnings.append("%s shares AS %d with rack %s: its sessions with the rack's nodes are iBGP and the "
                                 "ToR is their route reflector" % (device["name"], device["asn"], rack))
-        for index, link in enumerate(device["uplinks"]):
-            peer = devices.get(link["peer"])
-            if peer is None:
-                guess = schema.nearest(link["peer"], devices)
-                raise FabricError("uplink peer %r is not a device of the inventory" % link["peer"],
-                                  host=device["name"], field="uplinks[%d].peer" % index,
-                                  fix=("did you mean %s? " % guess if guess else "") + "add it to the device group")
+        for link in device["uplinks"]:
+            peer = devices[link["peer"]]
             if (device["password"] or None) != (peer["password"] or None):
                 which = ("%s has a bgp_password and %s none" % (device["name"], peer["name"])
                          if device["password"] and not peer["password"] else

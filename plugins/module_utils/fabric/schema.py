@@ -367,7 +367,7 @@ ROLE_VARS = frozenset((
     "kubefabric_migration_bgpconfig", "kubefabric_migration_verify",
 ))
 
-STRICT_PREFIXES = ("bgp_", "kubefabric_", "fabric_", "tor_", "route_reflector", "rr_")
+STRICT_PREFIXES = ("bgp_", "kubefabric_", "fabric_", "tor_", "route_refl", "rr_")
 SHARED_PREFIXES = ("calico_", "service_", "pod_")
 OWNED_NAMES = frozenset(v.name for v in VARIABLES + CONNECTION_VARS if not v.name.startswith(STRICT_PREFIXES))
 RACK_KEYS = {"asn": to_asn, "cluster_id": to_ipv4, "allow_local_as": lambda v, h, f: to_int(v, h, f, 0, 10)}
