@@ -308,6 +308,8 @@ VARIABLES = (
         "not supported: the planner plans IPv4 sessions only, and refuses it rather than drop it"),
     Var("rack", "node", "DNS-1123 label", dns_label, None, "the node's rack (a key of fabric_racks)"),
     Var("route_reflector", "node", "bool", to_bool, False, "the node is a route reflector"),
+    Var("route_reflector_dedicated", "node", "bool", to_bool, False,
+        "migrations: a new, empty route reflector that is never drained"),
     Var("bgp_asn", "node/device", "asn", to_asn, None,
         "node: its own AS (else the rack's, else calico_asn); device: its AS (required)"),
     Var("calico_labels", "node", "labels", labels, {}, "extra labels of the Calico node"),

@@ -129,3 +129,71 @@ def test_module_without_the_action_masks_the_password(capsys, inventory):
     assert result["plan"]["devices"]["tor1"]["config"]["neighbors"][0]["password_from_inventory"] is True
     assert PASSWORD not in json.dumps(result)
     assert task_vars["hostvars"]["tor1"]["bgp_password"] == PASSWORD  # the fixture does carry it
+
+
+INI = """
+[k8s_nodes]
+rr-1 bgp_ipv4_address=10.7.0.11/24 route_reflector=true
+rr-2 bgp_ipv4_address=10.7.0.12/24 route_reflector=yes
+n-3 bgp_ipv4_address=10.7.0.13/24 route_reflector=false
+n-4 bgp_ipv4_address=10.7.0.14/24 route_reflector=no
+
+[all:vars]
+fabric_pattern=route_reflector
+calico_asn=64512
+route_reflector_cluster_id=244.0.0.1
+"""
+
+
+def _ini_inventory(tmp_path, text, host_vars=None):
+    (tmp_path / "inventory.ini").write_text(text)
+    for host, content in (host_vars or {}).items():
+        (tmp_path / "host_vars").mkdir(exist_ok=True)
+        (tmp_path / "host_vars" / ("%s.yml" % host)).write_text(content)
+    loader = DataLoader()
+    manager = InventoryManager(loader=loader, sources=[str(tmp_path / "inventory.ini")])
+    variables = VariableManager(loader=loader, inventory=manager)
+    HostVars(inventory=manager, variable_manager=variables, loader=loader)
+    host = manager.get_hosts()[0]
+    return loader, variables.get_vars(host=host, include_hostvars=True)
+
+
+def test_ini_booleans_read_as_ansible_reads_them(capsys, tmp_path):
+    """INI route_reflector=false / no are strings: false, never bool('false')."""
+    result, sent = run_action(capsys, _ini_inventory(tmp_path, INI), {})
+    assert sent["args"]["nodes"]["n-3"]["route_reflector"] == "false"  # what Ansible's INI parser gives
+    assert not result.get("failed"), result
+    rrs = sorted(n for n, spec in result["plan"]["calico"]["nodes"].items() if spec["bgp"]["routeReflectorClusterID"])
+    assert rrs == ["rr-1", "rr-2"]
+
+
+def test_unknown_inventory_variable_through_ansible(capsys, tmp_path):
+    """A typo in host_vars is seen by name (never by value) and refused with the nearest variable."""
+    inventory = _ini_inventory(tmp_path, INI, {"n-3": "bgp_asnn: 64513\nntp_servers: [10.0.0.1]\n"})
+    result, sent = run_action(capsys, inventory, {})
+    assert result["failed"] is True
+    assert result["error"]["host"] == "n-3" and result["error"]["field"] == "bgp_asnn"
+    assert "did you mean bgp_asn?" in result["msg"]
+    assert "ntp_servers" not in sent["args"]["variables"]["n-3"]
+    # the opt-out
+    inventory = _ini_inventory(tmp_path, INI + "kubefabric_extra_variables=['bgp_asnn']\n")
+    result, _sent = run_action(capsys, inventory, {})
+    assert not result.get("failed"), result
+
+
+def test_password_checked_on_the_controller(capsys, tmp_path):
+    """A password the platform cannot carry is refused before the module, and never printed."""
+    shutil.copy(EXAMPLES / "seed004_tor_routeros" / "inventory.yml", tmp_path / "inventory.yml")
+    secret = "R" * 81
+    (tmp_path / "host_vars").mkdir()
+    (tmp_path / "host_vars" / "router.yml").write_text("bgp_password: %s\n" % secret)
+    loader = DataLoader()
+    manager = InventoryManager(loader=loader, sources=[str(tmp_path / "inventory.yml")])
+    variables = VariableManager(loader=loader, inventory=manager)
+    HostVars(inventory=manager, variable_manager=variables, loader=loader)
+    task_vars = variables.get_vars(host=manager.get_host("ubuntu-1"), include_hostvars=True)
+    result, sent = run_action(capsys, (loader, task_vars), {})
+    assert result["failed"] is True and not sent
+    assert result["error"]["host"] == "router" and result["error"]["field"] == "bgp_password"
+    assert "81 characters" in result["msg"] and "1 to 80" in result["error"]["fix"]
+    assert secret not in json.dumps(result)
