@@ -84,11 +84,17 @@ def migration_unset_rr(module_args, label=None):
 
 
 def migration_as_steps(targets, hostvars, nodes=None):
-    return migrate.as_steps(targets, hostvars, nodes)
+    try:
+        return migrate.as_steps(targets, hostvars, nodes)
+    except FabricError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 def migration_as_targets(module_args, new):
-    return migrate.global_as_targets(module_args, new)
+    try:
+        return migrate.global_as_targets(module_args, new)
+    except FabricError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 def migration_node_asn(node):

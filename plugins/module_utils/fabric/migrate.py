@@ -12,6 +12,7 @@ change to undo a route reflector.
 from __future__ import annotations
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import schema as _schema
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import verify as _verify
 
 
@@ -167,10 +168,15 @@ def as_steps(targets, hostvars, nodes=None):
     def spec(node):
         return hostvars[node] if node in hostvars else {}
 
+    if nodes is not None:
+        names = set(nodes) | {spec(n).get("calico_node_name") for n in nodes if spec(n).get("calico_node_name")}
+        check_as_targets(targets, sorted(names))
+    else:
+        check_as_targets(targets)
     racks = {}
     for node in sorted(set(nodes or []) | set(targets or {})):
         entry = racks.setdefault(str(spec(node).get("rack") or ""), {"rrs": [], "moving_rrs": [], "clients": []})
-        if spec(node).get("route_reflector"):
+        if _schema.to_bool(spec(node).get("route_reflector"), node, "route_reflector"):
             entry["rrs"].append(node)
             if node in (targets or {}):
                 entry["moving_rrs"].append(node)
@@ -208,6 +214,22 @@ def rack_asn(spec, old, new):
     return spec
 
 
+def check_as_targets(targets, nodes=None):
+    """``kubefabric_as_nodes``: every node of the node group, every AS valid; raises FabricError."""
+    if not isinstance(targets, dict):
+        raise FabricError("kubefabric_as_nodes must map node names to AS numbers", host="all",
+                          field="kubefabric_as_nodes", fix="write {\"node\": AS, ...}")
+    known = set(nodes or [])
+    for node, asn in sorted((targets or {}).items()):
+        if nodes is not None and node not in known:
+            guess = _schema.nearest(node, known)
+            raise FabricError("%r is not a node of the node group" % node, host=node, field="kubefabric_as_nodes",
+                              fix=("did you mean %s? " % guess if guess else "") +
+                              "name hosts of kubefabric_node_group (default k8s_nodes)")
+        _schema.to_asn(asn, node, "kubefabric_as_nodes")
+
+
 def global_as_targets(module_args, new):
     """The nodes a new default AS changes (those without an AS of their own in the plan) -> ``new``."""
+    _schema.to_asn(new, "all", "kubefabric_as_global")
     return {node["name"]: str(new) for node in (module_args or {}).get("nodes", []) if not node.get("as_number")}

@@ -724,7 +724,8 @@ def module_args(calico, devices):
         spec = peer["spec"]
         item = {"name": peer["metadata"]["name"], "peer_ip": spec.get("peerIP"),
                 "as_number": str(spec["asNumber"]) if spec.get("asNumber") else None,
-                "node_selector": spec.get("nodeSelector"), "peer_selector": spec.get("peerSelector")}
+                "node_selector": spec.get("nodeSelector"), "peer_selector": spec.get("peerSelector"),
+                "num_allowed_local_as_numbers": spec.get("numAllowedLocalASNumbers")}
         ref = spec.get("password", {}).get("secretKeyRef")
         if ref:
             item["password_secret"] = dict(ref)

@@ -357,7 +357,7 @@ ROLE_VARS = frozenset((
     "kubefabric_as_device", "kubefabric_as_device_config", "kubefabric_as_plan", "kubefabric_as_before",
     "kubefabric_as_cluster", "kubefabric_as_differs", "kubefabric_as_old_global", "kubefabric_as_targets",
     "kubefabric_as_target_map", "kubefabric_as_steps", "kubefabric_as_step", "kubefabric_as_bgpconfig",
-    "kubefabric_as_noop",
+    "kubefabric_as_cluster_as",
     "kubefabric_migration_stop_after", "kubefabric_migration_plan", "kubefabric_migration_status",
     "kubefabric_migration_timeout", "kubefabric_migration_to_drain", "kubefabric_migration_pattern",
     "kubefabric_migration_missing", "kubefabric_migration_settle", "kubefabric_migration_poll",

@@ -78,6 +78,26 @@ def test_as_change_seed004(lab_from_example, tmp_path):
     # the router's side: verified by the playbook's last step (both sides Established, as planned)
     assert "6/6 session ends Established" in out
 
+    # the same change again (the inventory still says 64513): nothing to change, no session restarts
+    def as_state():
+        config = json.loads(lab.kubectl("get", "bgpconfigurations.crd.projectcalico.org", "default", "-o", "json"))
+        return config["spec"], {n: node_annotations(lab, n) for n in ("ubuntu-1", "ubuntu-2", "ubuntu-3")}
+
+    before = as_state()
+    log = tmp_path / "rerun.log"
+    assert lab.playbook("change_as.yml", "-e", "kubefabric_as_global=64600", log=log) == 0, log.read_text()[-5000:]
+    text = log.read_text()
+    assert "already 64600: nothing to change" in text and "Set calico_asn: 64600 in the inventory" in text
+    assert re.search(r"localhost\s*: ok=\d+\s+changed=0 ", text), text[-2000:]
+    # an unknown node and AS 0 stop before anything is changed, naming the variable and the fix
+    for extra, words in (('{"kubefabric_as_nodes": {"ubuntu-9": 64514}}', "'ubuntu-9' is not a node of the node group"),
+                         ("kubefabric_as_global=0", "AS 0 is reserved"),
+                         ("kubefabric_as_global=23456", "AS_TRANS")):
+        log = tmp_path / "bad.log"
+        assert lab.playbook("change_as.yml", "-e", extra, log=log) != 0, extra
+        assert words in log.read_text() and "Fix:" in log.read_text(), log.read_text()[-3000:]
+    assert as_state() == before
+
 
 def test_as_change_seed001(lab_from_example, tmp_path):
     lab = lab_from_example("seed001_as_change", "asd")

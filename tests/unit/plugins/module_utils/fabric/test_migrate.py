@@ -134,3 +134,31 @@ def test_global_targets_and_helpers():
     assert migrate.rack_asn({"asn": 64512, "cluster_id": "1.1.1.1"}, "64512", 64600) == {"asn": 64600,
                                                                                          "cluster_id": "1.1.1.1"}
     assert migrate.rack_asn({"asn": 64513}, "64512", 64600) == {"asn": 64513}
+
+
+@pytest.mark.parametrize("targets,host,field,words", [
+    ({"node9": 64514}, "node9", "kubefabric_as_nodes", "not a node of the node group"),
+    ({"node1": 0}, "node1", "kubefabric_as_nodes", "AS 0 is reserved"),
+    ({"node1": "23456"}, "node1", "kubefabric_as_nodes", "AS_TRANS"),
+    ({"node1": 65000.1}, "node1", "kubefabric_as_nodes", "quote it"),
+])
+def test_as_steps_refuse_unknown_nodes_and_bad_as(targets, host, field, words):
+    hostvars = {"node1": {"rack": "r1", "route_reflector": "false"}, "node2": {"rack": "r1", "route_reflector": True}}
+    with pytest.raises(FabricError) as err:
+        migrate.as_steps(targets, hostvars, ["node1", "node2"])
+    assert (err.value.host, err.value.field) == (host, field) and words in str(err.value) and err.value.fix
+
+
+def test_as_steps_read_route_reflector_strictly():
+    """An INI route_reflector=false is a client (changes with the clients), not a route reflector."""
+    hostvars = {"node1": {"rack": "r1", "route_reflector": "false"}, "node2": {"rack": "r1", "route_reflector": "yes"},
+                "node3": {"rack": "r1", "route_reflector": True}}
+    assert migrate.as_steps({"node1": 64514, "node2": 64514}, hostvars, ["node1", "node2", "node3"]) == [
+        ["node2"], ["node1"]]
+
+
+@pytest.mark.parametrize("new", [0, "0", 23456, "abc", 65000.1])
+def test_global_targets_refuse_bad_as(new):
+    with pytest.raises(FabricError) as err:
+        migrate.global_as_targets({"nodes": [{"name": "a"}]}, new)
+    assert err.value.field == "kubefabric_as_global" and err.value.fix
