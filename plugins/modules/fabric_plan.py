@@ -32,15 +32,40 @@ options:
     type: str
     choices: [full_mesh, route_reflector, rr_per_leaf, tor]
   calico_asn:
-    description: The cluster's default AS (BGPConfiguration C(asNumber)); C(calico_asn) variable.
-    type: str
+    description:
+      - The cluster's default AS (BGPConfiguration C(asNumber)); C(calico_asn) variable.
+      - An integer or quoted text (plain or asdot C(X.Y)); a YAML float (an unquoted C(65000.10)) is refused
+        with the fix "quote it", as are AS 0 and AS_TRANS 23456. See docs/fabric-plan.md, "Inventory schema".
+    type: raw
   racks:
     description:
       - Per rack C(asn), C(cluster_id) and C(allow_local_as); the C(fabric_racks) variable.
     type: dict
   route_reflector_cluster_id:
-    description: Cluster ID of in-cluster route reflectors when no rack or node sets one.
+    description: Cluster ID of in-cluster route reflectors when no rack or node sets one (IPv4).
+    type: raw
+  pod_cidr:
+    description:
+      - The pod IPPool (C(pod_cidr) variable, default Calico's C(192.168.0.0/16)); service ranges inside it
+        are refused.
     type: str
+  variables:
+    description:
+      - Names (never values) of the variables each host (and C(all)) has in the collection's namespace;
+        unknown ones are refused with the nearest known name (C(bgp_pasword) - did you mean C(bgp_password)?).
+      - Filled by the action plugin from the inventory when omitted.
+    type: dict
+  unknown_variables:
+    description:
+      - What an unknown variable of the collection's namespace is (C(kubefabric_unknown_variables) variable).
+        Default C(error).
+    type: str
+    choices: [error, warn, ignore]
+  extra_variables:
+    description:
+      - Names in the collection's namespace that belong to something else (C(kubefabric_extra_variables)).
+    type: list
+    elements: str
   route_reflector_label:
     description: The label that marks route reflectors (C(rr-id) for rr_per_leaf, else C(route-reflector)).
     type: str
@@ -49,17 +74,14 @@ options:
     type: str
     choices: [all_nodes, route_reflectors]
   service_cluster_ips:
-    description: Service cluster IP CIDRs to advertise.
-    type: list
-    elements: str
+    description: Service cluster IP CIDRs to advertise (a list; no overlaps, none inside O(pod_cidr)).
+    type: raw
   service_external_ips:
-    description: Service external IP CIDRs to advertise.
-    type: list
-    elements: str
+    description: Service external IP CIDRs to advertise (a list; no overlaps, none inside O(pod_cidr)).
+    type: raw
   global_peers:
-    description: Devices that peer with every node (global BGPPeers), for C(full_mesh).
-    type: list
-    elements: str
+    description: Devices that peer with every node (global BGPPeers), for C(full_mesh); each a device of O(devices).
+    type: raw
   dynamic_neighbors:
     description:
       - Devices use listen ranges (one per node subnet) instead of one neighbor per node; a device's own
@@ -88,7 +110,9 @@ options:
       - Network devices by inventory name, each with C(platform) (routeros, comware, frr), C(fabric_role)
         (tor, leaf, spine, router), C(bgp_asn), C(router_id), C(racks) (rack to peering address),
         C(uplinks) (list of C(peer), C(address), C(peer_address)), C(bgp_password), C(ansible_host).
-      - Filled from O(device_group) by the action plugin when omitted.
+      - Filled from O(device_group) by the action plugin when omitted. The action plugin checks each
+        C(bgp_password) on the controller (length and characters per platform) and passes the module a
+        fingerprint instead (the two ends of an uplink must have the same password).
     type: dict
   node_group:
     description: Inventory group of the Kubernetes nodes.
