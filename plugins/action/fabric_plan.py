@@ -73,6 +73,8 @@ class ActionModule(ActionBase):
             return result
         if args.get("variables") is None:
             args["variables"] = names
+        if args.get("inventory_pattern") is None and task_vars.get("fabric_pattern") is not None:
+            args["inventory_pattern"] = self._templar.template(task_vars["fabric_pattern"])
         for option, var in OPTION_VARS.items():
             if args.get(option) is None and task_vars.get(var) is not None:
                 args[option] = self._templar.template(task_vars[var])

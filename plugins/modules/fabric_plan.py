@@ -49,6 +49,12 @@ options:
       - The pod IPPool (C(pod_cidr) variable, default Calico's C(192.168.0.0/16)); service ranges inside it
         are refused.
     type: str
+  inventory_pattern:
+    description:
+      - The inventory's own C(fabric_pattern) (filled by the action plugin), when O(pattern) plans another one
+        (a migration plans C(full_mesh) from a route-reflector inventory). C(route_reflector=true) on a node is
+        refused only when this is C(full_mesh). Defaults to O(pattern).
+    type: str
   variables:
     description:
       - Names (never values) of the variables each host (and C(all)) has in the collection's namespace;

@@ -25,6 +25,7 @@ def argument_spec():
         racks=dict(type="dict"),
         route_reflector_cluster_id=dict(type="raw"),
         pod_cidr=dict(type="str"),
+        inventory_pattern=dict(type="str"),
         variables=dict(type="dict"),
         unknown_variables=dict(type="str", choices=["error", "warn", "ignore"]),
         extra_variables=dict(type="list", elements="str"),
@@ -64,6 +65,7 @@ def run(params):
                           "plugin so that it reads the inventory group node_group")
     fabric = {key: params.get(key) for key in OPTION_VARS}
     fabric.update(nodes=params["nodes"], devices=params.get("devices") or {}, variables=params.get("variables"),
+                  inventory_pattern=params.get("inventory_pattern"),
                   dynamic_neighbors=params.get("dynamic_neighbors"), secret_namespace=params.get("secret_namespace"))
     plan = build_plan(fabric)
     result = {"plan": _redact(plan), "sessions_total": plan["sessions"]["total"]}

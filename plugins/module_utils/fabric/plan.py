@@ -43,18 +43,6 @@ OPTION_VARS = {
 }
 
 
-def _asn(value, host, field):
-    return schema.to_asn(value, host, field)
-
-
-def _ip(value, host, field):
-    try:
-        return ipaddress.ip_address(str(value))
-    except ValueError:
-        raise FabricError("%r is not an IP address" % (value,), host=host, field=field,
-                          fix="write a plain IPv4 address")
-
-
 def _redacted(password):
     return isinstance(password, str) and password.startswith(schema.REDACTED)
 
@@ -86,6 +74,9 @@ def normalise_fabric(fabric):
         "nodes": {},
         "devices": {},
         "warnings": warnings,
+        # the inventory's own pattern: a migration plans full_mesh from a route-reflector inventory, where
+        # route_reflector: true is right
+        "inventory_pattern": fabric.get("inventory_pattern") or pattern,
     }
     for rack, spec in sorted((top.get("fabric_racks") or {}).items()):
         entry = {"asn": spec["asn"] if spec.get("asn") is not None else out["calico_asn"],
@@ -149,7 +140,7 @@ def _normalise_node(name, spec, fabric):
     if rack and fabric["racks"] and rack not in fabric["racks"]:
         raise FabricError("rack %r is not in fabric_racks" % rack, host=name, field="rack",
                           fix="add %s to fabric_racks or correct the node's rack" % rack)
-    if spec.get("route_reflector") and fabric["pattern"] == "full_mesh":
+    if spec.get("route_reflector") and fabric["pattern"] == "full_mesh" and fabric["inventory_pattern"] == "full_mesh":
         raise FabricError("route_reflector: true in full_mesh, which has no route reflectors", host=name,
                           field="route_reflector",
                           fix="remove route_reflector from the node, or use fabric_pattern: route_reflector")

@@ -276,3 +276,15 @@ def test_dynamic_neighbors_refuse_what_a_listen_range_cannot_carry(mutate, words
         build_plan(_dynamic(fabric))
     assert (err.value.host, err.value.field) == ("tor1", "dynamic_neighbors")
     assert words in str(err.value) and "dynamic_neighbors: false on tor1" in err.value.fix
+
+
+def test_full_mesh_planned_from_a_route_reflector_inventory():
+    """rr_to_mesh plans full_mesh from an inventory whose RRs say route_reflector: true: not refused."""
+    fabric = fabric_of("seed002_route_reflector")
+    fabric.update(pattern="full_mesh", inventory_pattern="route_reflector")
+    plan = build_plan(fabric)
+    assert plan["calico"]["bgp_configuration"]["spec"]["nodeToNodeMeshEnabled"] is True
+    fabric["inventory_pattern"] = "full_mesh"
+    with pytest.raises(FabricError) as err:
+        build_plan(fabric)
+    assert err.value.field == "route_reflector"
