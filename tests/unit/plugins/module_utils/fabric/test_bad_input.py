@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
-from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import OPTION_VARS
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.plan import build_plan
+
+from .test_plan import fabric_of
 
 REPO = Path(__file__).resolve().parents[5]
 EXAMPLES = REPO / "examples"
@@ -26,47 +27,36 @@ BEGIN, END = "<!-- bad-input-matrix: begin -->", "<!-- bad-input-matrix: end -->
 
 def inventory_fabric(example):
     """The planner input the action plugin builds from an example, with the variable names it sees."""
-    inv = yaml.safe_load((EXAMPLES / example / "inventory.yml").read_text())
-    top = inv["all"]
-    variables = top.get("vars", {})
-    hosts = {}
-
-    def walk(group, kind):
-        for host, hv in (group.get("hosts") or {}).items():
-            hosts.setdefault(kind, {})[host] = dict(hv or {})
-        for child in (group.get("children") or {}).values():
-            walk(child or {}, kind)
-
-    walk(top["children"]["k8s_nodes"], "nodes")
-    walk(top["children"]["network_devices"], "devices")
-    fabric = {option: copy.deepcopy(variables.get(var)) for option, var in OPTION_VARS.items()}
-    fabric.update(nodes=hosts.get("nodes", {}), devices=hosts.get("devices", {}))
+    fabric = copy.deepcopy(fabric_of(example))
+    variables = yaml.safe_load((EXAMPLES / example / "inventory.yml").read_text())["all"].get("vars", {})
     fabric["variables"] = {"all": sorted(variables)}
     return fabric
 
 
-def node_var(host, name, value):
+def setting(*path):
+    """A mutation that sets ``fabric[path[0]]...[path[-2]] = path[-1]``."""
     def mutate(f):
-        f["nodes"][host][name] = value
+        target = f
+        for key in path[:-2]:
+            target = target[key]
+        target[path[-2]] = path[-1]
     return mutate
+
+
+def node_var(host, name, value):
+    return setting("nodes", host, name, value)
 
 
 def device_var(host, name, value):
-    def mutate(f):
-        f["devices"][host][name] = value
-    return mutate
+    return setting("devices", host, name, value)
 
 
 def all_var(option, value):
-    def mutate(f):
-        f[option] = value
-    return mutate
+    return setting(option, value)
 
 
 def rack_var(rack, key, value):
-    def mutate(f):
-        f["racks"][rack][key] = value
-    return mutate
+    return setting("racks", rack, key, value)
 
 
 def unknown(host, name):
