@@ -24,7 +24,7 @@ from ..calico import peering
 from ..calico.selector import parse as parse_selector
 from ..common.errors import FabricError
 from . import schema
-from .schema import PATTERNS, PLATFORMS, ROLES
+from .schema import PATTERNS, PLATFORMS
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubefabric"}
 DEFAULT_AS = 64512
 
@@ -614,9 +614,9 @@ def _check_devices(fabric, warnings):
             spec = fabric["racks"].get(rack)
             outside = [n for n in nodes if ipaddress.ip_address(address) not in ipaddress.ip_network(n["network"])]
             if outside:
+                first = outside[0]
                 raise FabricError("peering address %s is outside the subnet %s of rack %s (node %s): the nodes "
-                                  "cannot reach it directly" % (address, outside[0]["network"], rack,
-                                                                 outside[0]["host"]),
+                                  "cannot reach it directly" % (address, first["network"], rack, first["host"]),
                                   host=device["name"], field="racks.%s" % rack,
                                   fix="use the device's address in %s, or correct the nodes' bgp_ipv4_address"
                                       % outside[0]["network"])

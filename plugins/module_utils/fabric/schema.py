@@ -199,7 +199,7 @@ def _suggest_dns(text):
 
 def label_key(value, host, field):
     text = to_str(value, host, field)
-    prefix, _, name = text.rpartition("/")
+    prefix, name = text.rpartition("/")[::2]
     if (prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix))) or len(name) > 63 or \
             not LABEL_NAME.match(name):
         raise _error("%r is not a valid label key" % text, host, field,

@@ -247,7 +247,7 @@ def test_bad_input(name, example, mutate, outcome):
         plan = run_case(example, mutate)
         assert outcome[1](plan), "%s: expected %s" % (name, outcome[2])
         return
-    _, host, field, words, fix = outcome
+    host, field, words, fix = outcome[1:]
     with pytest.raises(FabricError) as err:
         run_case(example, mutate)
     assert (err.value.host, err.value.field) == (host, field), str(err.value)
