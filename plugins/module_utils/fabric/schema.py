@@ -35,6 +35,7 @@ from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_T
 
 from ..calico.asn import ASN_MAX
 from ..common.errors import FabricError
+from ..devices.connection import INVENTORY_VARS as _CONNECTION_INVENTORY_VARS
 
 PATTERNS = ("full_mesh", "route_reflector", "rr_per_leaf", "tor")
 PLATFORMS = ("routeros", "comware", "frr")
@@ -329,9 +330,9 @@ VARIABLES = (
 )
 
 # Connection variables of the devices (read by the devices and as_change roles, never by the planner).
-# THE place to add a connection variable: a name here is known to the schema (no "unknown variable"),
-# and its check runs on the value when the inventory sets it.  Ansible's own ansible_* variables need
-# no entry (they are never checked).
+# The one list of them is INVENTORY_VARS in plugins/module_utils/devices/connection.py: every name there
+# is known to the schema (no "unknown variable").  The entries below add a type check for some of them;
+# Ansible's own ansible_* variables are never checked.
 CONNECTION_VARS = (
     Var("bgp_device_username", "device", "str", to_str, None, "login user"),
     Var("bgp_device_password", "device", "str", None, None, "login password (never passed to the planner)"),
@@ -342,7 +343,12 @@ CONNECTION_VARS = (
     Var("bgp_device_ssh_key_file", "device", "str", to_str, None, "SSH private key file"),
     Var("bgp_device_known_hosts", "device", "str", to_str, None, "SSH known_hosts file"),
     Var("bgp_device_host_key_checking", "device", "bool", to_bool, None, "check the SSH host key"),
+    Var("bgp_device_host_keys", "device", "key lines", None, None, "SSH host keys pinned for the device"),
 )
+CONNECTION_VARS += tuple(
+    Var(name, "device", "see docs/security.md", None, None, "device connection (%s)" % option)
+    for option, names in sorted(_CONNECTION_INVENTORY_VARS.items()) for name in names
+    if not name.startswith("ansible_") and name not in {v.name for v in CONNECTION_VARS})
 
 # Role options and facts of the collection's roles (documented with the roles, not checked here).
 # tests/unit/plugins/module_utils/fabric/test_schema.py fails when a role uses a kubefabric_* name
@@ -357,7 +363,7 @@ ROLE_VARS = frozenset((
     "kubefabric_as_device", "kubefabric_as_device_config", "kubefabric_as_plan", "kubefabric_as_before",
     "kubefabric_as_cluster", "kubefabric_as_differs", "kubefabric_as_old_global", "kubefabric_as_targets",
     "kubefabric_as_target_map", "kubefabric_as_steps", "kubefabric_as_step", "kubefabric_as_bgpconfig",
-    "kubefabric_as_cluster_as",
+    "kubefabric_as_cluster_as", "kubefabric_as_conn", "kubefabric_device_connection",
     "kubefabric_migration_stop_after", "kubefabric_migration_plan", "kubefabric_migration_status",
     "kubefabric_migration_timeout", "kubefabric_migration_to_drain", "kubefabric_migration_pattern",
     "kubefabric_migration_missing", "kubefabric_migration_settle", "kubefabric_migration_poll",
