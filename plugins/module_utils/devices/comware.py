@@ -243,6 +243,7 @@ def raw_to_model(raw):
                 remote_as = raw["asn"]
         rng["remote_as"] = remote_as
         rng["peer_group"] = entry["group"]
+        rng["_marker"] = (group if group is not None else entry)["description"]  # ownership (owner.py)
         config["listen_ranges"].append(rng)
     config["neighbors"].sort(key=lambda n: _model._ip_sort_key(n["address"]))  # pylint: disable=protected-access
     config["listen_ranges"].sort(key=lambda r: _model._ip_sort_key(r["prefix"]))  # pylint: disable=protected-access
@@ -282,6 +283,12 @@ def check_supported(config, host=None):
         if password is not None and not CIPHER_RE.match(str(password)) and not 1 <= len(str(password)) <= 80:
             raise FabricError("a Comware BGP password has 1 to 80 characters", host=host,
                               field=path + ".password", fix="use a shorter password")
+        for key in ("description", "password"):
+            value = neighbor.get(key)
+            if value is not None and (not str(value).isprintable() or "?" in str(value)):
+                raise FabricError("Comware's CLI cannot take %s with '?' (its help key) or control characters"
+                                  % key, host=host, field="%s.%s" % (path, key),
+                                  fix="use printable characters other than '?'")
     for index, rng in enumerate(config.get("listen_ranges") or []):
         path = "config.listen_ranges[%d]" % index
         if rng.get("prefix") and ipaddress.ip_network(rng["prefix"]).version != 4:
@@ -377,9 +384,14 @@ def _range_lines_add(rng, asn, groups_after_lines):
             group_lines = ["group %s %s" % (name, "internal" if internal else "external")]
             if not internal:
                 group_lines.append("peer %s as-number %s" % (name, rng["remote_as"]))
+            if rng.get("_marker"):
+                group_lines.append("peer %s description %s" % (name, rng["_marker"]))
             groups_after_lines[name] = group_lines
         return ["peer %s group %s" % (target, name)], "peer %s enable" % name
-    return ["peer %s as-number %s" % (target, rng["remote_as"])], "peer %s enable" % target
+    lines = ["peer %s as-number %s" % (target, rng["remote_as"])]
+    if rng.get("_marker"):
+        lines.append("peer %s description %s" % (target, rng["_marker"]))
+    return lines, "peer %s enable" % target
 
 
 def _check_route_reflection(after, asn, host):
@@ -444,7 +456,8 @@ def render_transition(before, after, host=None):
 
     old_r = {r["prefix"]: r for r in before.get("listen_ranges") or []}
     new_r = {r["prefix"]: r for r in after.get("listen_ranges") or []}
-    changed = {p for p in set(old_r) & set(new_r) if old_r[p] != new_r[p]}
+    changed = {p for p in set(old_r) & set(new_r)
+               if any(old_r[p].get(f) != new_r[p].get(f) for f in _model.LISTEN_RANGE_FIELDS)}
     old_groups = {r["peer_group"] for r in old_r.values() if r.get("peer_group")}
     kept_groups = {r["peer_group"] for p, r in new_r.items() if r.get("peer_group") and p not in changed
                    and p in old_r}
@@ -553,6 +566,7 @@ class ComwareDriver(_resource.Driver):
 
     platform = PLATFORM
     password_readable = False  # the device shows only "cipher $c$3$...", never the password
+    description_max = 79  # peer X description: 1-79 characters
 
     def __init__(self, params, offline=False, connect=None):
         self.params = params or {}
@@ -702,8 +716,8 @@ def run_module(params, check_mode=False):
     state = params.get("state") or "merged"
     driver = DRIVER(params, offline=state in ("rendered", "parsed"))
     result = _resource.run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
-                           check_mode=check_mode, password_update=params.get("password_update") or "on_create",
-                           host=params.get("hostname"))
+                           check_mode=check_mode, password_update=params.get("password_update") or "on_change",
+                           host=params.get("hostname"), owner=params.get("owner"), adopt=bool(params.get("adopt")))
     if state in _resource.ACTION_STATES:
         result["saved"] = driver.saved
     return result

@@ -219,6 +219,7 @@ def raw_to_model(raw):
         rng["peer_group"] = group_name
         group = entries.get(group_name) if group_name else None
         rng["remote_as"] = _remote_as(group["remote_as"], raw["asn"]) if group else None
+        rng["_marker"] = group["description"] if group else None  # ownership (owner.py)
         config["listen_ranges"].append(rng)
     config["neighbors"].sort(key=lambda n: _model._ip_sort_key(n["address"]))  # pylint: disable=protected-access
     config["listen_ranges"].sort(key=lambda r: _model._ip_sort_key(r["prefix"]))  # pylint: disable=protected-access
@@ -245,6 +246,11 @@ def check_supported(config, host=None):
         if password is not None and (not password or re.search(r"\s", password) or len(password) > 80):
             raise FabricError("an FRR BGP password is 1 to 80 characters without spaces", host=host,
                               field=path + ".password", fix="change the password")
+        for key in ("description", "password"):
+            value = neighbor.get(key)
+            if value is not None and (not str(value).isprintable() or "?" in str(value)):
+                raise FabricError("vtysh cannot take %s with '?' (its help key) or control characters" % key,
+                                  host=host, field="%s.%s" % (path, key), fix="use printable characters other than '?'")
     for index, rng in enumerate(config.get("listen_ranges") or []):
         if rng.get("prefix") and not rng.get("peer_group"):
             raise FabricError("FRR binds a listen range to a peer group", host=host,
@@ -395,9 +401,12 @@ def render_transition(before, after, host=None, default_ipv4=True):
             view.append("no bgp listen range %s peer-group %s" % (prefix, rng["peer_group"]))
     for name in sorted(set(old_groups) - set(new_groups)):
         view.append("no neighbor %s peer-group" % name)
+    markers = {r["peer_group"]: r.get("_marker") for r in new_r.values() if r.get("peer_group")}
     for name in sorted(new_groups):
         if name not in old_groups:
             view.append("neighbor %s peer-group" % name)
+            if markers.get(name):
+                view.append("neighbor %s description %s" % (name, markers[name]))
         if old_groups.get(name) != new_groups[name] or name not in old_groups:
             view.append("neighbor %s remote-as %s" % (name, new_groups[name]))
     for prefix in sorted(new_r, key=_model._ip_sort_key):  # pylint: disable=protected-access
@@ -484,6 +493,7 @@ class FrrDriver(_resource.Driver):
 
     platform = PLATFORM
     password_readable = True  # running-config shows "neighbor X password PWD"
+    description_max = 80  # neighbor X description LINE: up to 80 characters
 
     def __init__(self, params, offline=False, connect=None):
         self.params = params or {}
@@ -636,8 +646,8 @@ def run_module(params, check_mode=False):
     state = params.get("state") or "merged"
     driver = DRIVER(params, offline=state in ("rendered", "parsed"))
     result = _resource.run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
-                           check_mode=check_mode, password_update=params.get("password_update") or "on_create",
-                           host=params.get("hostname"))
+                           check_mode=check_mode, password_update=params.get("password_update") or "on_change",
+                           host=params.get("hostname"), owner=params.get("owner"), adopt=bool(params.get("adopt")))
     if state in _resource.ACTION_STATES:
         result["saved"] = driver.saved
     return result

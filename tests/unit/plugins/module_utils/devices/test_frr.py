@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import owner
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import frr, model, resource
 
-from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli
+from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, frr_readback
 
 FIX = Path(__file__).resolve().parents[4] / "unit" / "fixtures" / "frr"
 FULL = (FIX / "show_running-config_bgpd.txt").read_text()
@@ -19,7 +20,7 @@ PARAMS = {"hostname": "leaf1", "username": "netops", "password": "pw-not-in-resu
 
 
 def fake(texts, **kw):
-    return FakeCli("leaf1", "leaf1(config-router)#", {frr.SHOW_CONFIG: texts}, **kw)
+    return FakeCli("leaf1", "leaf1(config-router)#", {frr.SHOW_CONFIG: texts}, readback=frr_readback, **kw)
 
 
 def driver_with(conn, **params):
@@ -36,7 +37,8 @@ def test_parse_full_config():
                      "export_policy": "OUT", "address_families": ["ipv4"]}
     client = model.find(cfg["neighbors"], "address", "172.20.0.12")
     assert client["route_reflector_client"] is True and client["remote_as"] == 65001
-    assert cfg["listen_ranges"] == [{"prefix": "172.20.0.0/24", "remote_as": 64512, "peer_group": "CALICO"}]
+    assert resource.user_view(cfg)["listen_ranges"] == [
+        {"prefix": "172.20.0.0/24", "remote_as": 64512, "peer_group": "CALICO"}]
     # the peer group is not a neighbor
     assert [n["address"] for n in cfg["neighbors"]] == ["10.9.9.9", "172.20.0.12"]
 
@@ -58,8 +60,12 @@ def test_roundtrip_and_rendered():
         "listen_ranges": [{"prefix": "173.20.0.0/24", "remote_as": 64512, "peer_group": "calico"}]})
     assert result["rendered"] == [
         "router bgp 65002", " no bgp ebgp-requires-policy",
-        " neighbor 173.20.0.11 remote-as 65002", " neighbor 173.20.0.11 password ********",
-        " neighbor calico peer-group", " neighbor calico remote-as 64512",
+        " neighbor 173.20.0.11 remote-as 65002",
+        " neighbor 173.20.0.11 description kubefabric:default/%s"
+        % owner.fingerprint("pw-not-in-results", "default", "173.20.0.11"),
+        " neighbor 173.20.0.11 password ********",
+        " neighbor calico peer-group", " neighbor calico description kubefabric:default",
+        " neighbor calico remote-as 64512",
         " bgp listen range 173.20.0.0/24 peer-group calico",
         " address-family ipv4 unicast", "  neighbor 173.20.0.11 route-reflector-client", " exit-address-family",
         "exit"]
@@ -133,7 +139,7 @@ def test_merged_applies_in_one_configure_session_and_writes_memory():
     result = resource.run(driver_with(conn), "merged", config=CONFIG)
     assert result["changed"] is True
     kinds = [e[0] for e in conn.events]
-    assert kinds.count("config_mode") == 1 and kinds[-1] == "save"
+    assert kinds.count("config_mode") == 1 and kinds[-2:] == ["save", "show"]  # then the read-back
     assert conn.sent[0] == "router bgp 65001" and " neighbor 10.5.5.5 password pw-not-in-results" in conn.sent
     assert "pw-not-in-results" not in json.dumps(result)
 

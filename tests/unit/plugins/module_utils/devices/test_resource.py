@@ -65,8 +65,10 @@ class MemoryDriver(resource.Driver):
 BASE = {
     "asn": 64513, "router_id": "172.16.30.254",
     "neighbors": [
-        {"address": "172.16.30.101", "remote_as": 64513, "description": "ubuntu-1", "hold_time": 90},
-        {"address": "172.16.30.102", "remote_as": 64513, "route_reflector_client": True},
+        {"address": "172.16.30.101", "remote_as": 64513, "description": "kubefabric:default ubuntu-1",
+         "hold_time": 90},
+        {"address": "172.16.30.102", "remote_as": 64513, "route_reflector_client": True,
+         "description": "kubefabric:default"},
     ],
     "listen_ranges": [{"prefix": "172.16.40.0/24", "remote_as": 64600, "peer_group": "autoscale"}],
 }
@@ -115,11 +117,12 @@ def test_replaced_resets_unlisted_fields_of_listed_neighbors_only():
     assert model.find(result["after"]["neighbors"], "address", "172.16.30.102")["route_reflector_client"] is True
     # router_id is part of the replaced global object
     assert result["after"]["router_id"] is None and result["after"]["asn"] == 64513
-    assert model.present(drv.store) == result["after"]
+    assert model.present(resource.user_view(drv.store)) == result["after"]
 
 
 def test_replaced_default_equals_unset_no_churn():
-    neighbor = {"address": "10.0.0.1", "remote_as": 2, "bfd": False, "address_families": ["ipv4"]}
+    neighbor = {"address": "10.0.0.1", "remote_as": 2, "bfd": False, "address_families": ["ipv4"],
+                "description": "kubefabric:default"}
     drv = MemoryDriver({"asn": 1, "neighbors": [neighbor]})
     result = run(drv, "replaced", {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2}]})
     assert result["changed"] is False and drv.writes == 0
