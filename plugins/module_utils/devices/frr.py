@@ -37,12 +37,12 @@ Model mapping::
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import json
 import re
 
 from ..common.errors import FabricError
+from . import cli as _cli
 from . import model as _model
 from . import resource as _resource
 from . import sessions as _sessions
@@ -488,42 +488,23 @@ def _prompt_re(base_prompt):
     return r"^%s(?:\([^)\r\n]*\))?[#>]\s*$" % re.escape(base_prompt)
 
 
-class FrrDriver(_resource.Driver):
+class FrrDriver(_cli.CliDriver):
     """``resource.Driver`` for FRR through vtysh over SSH (netmiko ``cisco_ios`` on a vtysh login shell)."""
 
     platform = PLATFORM
     password_readable = True  # running-config shows "neighbor X password PWD"
     description_max = 80  # neighbor X description LINE: up to 80 characters
+    device_type = DEVICE_TYPE
+    show_config = SHOW_CONFIG
+    save_command = SAVE_COMMAND
+    cli_name = "vtysh"
 
     def __init__(self, params, offline=False, connect=None):
-        self.params = params or {}
-        self.host = self.params.get("hostname")
-        self.offline = offline
-        self._connect = connect or _ssh.connect
-        self.conn = None
-        self.session = None
-        self.have = None
+        super().__init__(params, offline=offline, connect=connect)
         self.default_ipv4 = True
-        self.saved = False
-        self.rolled_back = None
 
-    def _open(self):
-        if self.offline:
-            raise FabricError("no device connection in an offline state", host=self.host, field="state",
-                              fix="use rendered/parsed without a device")
-        if self.conn is None:
-            self.conn = self._connect(self.params, DEVICE_TYPE)
-            self.session = _ssh.CliSession(self.conn, _prompt_re(self.conn.base_prompt), ERROR_RE, host=self.host)
-        return self.session
-
-    def close(self):
-        if self.conn is not None:
-            try:
-                self.conn.disconnect()
-            except Exception:  # pylint: disable=broad-except
-                pass
-            self.conn = None
-            self.session = None
+    def _session(self, conn):
+        return _ssh.CliSession(conn, _prompt_re(conn.base_prompt), ERROR_RE, host=self.host)
 
     def read_config_text(self):
         text = self._open().show(SHOW_CONFIG)
@@ -532,11 +513,9 @@ class FrrDriver(_resource.Driver):
                               field="username", fix="log in as a user whose shell is vtysh, with bgpd running")
         return text
 
-    def gather(self):
-        text = self.read_config_text()
+    def parse_text(self, text):
         self.default_ipv4 = parse_raw(text, host=self.host)["default_ipv4"]
-        self.have = parse_config(text, host=self.host)
-        return copy.deepcopy(self.have)
+        return parse_config(text, host=self.host)
 
     def parse(self, running_config):
         return parse_config(running_config, host=self.host)
@@ -549,64 +528,14 @@ class FrrDriver(_resource.Driver):
     def render(self, plan):
         return render_transition(plan.have, plan.after, host=self.host, default_ipv4=self.default_ipv4)
 
-    def show(self, commands):
-        return redact_commands(commands)
+    def transition(self, before, after):
+        return render_transition(before, after, host=self.host, default_ipv4=self.default_ipv4)
 
-    def _leave_config(self):
-        try:
-            self.conn.exit_config_mode()
-        except Exception:  # pylint: disable=broad-except
-            pass
+    def redact(self, lines):
+        return redact_commands(lines)
 
-    def apply(self, commands):
-        session = self._open()
-        before = self.have if self.have is not None else self.gather()
-        self.conn.config_mode()
-        try:
-            session.push(commands)
-        except _ssh.CliLineError as err:
-            self._rollback(before)
-            shown = redact_commands([err.line.strip()])[0]
-            raise FabricError(
-                "vtysh rejected line %d %r: %s; the %d line(s) before it were rolled back, nothing of this "
-                "run is left on the device" % (err.index + 1, shown, err.message, err.index),
-                host=self.host, field="config",
-                fix="correct the value that produced this line (see the commands of a check-mode run)",
-                details={"failed_line": redact_commands([err.line])[0], "rolled_back": self.rolled_back}) from None
-        finally:
-            self._leave_config()
-        if self.params.get("save", True):
-            self.save()
-
-    def _rollback(self, before):
-        self._leave_config()
-        current = parse_config(self.read_config_text(), host=self.host)
-        lines = render_transition(current, before, host=self.host, default_ipv4=self.default_ipv4)
-        self.rolled_back = redact_commands(lines)
-        if not lines:
-            return
-        self.conn.config_mode()
-        try:
-            self.session.push(lines)
-        except _ssh.CliLineError as err:
-            raise FabricError("vtysh rejected a line, and rolling back failed at %r (%s); the BGP configuration "
-                              "is partly changed" % (redact_commands([err.line.strip()])[0], err.message),
-                              host=self.host, field="config",
-                              fix="inspect '%s' and restore it by hand" % SHOW_CONFIG) from None
-        finally:
-            self._leave_config()
-
-    def save(self):
-        """``write memory`` so that the change survives a restart of FRR."""
-        try:
-            output = self.conn.save_config()
-        except Exception as exc:  # pylint: disable=broad-except
-            raise FabricError("the change is applied but 'write memory' failed: %s" % exc, host=self.host,
-                              field="save", fix="run 'write memory' on the device") from None
-        if ERROR_RE.search(output or "") and "[OK]" not in output:
-            raise FabricError("the change is applied but 'write memory' failed: %s" % output.strip(),
-                              host=self.host, field="save", fix="run 'write memory' on the device")
-        self.saved = True
+    def save_ok(self, output):
+        return not ERROR_RE.search(output) or "[OK]" in output
 
     def read_state(self, routes=False):
         """``show bgp summary json`` (and the BGP routes of zebra) on one connection, closed after."""

@@ -139,7 +139,7 @@ def test_merged_applies_in_one_configure_session_and_writes_memory():
     result = resource.run(driver_with(conn), "merged", config=CONFIG)
     assert result["changed"] is True
     kinds = [e[0] for e in conn.events]
-    assert kinds.count("config_mode") == 1 and kinds[-2:] == ["save", "show"]  # then the read-back
+    assert kinds.count("config_mode") == 1 and kinds[-3:] == ["save", "exit_config_mode", "show"]  # then the read-back
     assert conn.sent[0] == "router bgp 65001" and " neighbor 10.5.5.5 password pw-not-in-results" in conn.sent
     assert "pw-not-in-results" not in json.dumps(result)
 
