@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 
 from ..common.errors import FabricError
+from . import journal as _journal
 from . import model
 from . import owner as _owner
 
@@ -250,7 +251,7 @@ class Ownership:
     maps an owned neighbor's address to the password fingerprint its marker holds (or None).
     """
 
-    def __init__(self, full, owner, host=None, want=None, adopt=False):
+    def __init__(self, full, owner, host=None, want=None, adopt=False, pending=()):
         self.owner = owner
         self.owned = model.empty_config()
         self.owned["asn"], self.owned["router_id"] = full.get("asn"), full.get("router_id")
@@ -259,13 +260,17 @@ class Ownership:
         self.fingerprints = {}
         self.descriptions = {}
         self.adopted = []
+        self.recovered = []
         wanted = {n["address"] for n in (want or {}).get("neighbors") or []}
         wanted_ranges = {r["prefix"] for r in (want or {}).get("listen_ranges") or []}
         for neighbor in full.get("neighbors") or []:
             marker = _owner.parse(neighbor.get("description"))
             mine = marker is not None and (marker[0] or _owner.DEFAULT_OWNER) == owner
             if not mine and neighbor["address"] in wanted:
-                if adopt and (marker is None or marker[0] is None):
+                if marker is None and neighbor["address"] in pending:
+                    self.recovered.append(neighbor["address"])  # created by a lost push (journal.py)
+                    mine = True
+                elif adopt and (marker is None or marker[0] is None):
                     self.adopted.append(neighbor["address"])
                     mine = True
                 else:
@@ -432,7 +437,7 @@ def run(driver, state, config=None, running_config=None, check_mode=False, passw
         if state == "gathered":
             return {"changed": False, "gathered": model.present(user_view(Ownership(full, owner, host).owned))}
         driver.validate(want, state)
-        ownership = Ownership(full, owner, host, want=want, adopt=adopt)
+        ownership = Ownership(full, owner, host, want=want, adopt=adopt, pending=_journal.pending(host, owner))
         dwant, rotate = mark(want, owner, ownership, limit, state, password_update)
         if password_update != "on_change" or driver.password_readable:
             rotate = set()
@@ -442,9 +447,13 @@ def run(driver, state, config=None, running_config=None, check_mode=False, passw
         commands = driver.render(plan)
         changed = bool(commands)
         if changed and not check_mode:
+            creating = [op["key"] for op in plan.of("neighbor", "add")]
+            if creating:
+                _journal.record(host, owner, creating)
             driver.apply(commands)
             read_back = Ownership(driver.gather(), owner, host).owned
             verify(plan.after, read_back, host, driver.password_readable)
+            _journal.clear(host, owner)
     finally:
         driver.close()
     before = model.present(user_view(ownership.owned))
@@ -458,4 +467,6 @@ def run(driver, state, config=None, running_config=None, check_mode=False, passw
     }
     if ownership.adopted:
         result["adopted"] = ownership.adopted
+    if ownership.recovered:
+        result["recovered"] = ownership.recovered
     return result

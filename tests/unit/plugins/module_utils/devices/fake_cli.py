@@ -3,7 +3,8 @@
 It answers show/display commands from canned texts (a list per command: each call takes the next,
 the last one repeats), records every configuration line, answers a line matching ``reject`` with
 the platform's error text, and when ``read_only`` is set (check-mode tests) fails the test on any
-write: entering config mode, a configuration line, or a save.  ``readback`` (``frr_readback`` or
+write: entering config mode, a configuration line, or a save.  ``drop`` (a regex): the device takes
+a matching line, then the session is lost (every later call raises, as netmiko does on a dead socket).  ``readback`` (``frr_readback`` or
 ``comware_readback``) makes a show of the configuration after a push include the lines added, so that
 the driver's read-back after a write sees them (removals are not modelled).  ``log`` (``(regex, text)``) prints an
 asynchronous log message after a matching line, before the prompt, as a monitoring terminal does.
@@ -17,7 +18,7 @@ class WriteInCheckMode(AssertionError):
 
 class FakeCli:
     def __init__(self, base_prompt, config_prompt, shows, reject=None, error_text="% Unrecognized command",
-                 read_only=False, confirm=None, log=None, readback=None):
+                 read_only=False, confirm=None, log=None, readback=None, drop=None):
         self.base_prompt = base_prompt
         self.config_prompt = config_prompt
         self.shows = {cmd: list(texts) for cmd, texts in shows.items()}
@@ -27,6 +28,8 @@ class FakeCli:
         self.confirm = confirm
         self.log = log
         self.readback = readback
+        self.drop = drop
+        self.dropped = False
         self.sent = []
         self.events = []
         self.saves = 0
@@ -37,6 +40,8 @@ class FakeCli:
             raise WriteInCheckMode("write in check mode: %s" % what)
 
     def send_command(self, command, expect_string=None, **_kw):
+        if self.dropped:
+            raise OSError("Socket is closed")
         if command in self.shows:
             texts = self.shows[command]
             self.events.append(("show", command))
@@ -47,6 +52,9 @@ class FakeCli:
             return texts[0]
         self._write(command)
         self.sent.append(command)
+        if self.drop and re.search(self.drop, command):
+            self.dropped = True   # the line is taken, then the session is lost before the prompt
+            raise OSError("Socket is closed")
         self.events.append(("line", command))
         logged = ""
         if self.log and re.search(self.log[0], command):

@@ -251,3 +251,30 @@ def test_ipv6_neighbors_are_active_in_ipv4_by_default():
     assert lines == ["router bgp 65001", " neighbor 2001:db8::3 remote-as 65002", " address-family ipv4 unicast",
                      "  no neighbor 2001:db8::3 activate", " exit-address-family", " address-family ipv6 unicast",
                      "  neighbor 2001:db8::3 activate", " exit-address-family", "exit"]
+
+
+def test_a_lost_session_is_rolled_back_over_a_new_connection():
+    first = fake([ONE], drop=r"description")
+    # the second connection sees what the first one left: the neighbor without its marker
+    second = fake([frr_readback(ONE, ["router bgp 65001", " neighbor 10.5.5.5 remote-as 65010", "exit"])])
+    conns = [first, second]
+    driver = frr.FrrDriver(PARAMS, connect=lambda p, t: conns.pop(0))
+    with pytest.raises(FabricError) as err:
+        resource.run(driver, "merged", config=CONFIG)
+    assert err.value.field == "hostname" and "rolled back over a new connection" in err.value.message
+    assert second.sent == ["router bgp 65001", " no neighbor 10.5.5.5", "exit"]
+    assert first.saves == second.saves == 0 and "pw-not-in-results" not in str(err.value)
+
+
+def test_a_lost_session_that_cannot_reconnect_says_the_next_run_completes():
+    first = fake([ONE], drop=r"description")
+
+    def connect(_params, _device_type, conns=[first]):  # pylint: disable=dangerous-default-value
+        if conns:
+            return conns.pop(0)
+        raise FabricError("cannot connect", host="198.18.0.2", field="hostname", fix="check the link")
+
+    with pytest.raises(FabricError) as err:
+        resource.run(frr.FrrDriver(PARAMS, connect=connect), "merged", config=CONFIG)
+    assert err.value.field == "hostname" and "line 3 of" in err.value.message
+    assert "next run" in err.value.fix and "pw-not-in-results" not in str(err.value)

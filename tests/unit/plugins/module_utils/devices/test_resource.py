@@ -366,3 +366,31 @@ def test_marker_parsing():
     assert owner.parse("kubefabric:fab-1/0123abcd spine 1") == ("fab-1", "0123abcd", "spine 1")
     assert owner.parse("firewall") is None and owner.parse(None) is None
     assert owner.owned_by("kubefabric: x", "default") and not owner.owned_by("kubefabric: x", "other")
+
+
+def test_a_neighbor_created_by_a_lost_push_is_completed_by_the_next_run():
+    class Lost(MemoryDriver):
+        def apply(self, commands):
+            # the link drops after the creation line: the neighbor exists, without its marker
+            for _action, obj, _key, op in commands:
+                if obj == "neighbor":
+                    created = dict(op["after"], description=None, hold_time=None)
+                    self.store["neighbors"].append(created)
+                    break
+            raise FabricError("session lost", host="r1", field="hostname", fix="run again")
+
+    want = {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2, "hold_time": 90}]}
+    drv = Lost({"asn": 1})
+    with pytest.raises(FabricError):
+        run(drv, "merged", want)
+    assert drv.store["neighbors"][0]["description"] is None
+    drv.__class__ = MemoryDriver          # the device is reachable again
+    result = run(drv, "merged", want)
+    assert result["recovered"] == ["10.0.0.1"] and result["changed"] is True
+    stored = drv.store["neighbors"][0]
+    assert stored["description"] == "kubefabric:default" and stored["hold_time"] == 90
+    assert run(drv, "merged", want)["changed"] is False
+    # the journal is cleared: an unmarked neighbor at that address is now the operator's
+    drv.store["neighbors"][0]["description"] = None
+    with pytest.raises(FabricError):
+        run(drv, "merged", want)
