@@ -73,7 +73,8 @@ OPERATOR = {
     "leaf2": ("cisco_ios", "show running-config", [
         "ip prefix-list OPS-PL seq 5 permit 10.99.0.0/16",
         "route-map OPS-IN permit 10", " match ip address prefix-list OPS-PL", "exit",
-        "router bgp 65002", " bgp router-id 10.255.255.12",
+        # a leaf that carries Calico: eBGP without route-maps (else frr_bgp refuses, naming the fix)
+        "router bgp 65002", " bgp router-id 10.255.255.12", " no bgp ebgp-requires-policy",
         " neighbor 10.99.0.1 remote-as 65100", " neighbor 10.99.0.1 description firewall",
         " neighbor 10.99.0.2 remote-as 65101", " neighbor 10.99.0.2 password operator-key",
         " address-family ipv4 unicast", "  neighbor 10.99.0.1 route-map OPS-IN in", " exit-address-family", "exit"]),

@@ -207,6 +207,7 @@ OPERATOR_FRR = [
     "route-map OPS-IN permit 10", " match ip address prefix-list OPS-PL", "exit",
     "router bgp 65001",
     " bgp router-id 172.20.0.1",
+    " no bgp ebgp-requires-policy",
     " neighbor 10.99.0.1 remote-as 65100",
     " neighbor 10.99.0.1 description firewall",
     " neighbor 10.99.0.2 remote-as 65101",

@@ -91,7 +91,7 @@ def _is_ip(text):
 def parse_raw(text, host=None):
     """The default-VRF ``router bgp`` block as data (FRR terms)."""
     rows = run_template(_cfg_template.TEMPLATE, text or "", host=host, what="'%s' output" % SHOW_CONFIG)
-    raw = {"asn": None, "router_id": None, "default_ipv4": True, "entries": {}, "ranges": {}}
+    raw = {"asn": None, "router_id": None, "default_ipv4": True, "requires_policy": True, "entries": {}, "ranges": {}}
     family = None
     for row in rows:
         if row["asn"] and raw["asn"] is None:
@@ -110,11 +110,15 @@ def parse_raw(text, host=None):
             raw["router_id"] = row["target"]
         elif keyword == "no bgp default" and row["target"] == "ipv4-unicast":
             raw["default_ipv4"] = False
+
         elif keyword == "bgp listen range":
             raw["ranges"][row["target"]] = row["value"].split()[0] if row["attr"] == "peer-group" else None
         elif keyword in ("neighbor", "no neighbor"):
             entry = raw["entries"].setdefault(row["target"], _empty_entry())
             _apply_attr(entry, keyword == "no neighbor", row["attr"], row["value"], family)
+    block = re.search(r"^router bgp \d+\n((?:[ !].*\n)*)", text or "", re.M)
+    if block and re.search(r"^ no bgp ebgp-requires-policy\s*$", block.group(1), re.M):
+        raw["requires_policy"] = False
     return raw
 
 
@@ -502,6 +506,7 @@ class FrrDriver(_cli.CliDriver):
     def __init__(self, params, offline=False, connect=None):
         super().__init__(params, offline=offline, connect=connect)
         self.default_ipv4 = True
+        self.requires_policy = False
 
     def _session(self, conn):
         return _ssh.CliSession(conn, _prompt_re(conn.base_prompt), ERROR_RE, host=self.host)
@@ -514,8 +519,9 @@ class FrrDriver(_cli.CliDriver):
         return text
 
     def parse_text(self, text):
-        self.default_ipv4 = parse_raw(text, host=self.host)["default_ipv4"]
-        return parse_config(text, host=self.host)
+        raw = parse_raw(text, host=self.host)
+        self.default_ipv4, self.requires_policy = raw["default_ipv4"], raw["requires_policy"]
+        return raw_to_model(raw)
 
     def parse(self, running_config):
         return parse_config(running_config, host=self.host)
@@ -526,7 +532,25 @@ class FrrDriver(_cli.CliDriver):
         check_supported(want or _model.empty_config(), host=self.host)
 
     def render(self, plan):
+        self._check_policy_requirement(plan)
         return render_transition(plan.have, plan.after, host=self.host, default_ipv4=self.default_ipv4)
+
+    def _check_policy_requirement(self, plan):
+        """An instance the collection did not create may keep FRR's ``bgp ebgp-requires-policy``: an eBGP
+        neighbor without import and export policies would then exchange no routes, silently."""
+        if not self.requires_policy or plan.have.get("asn") is None:
+            return
+        asn = plan.after.get("asn") or plan.have["asn"]
+        for op in plan.of("neighbor", "add") + plan.of("neighbor", "update"):
+            neighbor = op["after"]
+            if neighbor.get("remote_as") not in (None, asn) and not (neighbor.get("import_policy")
+                                                                    and neighbor.get("export_policy")):
+                raise FabricError(
+                    "router bgp %s requires policies on eBGP sessions (bgp ebgp-requires-policy, FRR's default): "
+                    "neighbor %s would exchange no routes" % (asn, neighbor["address"]), host=self.host,
+                    field="config.neighbors[address=%s].import_policy" % neighbor["address"],
+                    fix="give import_policy and export_policy (route-maps that exist on the device), or configure "
+                        "'no bgp ebgp-requires-policy' under router bgp %s by hand" % asn)
 
     def transition(self, before, after):
         return render_transition(before, after, host=self.host, default_ipv4=self.default_ipv4)

@@ -278,3 +278,19 @@ def test_a_lost_session_that_cannot_reconnect_says_the_next_run_completes():
         resource.run(frr.FrrDriver(PARAMS, connect=connect), "merged", config=CONFIG)
     assert err.value.field == "hostname" and "line 3 of" in err.value.message
     assert "next run" in err.value.fix and "pw-not-in-results" not in str(err.value)
+
+
+def test_an_instance_that_requires_policies_refuses_an_ebgp_neighbor_without_them():
+    requiring = ONE.replace(" no bgp ebgp-requires-policy\n", "")
+    conn = fake([requiring], read_only=True)
+    with pytest.raises(FabricError) as err:
+        resource.run(driver_with(conn), "merged", config={"neighbors": [{"address": "10.5.5.5", "remote_as": 65010}]})
+    assert err.value.field == "config.neighbors[address=10.5.5.5].import_policy" and conn.sent == []
+    assert "no bgp ebgp-requires-policy" in err.value.fix
+    # iBGP, or eBGP with both policies, is fine there; and an instance that turned it off takes any
+    for neighbor in ({"address": "10.5.5.5", "remote_as": 65001},
+                     {"address": "10.5.5.5", "remote_as": 65010, "import_policy": "IN", "export_policy": "OUT"}):
+        assert resource.run(driver_with(fake([requiring], read_only=True)), "merged", config={"neighbors": [neighbor]},
+                            check_mode=True)["changed"]
+    assert resource.run(driver_with(fake([ONE], read_only=True)), "merged", check_mode=True,
+                        config={"neighbors": [{"address": "10.5.5.5", "remote_as": 65010}]})["changed"]
