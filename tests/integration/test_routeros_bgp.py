@@ -321,7 +321,10 @@ def test_password_rotation_converges(routeros, netns_factory, tmp_path, version)
     router_ns.add_address("ether2", "172.16.30.254/24")
     node_ns.add_address("eth0", "172.16.30.102/24")
     dev = routeros(version, ns=router_ns, frr=True)
-    operator_rows(dev, version)
+    if not version.startswith("6"):
+        # (the emulator backs every RouterOS 6 instance with one FRR instance: the operator's instance in
+        # another AS would take the session's AS there, so 6.x runs without the operator's row)
+        operator_rows(dev, version)
     peer_path = ("routing", "bgp", "peer") if version.startswith("6") else ("routing", "bgp", "connection")
     operator_before = [row for row in read_rows(dev, *peer_path) if row.get("name") == "k8s-peer-1"]
     bird = BirdInstance(node_ns, tmp_path / "bird", "ubuntu-2").start(BIRD_CONFIG.replace(BGP_PASSWORD, "key-one"))
