@@ -237,14 +237,11 @@ def test_operator_config_survives_and_rotation_converges(switch, netns_factory, 
     (Comware cannot show the key: the fingerprint in the ownership marker detects it)."""
     if shutil.which("bird") is None:
         pytest.skip("BIRD 1.6 is not installed")
-    from lab import netns  # pylint: disable=import-outside-toplevel
     from lab.bird import BirdInstance  # pylint: disable=import-outside-toplevel
-    from tests.integration.test_frr_bgp import BIRD_MD5, fabric_neighbor, operator_lines  # pylint: disable=import-outside-toplevel
+    from tests.integration.test_frr_bgp import (  # pylint: disable=import-outside-toplevel
+        BIRD_MD5, fabric_neighbor, leaf_and_node, operator_lines)
 
-    leaf_ns, node_ns = netns_factory("leaf"), netns_factory("node1")
-    netns.veth_between(leaf_ns, "ge1", node_ns, "eth0")
-    leaf_ns.add_address("ge1", "172.20.0.1/24")
-    node_ns.add_address("eth0", "172.20.0.11/24")
+    leaf_ns, node_ns = leaf_and_node(netns_factory)
     sw = switch(leaf_ns)
     operator = _operator_session(sw)
     try:

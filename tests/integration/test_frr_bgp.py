@@ -249,6 +249,17 @@ def operator_lines(text, ours):
     return out
 
 
+def leaf_and_node(netns_factory):
+    """A leaf namespace (ge1 172.20.0.1/24) wired to a node namespace (eth0 172.20.0.11/24)."""
+    from lab import netns  # pylint: disable=import-outside-toplevel
+
+    leaf_ns, node_ns = netns_factory("leaf"), netns_factory("node1")
+    netns.veth_between(leaf_ns, "ge1", node_ns, "eth0")
+    leaf_ns.add_address("ge1", "172.20.0.1/24")
+    node_ns.add_address("eth0", "172.20.0.11/24")
+    return leaf_ns, node_ns
+
+
 def fabric_neighbor(password):
     return {"address": "172.20.0.11", "remote_as": 64512, "description": "node1", "password": password,
             "hold_time": 9, "keepalive_time": 3}
@@ -261,13 +272,9 @@ def test_operator_config_survives_and_rotation_converges(switch, netns_factory, 
     converges with the new key in force."""
     if shutil.which("bird") is None:
         pytest.skip("BIRD 1.6 is not installed")
-    from lab import netns  # pylint: disable=import-outside-toplevel
     from lab.bird import BirdInstance  # pylint: disable=import-outside-toplevel
 
-    leaf_ns, node_ns = netns_factory("leaf"), netns_factory("node1")
-    netns.veth_between(leaf_ns, "ge1", node_ns, "eth0")
-    leaf_ns.add_address("ge1", "172.20.0.1/24")
-    node_ns.add_address("eth0", "172.20.0.11/24")
+    leaf_ns, node_ns = leaf_and_node(netns_factory)
     sw = switch(leaf_ns)
     sw.frr.configure(OPERATOR_FRR)
     operator_before = operator_lines(sw.frr.running_config(), ["172.20.0.11"])
