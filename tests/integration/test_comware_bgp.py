@@ -247,7 +247,10 @@ def test_operator_config_survives_and_rotation_converges(switch, netns_factory, 
     try:
         operator.send_config_set(OPERATOR_COMWARE, cmd_verify=False)
         operator.exit_config_mode()
-        display = lambda: operator.send_command("display current-configuration")  # noqa: E731
+
+        def display():
+            return operator.send_command("display current-configuration")
+
         operator_before = operator_lines(display(), ["172.20.0.11"])
         assert "  peer 10.99.0.1 route-policy OPS-IN import" in operator_before
         assert any(line.startswith(" peer 10.99.0.2 password cipher") for line in operator_before)
@@ -276,9 +279,8 @@ def test_operator_config_survives_and_rotation_converges(switch, netns_factory, 
                 {"name": "Plan the operator's address", "kubefabric.bgp.comware_bgp": {"config": {
                     "neighbors": [{"address": "10.99.0.2", "remote_as": 65101}]}}, "register": "r",
                  "ignore_errors": True},
-                {"name": "Change the AS", "kubefabric.bgp.comware_bgp": {"config": dict(wanted, asn=65002),
-                                                                           "state": "overridden"},
-                 "register": "r", "ignore_errors": True},
+                {"name": "Change the AS", "kubefabric.bgp.comware_bgp": {
+                    "config": dict(wanted, asn=65002), "state": "overridden"}, "register": "r", "ignore_errors": True},
                 {"name": "Delete everything ours", "kubefabric.bgp.comware_bgp": {"state": "deleted"},
                  "check_mode": True, "register": "r"},
             ]

@@ -305,9 +305,8 @@ def test_operator_config_survives_and_rotation_converges(switch, netns_factory, 
         refused = [
             {"name": "Plan the operator's address", "kubefabric.bgp.frr_bgp": {"config": {
                 "neighbors": [{"address": "10.99.0.1", "remote_as": 65100}]}}, "register": "r", "ignore_errors": True},
-            {"name": "Change the AS", "kubefabric.bgp.frr_bgp": {"config": dict(wanted, asn=65002),
-                                                                   "state": "overridden"},
-             "register": "r", "ignore_errors": True},
+            {"name": "Change the AS", "kubefabric.bgp.frr_bgp": {
+                "config": dict(wanted, asn=65002), "state": "overridden"}, "register": "r", "ignore_errors": True},
             {"name": "Delete everything ours", "kubefabric.bgp.frr_bgp": {"state": "deleted"},
              "check_mode": True, "register": "r"},
         ]
@@ -324,8 +323,9 @@ def test_operator_config_survives_and_rotation_converges(switch, netns_factory, 
         # rotation: the node gets the new key, then the leaf; the session comes back with the new key only
         bird.configure(BIRD_MD5.format(password="key-two"))
         rotate = [
-            {"name": "Rotate", "kubefabric.bgp.frr_bgp": {"config": dict(wanted, neighbors=[fabric_neighbor("key-two")]),
-                                                         "state": "overridden"}, "register": "rot"},
+            {"name": "Rotate", "kubefabric.bgp.frr_bgp": {
+                "config": dict(wanted, neighbors=[fabric_neighbor("key-two")]), "state": "overridden"},
+             "register": "rot"},
             {"name": "Established again", "kubefabric.bgp.bgp_session_info": {}, "register": "info", "retries": 60,
              "delay": 1, "until": up},
         ]

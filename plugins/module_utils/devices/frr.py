@@ -543,8 +543,8 @@ class FrrDriver(_cli.CliDriver):
         asn = plan.after.get("asn") or plan.have["asn"]
         for op in plan.of("neighbor", "add") + plan.of("neighbor", "update"):
             neighbor = op["after"]
-            if neighbor.get("remote_as") not in (None, asn) and not (neighbor.get("import_policy")
-                                                                    and neighbor.get("export_policy")):
+            has_policies = neighbor.get("import_policy") and neighbor.get("export_policy")
+            if neighbor.get("remote_as") not in (None, asn) and not has_policies:
                 raise FabricError(
                     "router bgp %s requires policies on eBGP sessions (bgp ebgp-requires-policy, FRR's default): "
                     "neighbor %s would exchange no routes" % (asn, neighbor["address"]), host=self.host,

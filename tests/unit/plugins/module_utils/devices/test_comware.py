@@ -69,6 +69,9 @@ def test_parsed_state_is_offline():
     assert "password" not in result["parsed"]["neighbors"][0]
 
 
+FP = owner.fingerprint("s3cret-pw", "default", "172.20.0.11")
+
+
 def test_rendered_state_is_offline():
     driver = comware.ComwareDriver({}, offline=True, connect=lambda *a: pytest.fail("rendered connected"))
     config = {"asn": 65001, "router_id": "172.20.0.1",
@@ -80,8 +83,7 @@ def test_rendered_state_is_offline():
         "bgp 65001",
         " router-id 172.20.0.1",
         " peer 172.20.0.11 as-number 65001",
-        " peer 172.20.0.11 description kubefabric:default/%s" % owner.fingerprint("s3cret-pw", "default",
-                                                                                   "172.20.0.11"),
+        " peer 172.20.0.11 description kubefabric:default/%s" % FP,
         " peer 172.20.0.11 password simple ********",
         " group calico external",
         " peer calico as-number 64512",

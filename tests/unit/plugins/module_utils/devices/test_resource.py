@@ -349,8 +349,8 @@ def test_after_is_the_read_back():
             super().apply(commands)
             self.store["neighbors"][0]["keepalive_time"] = 30   # a value the device derives
 
-    result = run(Rewriting(), "merged", {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2,
-                                                                   "hold_time": 90}]})
+    want = {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2, "hold_time": 90}]}
+    result = run(Rewriting(), "merged", want)
     assert result["after"]["neighbors"][0]["keepalive_time"] == 30
 
 
