@@ -5,7 +5,8 @@
 
 Real parts throughout: the lab fabric (namespaces, BIRD 1.6 on the nodes, a Comware leaf (emulator,
 sessions in a real FRR) and an FRR leaf (real FRR + OpenSSH)), the Kubernetes API emulator and
-``ansible-playbook`` running ``playbooks/rr_per_leaf.yml`` through the devices role (state
+``ansible-playbook`` running ``playbooks/rr_per_leaf.yml`` and ``playbooks/tor.yml`` (one node per
+rack: two nodes of one rack AS do not converge under tor, issue 11) through the devices role (state
 ``overridden``). Before the first run the operator configures, over SSH as any operator would, a
 neighbor with a description and an import policy and a neighbor with a password on each leaf (and on
 FRR a route-map and a prefix-list). After each run the operator's configuration, compared as text, is
@@ -20,7 +21,7 @@ import pytest
 from tests.integration.test_device_down import run_playbook
 from tests.integration.test_frr_bgp import operator_lines
 
-INVENTORY = """\
+RR_PER_LEAF = """\
 all:
   vars:
     fabric_pattern: rr_per_leaf
@@ -63,6 +64,46 @@ all:
             - {peer: spine1, address: 10.255.0.3/31, peer_address: 10.255.0.2}
 """
 
+TOR = """\
+all:
+  vars:
+    fabric_pattern: tor
+    calico_asn: 64512
+    tor_peering: all_nodes
+    fabric_racks:
+      r1: {asn: 64601}
+      r2: {asn: 64602}
+  children:
+    k8s_nodes:
+      hosts:
+        r1-n1: {bgp_ipv4_address: 172.20.0.11/24, rack: r1}
+        r2-n1: {bgp_ipv4_address: 173.20.0.11/24, rack: r2}
+    network_devices:
+      hosts:
+        spine1:
+          platform: frr
+          fabric_role: spine
+          ansible_host: 198.18.93.10
+          bgp_asn: 65000
+          router_id: 10.255.255.1
+        leaf1:
+          platform: comware
+          fabric_role: tor
+          ansible_host: 198.18.93.2
+          bgp_asn: 65001
+          router_id: 10.255.255.11
+          racks: {r1: 172.20.0.254}
+          uplinks: [{peer: spine1, address: 10.255.0.1/31, peer_address: 10.255.0.0}]
+        leaf2:
+          platform: frr
+          fabric_role: tor
+          ansible_host: 198.18.93.6
+          bgp_asn: 65002
+          router_id: 10.255.255.12
+          racks: {r2: 173.20.0.254}
+          uplinks: [{peer: spine1, address: 10.255.0.3/31, peer_address: 10.255.0.2}]
+"""
+
 OPERATOR = {
     "leaf1": ("hp_comware", "display current-configuration", [
         "bgp 65001", " router-id 10.255.255.11",
@@ -84,21 +125,22 @@ FABRIC_OBJECTS = ["172.20.0.11", "172.20.0.12", "173.20.0.11", "173.20.0.12", "1
                   "k8s-0", "k8s-1"]
 
 
-@pytest.fixture
-def lab_fabric(tmp_path):
+@pytest.fixture(params=[("rr_per_leaf.yml", RR_PER_LEAF), ("tor.yml", TOR)], ids=["rr_per_leaf", "tor"])
+def lab_fabric(request, tmp_path):
     if os.geteuid() != 0:
         pytest.skip("the lab needs root (network namespaces)")
     from lab import fabric  # pylint: disable=import-outside-toplevel
+    playbook, text = request.param
     inv_dir = tmp_path / "ownlab"
     inv_dir.mkdir()
     inventory = inv_dir / "inventory.yml"
-    inventory.write_text(INVENTORY)
+    inventory.write_text(text)
     lab = fabric.Lab(inventory)
     if lab.load():
         fabric.down(inventory, log=lambda *a: None)
     try:
         fabric.up(inventory, log=lambda *a: None)
-        yield fabric, inventory, lab
+        yield playbook, inventory, lab
     finally:
         fabric.down(inventory, log=lambda *a: None)
 
@@ -124,7 +166,7 @@ def operator_texts(lab):
 
 
 def test_pattern_playbook_leaves_the_operators_configuration(lab_fabric, tmp_path):
-    _fabric, inventory, lab = lab_fabric
+    playbook, inventory, lab = lab_fabric
     for host, (_type, _show, lines) in OPERATOR.items():
         conn = _operator(lab, host)
         try:
@@ -136,14 +178,14 @@ def test_pattern_playbook_leaves_the_operators_configuration(lab_fabric, tmp_pat
     assert "  peer 10.99.0.1 route-policy OPS-IN import" in before["leaf1"]
     assert "route-map OPS-IN permit 10" in before["leaf2"] and " neighbor 10.99.0.2 password operator-key" in before["leaf2"]
 
-    rc, out = run_playbook(inventory, lab, tmp_path / "run1.log")
+    rc, out = run_playbook(inventory, lab, tmp_path / "run1.log", playbook=playbook)
     assert rc == 0, out[-5000:]
     match = re.search(r'"msg": "(\d+)/(\d+) session ends Established', out)
     assert match and match.group(1) == match.group(2), out[-3000:]
     assert operator_texts(lab) == before
 
     # a second run (overridden again) changes nothing on the leaves, and the operator's lines stay
-    rc, out = run_playbook(inventory, lab, tmp_path / "run2.log")
+    rc, out = run_playbook(inventory, lab, tmp_path / "run2.log", playbook=playbook)
     assert rc == 0, out[-5000:]
     for host in ("leaf1", "leaf2"):
         assert re.search(r"%s\s*:.*changed=0" % host, out), out[-3000:]

@@ -745,7 +745,10 @@ class RouterOSDriver(Driver):
         commands = []
         g_adds, g_sets, g_remove, g_names = diff_rows(layout.global_path, _managed(have_rows, layout.global_path),
                                                       desired[layout.global_path], layout)
-        p_adds, p_sets, p_remove, p_names = diff_rows(layout.peer_path, _managed(have_rows, layout.peer_path),
+        # only the rows of this run's owner (plan.have): another fabric's kubefabric rows stay as they are
+        owned = {n["address"] for n in plan.have["neighbors"]} | {r["prefix"] for r in plan.have["listen_ranges"]}
+        owned_rows = {key: row for key, row in _managed(have_rows, layout.peer_path).items() if key in owned}
+        p_adds, p_sets, p_remove, p_names = diff_rows(layout.peer_path, owned_rows,
                                                       desired[layout.peer_path], layout, password_keys)
         commands.extend(g_adds + g_sets)
         if p_remove:

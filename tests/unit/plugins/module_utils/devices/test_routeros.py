@@ -523,3 +523,24 @@ def test_non_ascii_description_fails_before_any_write():
         run(fake, "merged", {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2,
                                                      "description": "路由反射器"}]})
     assert err.value.field == "config.neighbors[0].description"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_two_owners_share_a_router(version):
+    fake = make(version)
+    node = {"address": "172.16.30.102", "remote_as": 64513, "description": "ubuntu-2"}
+    other = {"address": "172.16.30.103", "remote_as": 64513}
+    run(fake, "merged", {"asn": 64513, "router_id": "172.16.30.254", "neighbors": [node]}, owner="fab-a")
+    result = run(fake, "overridden", {"asn": 64513, "router_id": "172.16.30.254", "neighbors": [other]},
+                 owner="fab-b")
+    assert result["before"]["neighbors"] == [] and not [c for c in result["commands"] if "remove" in c]
+    rows = {row["name"]: row for row in fake.rows(peer_path(version))}
+    assert rows["kubefabric-172.16.30.102"]["comment"] == "kubefabric:fab-a ubuntu-2"
+    assert rows["kubefabric-172.16.30.103"]["comment"] == "kubefabric:fab-b"
+    run(fake, "deleted", owner="fab-b")
+    names = [row["name"] for row in fake.rows(peer_path(version))]
+    assert "kubefabric-172.16.30.102" in names and "kubefabric-172.16.30.103" not in names
+    assert fake.row(global_path(version), name="kubefabric") is not None   # still fab-a's instance
+    with pytest.raises(FabricError) as err:   # fab-b cannot plan fab-a's address
+        run(fake, "merged", {"neighbors": [node]}, owner="fab-b")
+    assert "fab-a" in err.value.fix
