@@ -14,9 +14,12 @@ SSH with netmiko ``cisco_ios`` and strict host-key checking.
   prefix each BIRD advertises as a BGP route through that BIRD.
 """
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -337,3 +340,58 @@ def test_operator_config_survives_and_rotation_converges(switch, netns_factory, 
         assert operator_lines(text, ["172.20.0.11"]) == operator_before
     finally:
         bird.stop()
+
+
+def _kill_sshd(ns_name):
+    """Kill every sshd of the switch's namespace (the listener and the session of the running push): the
+    management connection is gone, FRR keeps what it took."""
+    pids = subprocess.run(["ip", "netns", "pids", ns_name], stdout=subprocess.PIPE, text=True, check=True).stdout
+    for pid in pids.split():
+        try:
+            if Path("/proc/%s/comm" % pid).read_text().strip() == "sshd":
+                os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+
+
+def test_a_push_that_loses_its_connection_is_completed_by_the_next_run(switch, netns_factory, tmp_path):
+    """The management connection dies in the middle of a push (every sshd of the switch killed, FRR keeps
+    the lines it took): the task fails naming the last line sent and that reconnecting failed; once SSH
+    is back, the next run completes the change (neighbors created before their marker line are taken
+    from the push journal), a third run changes nothing, and the operator's lines are untouched."""
+    leaf_ns = netns_factory("leaf")
+    sw = switch(leaf_ns)
+    sw.frr.configure(OPERATOR_FRR)
+    ours = ["10.50.0.%d" % i for i in range(1, 41)]
+    operator_before = operator_lines(sw.frr.running_config(), ours)
+    wanted = {"asn": 65001, "router_id": "172.20.0.1", "neighbors": [
+        {"address": "10.50.0.%d" % i, "remote_as": 65001, "description": "n%d" % i, "hold_time": 30}
+        for i in range(1, 41)]}
+    task = [{"name": "Push", "kubefabric.bgp.frr_bgp": {"config": wanted}, "register": "push", "ignore_errors": True}]
+    opts = defaults(ssh_options(sw, tmp_path))
+    outcome = {}
+    runner = threading.Thread(target=lambda: outcome.update(
+        dict(run_playbook(tmp_path / "a", task, {}, opts)[0])))
+    (tmp_path / "a").mkdir()
+    runner.start()
+    for _ in range(600):
+        if "neighbor 10.50.0.5 " in sw.frr.running_config():
+            break
+        threading.Event().wait(0.05)
+    _kill_sshd(leaf_ns.name)
+    runner.join(timeout=600)
+    push = outcome["Push"]
+    assert push["failed"] and push["error"]["field"] == "hostname", push
+    assert "reconnecting failed" in push["msg"] and "next run" in push["error"]["fix"]
+    half = sw.frr.running_config()
+    assert "neighbor 10.50.0.5 " in half and "neighbor 10.50.0.40 " not in half  # a part of the push was taken
+    sw._start_sshd()  # pylint: disable=protected-access  # the management connection is back
+    (tmp_path / "b").mkdir()
+    results = dict(run_playbook(tmp_path / "b", [
+        {"name": "Again", "kubefabric.bgp.frr_bgp": {"config": wanted}, "register": "again"},
+        {"name": "Once more", "kubefabric.bgp.frr_bgp": {"config": wanted}, "register": "more"}], {}, opts)[0])
+    assert results["Again"]["changed"] and not results["Once more"]["changed"]
+    text = sw.frr.running_config()
+    for i in range(1, 41):
+        assert re.search(r"neighbor 10\.50\.0\.%d description kubefabric:default n%d$" % (i, i), text, re.M), i
+    assert operator_lines(text, ours) == operator_before
