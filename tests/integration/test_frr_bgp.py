@@ -374,7 +374,7 @@ def test_a_push_that_loses_its_connection_is_completed_by_the_next_run(switch, n
         dict(run_playbook(tmp_path / "a", task, {}, opts)[0])))
     (tmp_path / "a").mkdir()
     runner.start()
-    for _ in range(600):
+    for _attempt in range(600):
         if "neighbor 10.50.0.5 " in sw.frr.running_config():
             break
         threading.Event().wait(0.05)
