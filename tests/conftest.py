@@ -110,3 +110,11 @@ def netns_factory(request):
     yield make
     for ns in reversed(made):
         ns.destroy()
+
+
+@pytest.fixture(autouse=True)
+def _device_journal_dir(tmp_path_factory, monkeypatch):
+    """The device push journal (plugins/module_utils/devices/journal.py) of every test in a directory of
+    its own, never the user's ~/.ansible (also for the ansible-playbook runs the test starts)."""
+    if "KUBEFABRIC_JOURNAL_DIR" not in os.environ:
+        monkeypatch.setenv("KUBEFABRIC_JOURNAL_DIR", str(tmp_path_factory.mktemp("journal")))

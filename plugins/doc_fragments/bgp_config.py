@@ -44,7 +44,9 @@ options:
             type: str
           description:
             description:
-              - Free text describing the neighbor (one line, no double quotes).
+              - Free text describing the neighbor (one line, no double quotes). On the device it follows the
+                ownership marker, shortened to what the platform's field holds (Comware 79, FRR 80 characters
+                in all).
             type: str
           password:
             description:
@@ -132,13 +134,34 @@ options:
     type: str
   password_update:
     description:
-      - What to do with O(config.neighbors[].password) on a platform that cannot read passwords back
-        (RouterOS).
-      - C(on_create) sends the password only when the neighbor is created, so a second run is
-        idempotent; to change a password, use C(always) once.
-      - C(always) sends the password on every run; the task then always reports a change.
-      - Platforms that can read the password back compare it and ignore this option.
+      - When O(config.neighbors[].password) is sent on a platform that cannot read passwords back
+        (RouterOS, Comware).
+      - C(on_change) sends it when the neighbor is created and whenever it differs from the one set
+        last (the ownership marker in the neighbor's description holds a salted, slow, truncated
+        fingerprint of the password, never the password), so a rotation converges and a second run is
+        idempotent. A neighbor whose marker has no fingerprint yet (adopted, or marked by an older
+        release) gets the password once.
+      - C(on_create) sends it only when the neighbor is created; the fingerprint is not updated.
+      - C(always) sends it on every run; the task then always reports a change.
+      - Platforms that can read the password back (FRR) compare it and ignore this option.
     type: str
-    choices: [on_create, always]
-    default: on_create
+    choices: [on_change, on_create, always]
+    default: on_change
+  owner:
+    description:
+      - The owner scope (a fabric or cluster id) written into the ownership marker of every neighbor
+        and listen range the task creates (C(kubefabric:<owner>) at the start of the description or
+        comment). Only objects marked for this owner are read, changed or removed, so the operator's
+        own neighbors and those of another fabric on the same device are never touched.
+      - Older releases' marker C(kubefabric:) (RouterOS) counts as owner C(default).
+      - 1-24 characters from C(a-z 0-9 . _ -). The devices role passes C(kubefabric_fabric_id).
+    type: str
+    default: default
+  adopt:
+    description:
+      - Take over a neighbor at a planned address that carries no ownership marker (hand-made, or
+        created by a release without markers) instead of failing. Neighbors marked for another owner
+        are never adopted.
+    type: bool
+    default: false
 """

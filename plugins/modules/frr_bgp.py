@@ -121,10 +121,27 @@ before:
   type: dict
   sample: {asn: 65002, router_id: 173.20.0.1, neighbors: [], listen_ranges: []}
 after:
-  description: The BGP configuration after the task (predicted in check mode), without passwords.
+  description:
+    - The owned BGP configuration read back from the device after the change (predicted in check mode, or
+      when nothing changed), without passwords. The task fails naming the fields if the read-back differs
+      from what was sent.
   returned: when state is merged, replaced, overridden or deleted
   type: dict
   sample: {asn: 65002, router_id: 173.20.0.1, neighbors: [{address: 10.0.0.1, remote_as: 65000}], listen_ranges: []}
+adopted:
+  description: Neighbors without an ownership marker that O(adopt=true) took over.
+  returned: when a neighbor was adopted
+  type: list
+  elements: str
+  sample: [172.20.0.11]
+recovered:
+  description:
+    - Neighbors a previous run created and lost its session before marking them (push journal); this run
+      marked and completed them.
+  returned: when a neighbor was recovered
+  type: list
+  elements: str
+  sample: [172.20.0.11]
 commands:
   description: The lines sent (or, in check mode, that would be sent) inside C(configure terminal); passwords masked.
   returned: when state is merged, replaced, overridden or deleted

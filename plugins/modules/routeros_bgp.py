@@ -131,7 +131,10 @@ before:
   type: dict
   sample: {asn: 64513, router_id: 172.16.30.254, neighbors: [], listen_ranges: []}
 after:
-  description: The managed BGP config after the task (predicted in check mode), passwords left out.
+  description:
+    - The owned BGP configuration read back from the device after the change (predicted in check mode, or
+      when nothing changed), without passwords. The task fails naming the fields if the read-back differs
+      from what was sent.
   returned: when O(state) is merged, replaced, overridden or deleted
   type: dict
   sample:
@@ -142,6 +145,20 @@ after:
          multihop: false, update_source: null, hold_time: null, keepalive_time: null, bfd: false,
          import_policy: null, export_policy: null, address_families: [ipv4]}
     listen_ranges: []
+adopted:
+  description: Neighbors without an ownership marker that O(adopt=true) took over.
+  returned: when a neighbor was adopted
+  type: list
+  elements: str
+  sample: [172.20.0.11]
+recovered:
+  description:
+    - Neighbors a previous run created and lost its session before marking them (push journal); this run
+      marked and completed them.
+  returned: when a neighbor was recovered
+  type: list
+  elements: str
+  sample: [172.20.0.11]
 commands:
   description: The API writes sent (or, in check mode, that would be sent), as RouterOS command lines;
     passwords masked.

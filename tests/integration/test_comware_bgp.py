@@ -13,6 +13,7 @@ netmiko ``hp_comware`` and strict host-key checking.
   one a dynamic peer of a listen range, reach Established and bgp_session_info reports them, and with
   ``routes: true`` the prefix each BIRD advertises as a BGP route through that BIRD.
 """
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -203,3 +204,115 @@ def test_sessions_with_bird_reach_established(switch, netns_factory, tmp_path):
     finally:
         bird1.stop()
         bird2.stop()
+
+
+# ---------------------------------------------------------------- ownership and password rotation
+
+OPERATOR_COMWARE = [
+    "bgp 65001",
+    " router-id 172.20.0.1",
+    " peer 10.99.0.1 as-number 65100",
+    " peer 10.99.0.1 description firewall",
+    " peer 10.99.0.2 as-number 65101",
+    " peer 10.99.0.2 password simple operator-key",
+    " address-family ipv4 unicast",
+    "  peer 10.99.0.1 enable",
+    "  peer 10.99.0.1 route-policy OPS-IN import",
+    "  peer 10.99.0.2 enable",
+    " quit",
+    "quit",
+]
+
+
+def _operator_session(sw):
+    from netmiko import ConnectHandler  # pylint: disable=import-outside-toplevel
+
+    return ConnectHandler(**sw.netmiko_params())
+
+
+def test_operator_config_survives_and_rotation_converges(switch, netns_factory, tmp_path):
+    """The Comware leaf's own neighbors (one with a route-policy, one with a password) stay exactly as they
+    were (``display current-configuration`` compared as text) through ``overridden``; the operator's
+    address planned, and an AS change, are refused with nothing changed; a password rotation converges
+    (Comware cannot show the key: the fingerprint in the ownership marker detects it)."""
+    if shutil.which("bird") is None:
+        pytest.skip("BIRD 1.6 is not installed")
+    from lab.bird import BirdInstance  # pylint: disable=import-outside-toplevel
+    from tests.integration.test_frr_bgp import (  # pylint: disable=import-outside-toplevel
+        BIRD_MD5, fabric_neighbor, leaf_and_node, operator_lines)
+
+    leaf_ns, node_ns = leaf_and_node(netns_factory)
+    sw = switch(leaf_ns)
+    operator = _operator_session(sw)
+    try:
+        operator.send_config_set(OPERATOR_COMWARE, cmd_verify=False)
+        operator.exit_config_mode()
+
+        def display():
+            return operator.send_command("display current-configuration")
+
+        operator_before = operator_lines(display(), ["172.20.0.11"])
+        assert "  peer 10.99.0.1 route-policy OPS-IN import" in operator_before
+        assert any(line.startswith(" peer 10.99.0.2 password cipher") for line in operator_before)
+        bird = BirdInstance(node_ns, tmp_path / "bird", "node1").start(BIRD_MD5.format(password="key-one"))
+        opts = defaults(ssh_options(sw, tmp_path))
+        wanted = {"asn": 65001, "router_id": "172.20.0.1", "neighbors": [fabric_neighbor("key-one")]}
+        up = ("info.sessions | selectattr('peer_address', 'equalto', '172.20.0.11') | selectattr('established')"
+              " | list | length == 1")
+        try:
+            tasks = [
+                {"name": "Overridden", "kubefabric.bgp.comware_bgp": {"config": wanted, "state": "overridden"},
+                 "register": "first"},
+                {"name": "Overridden again", "kubefabric.bgp.comware_bgp": {"config": wanted, "state": "overridden"},
+                 "register": "second"},
+                {"name": "Established", "kubefabric.bgp.bgp_session_info": {}, "register": "info", "retries": 60,
+                 "delay": 1, "until": up},
+            ]
+            results = dict(run_playbook(tmp_path, tasks, {}, opts)[0])
+            assert results["Overridden"]["changed"] and not results["Overridden again"]["changed"]
+            assert results["Overridden"]["before"]["neighbors"] == []
+            text = display()
+            assert operator_lines(text, ["172.20.0.11"]) == operator_before
+            assert re.search(r"peer 172.20.0.11 description kubefabric:default/[0-9a-f]{8} node1$", text, re.M)
+
+            refused = [
+                {"name": "Plan the operator's address", "kubefabric.bgp.comware_bgp": {"config": {
+                    "neighbors": [{"address": "10.99.0.2", "remote_as": 65101}]}}, "register": "r",
+                 "ignore_errors": True},
+                {"name": "Change the AS", "kubefabric.bgp.comware_bgp": {
+                    "config": dict(wanted, asn=65002), "state": "overridden"}, "register": "r", "ignore_errors": True},
+                {"name": "Delete everything ours", "kubefabric.bgp.comware_bgp": {"state": "deleted"},
+                 "check_mode": True, "register": "r"},
+            ]
+            writes = sw.config_writes
+            results = dict(run_playbook(tmp_path, refused, {}, opts)[0])
+            plan_err = results["Plan the operator's address"]
+            assert plan_err["failed"] and plan_err["error"]["field"] == "config.neighbors[address=10.99.0.2]"
+            assert plan_err["error"]["host"] == sw.address and "adopt: true" in plan_err["error"]["fix"]
+            as_err = results["Change the AS"]
+            assert as_err["failed"] and as_err["error"]["field"] == "config.asn" and "10.99.0.1" in as_err["msg"]
+            assert results["Delete everything ours"]["commands"] == ["bgp 65001", " undo peer 172.20.0.11", "quit"]
+            assert sw.config_writes == writes and display() == text
+
+            # rotation: Comware shows only a cipher; the marker's fingerprint says the key changed
+            bird.configure(BIRD_MD5.format(password="key-two"))
+            rotate = [
+                {"name": "Rotate", "kubefabric.bgp.comware_bgp": {
+                    "config": dict(wanted, neighbors=[fabric_neighbor("key-two")]), "state": "overridden"},
+                 "register": "rot"},
+                {"name": "Rotate again", "kubefabric.bgp.comware_bgp": {
+                    "config": dict(wanted, neighbors=[fabric_neighbor("key-two")]), "state": "overridden"},
+                 "register": "rot2"},
+                {"name": "Established again", "kubefabric.bgp.bgp_session_info": {}, "register": "info",
+                 "retries": 60, "delay": 1, "until": up},
+            ]
+            results = dict(run_playbook(tmp_path, rotate, {}, opts)[0])
+            assert results["Rotate"]["changed"] and not results["Rotate again"]["changed"]
+            assert " peer 172.20.0.11 password simple ********" in results["Rotate"]["commands"]
+            bird.wait_established("leaf", timeout=30)
+            assert "peer 172.20.0.11 password simple key-two" in [e["line"].strip() for e in sw.config_log]
+            assert operator_lines(display(), ["172.20.0.11"]) == operator_before
+        finally:
+            bird.stop()
+    finally:
+        operator.disconnect()

@@ -13,8 +13,13 @@ SSH with netmiko ``cisco_ios`` and strict host-key checking.
   of a listen range, reach Established and bgp_session_info reports them, and with ``routes: true`` the
   prefix each BIRD advertises as a BGP route through that BIRD.
 """
+import json
+import os
+import re
 import shutil
+import signal
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -196,3 +201,197 @@ def test_sessions_with_bird_reach_established(switch, netns_factory, tmp_path):
     finally:
         bird1.stop()
         bird2.stop()
+
+
+# ---------------------------------------------------------------- ownership and password rotation
+
+OPERATOR_FRR = [
+    "ip prefix-list OPS-PL seq 5 permit 10.99.0.0/16",
+    "route-map OPS-IN permit 10", " match ip address prefix-list OPS-PL", "exit",
+    "router bgp 65001",
+    " bgp router-id 172.20.0.1",
+    " no bgp ebgp-requires-policy",
+    " neighbor 10.99.0.1 remote-as 65100",
+    " neighbor 10.99.0.1 description firewall",
+    " neighbor 10.99.0.2 remote-as 65101",
+    " neighbor 10.99.0.2 password operator-key",
+    " address-family ipv4 unicast",
+    "  neighbor 10.99.0.1 route-map OPS-IN in",
+    " exit-address-family",
+    "exit",
+]
+
+BIRD_MD5 = """\
+router id 172.20.0.11;
+protocol device {{ scan time 2; }}
+protocol direct {{ interface "eth0"; }}
+protocol static pods {{ route 10.233.64.0/26 blackhole; }}
+protocol bgp leaf {{
+  local as 64512;
+  neighbor 172.20.0.1 as 65001;
+  password "{password}";
+  import all;
+  export where proto = "pods";
+  hold time 9;
+  keepalive time 3;
+  connect retry time 2;
+}}
+"""
+
+
+def operator_lines(text, ours):
+    """The configuration text without the lines about the collection's objects (``ours``: addresses and
+    peer-group names) and without the volatile header: what the operator configured, as text."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith(("Building configuration", "Current configuration")) or not line.strip():
+            continue
+        if any(re.search(r"(?<![\d.])%s(?![\d.])" % re.escape(item), line) for item in ours):
+            continue
+        out.append(line.rstrip())
+    return out
+
+
+def leaf_and_node(netns_factory):
+    """A leaf namespace (ge1 172.20.0.1/24) wired to a node namespace (eth0 172.20.0.11/24)."""
+    from lab import netns  # pylint: disable=import-outside-toplevel
+
+    leaf_ns, node_ns = netns_factory("leaf"), netns_factory("node1")
+    netns.veth_between(leaf_ns, "ge1", node_ns, "eth0")
+    leaf_ns.add_address("ge1", "172.20.0.1/24")
+    node_ns.add_address("eth0", "172.20.0.11/24")
+    return leaf_ns, node_ns
+
+
+def fabric_neighbor(password):
+    return {"address": "172.20.0.11", "remote_as": 64512, "description": "node1", "password": password,
+            "hold_time": 9, "keepalive_time": 3}
+
+
+def test_operator_config_survives_and_rotation_converges(switch, netns_factory, tmp_path):
+    """An FRR leaf carrying the operator's neighbors, route-map and prefix-list: ``overridden`` leaves
+    them as they were (compared as text); a planned address that is the operator's, and an AS change
+    while operator neighbors exist, are refused with nothing changed; a password rotation (both ends)
+    converges with the new key in force."""
+    if shutil.which("bird") is None:
+        pytest.skip("BIRD 1.6 is not installed")
+    from lab.bird import BirdInstance  # pylint: disable=import-outside-toplevel
+
+    leaf_ns, node_ns = leaf_and_node(netns_factory)
+    sw = switch(leaf_ns)
+    sw.frr.configure(OPERATOR_FRR)
+    operator_before = operator_lines(sw.frr.running_config(), ["172.20.0.11"])
+    assert "  neighbor 10.99.0.1 route-map OPS-IN in" in operator_before
+    bird = BirdInstance(node_ns, tmp_path / "bird", "node1").start(BIRD_MD5.format(password="key-one"))
+    opts = defaults(ssh_options(sw, tmp_path))
+    wanted = {"asn": 65001, "router_id": "172.20.0.1", "neighbors": [fabric_neighbor("key-one")]}
+    up = "info.sessions | selectattr('peer_address', 'equalto', '172.20.0.11') | selectattr('established') | list | length == 1"
+    try:
+        tasks = [
+            {"name": "Overridden", "kubefabric.bgp.frr_bgp": {"config": wanted, "state": "overridden"},
+             "register": "first"},
+            {"name": "Overridden again", "kubefabric.bgp.frr_bgp": {"config": wanted, "state": "overridden"},
+             "register": "second"},
+            {"name": "Established", "kubefabric.bgp.bgp_session_info": {}, "register": "info", "retries": 60,
+             "delay": 1, "until": up},
+        ]
+        results = dict(run_playbook(tmp_path, tasks, {}, opts)[0])
+        assert results["Overridden"]["changed"] and not results["Overridden again"]["changed"]
+        assert results["Overridden"]["before"]["neighbors"] == []       # the operator's are not shown
+        assert [n["address"] for n in results["Overridden"]["after"]["neighbors"]] == ["172.20.0.11"]
+        text = sw.frr.running_config()
+        assert operator_lines(text, ["172.20.0.11"]) == operator_before
+        assert re.search(r"neighbor 172.20.0.11 description kubefabric:default/[0-9a-f]{8} node1$", text, re.M)
+        assert "key-one" not in json.dumps(results)
+
+        # refusals: nothing changes on the device
+        refused = [
+            {"name": "Plan the operator's address", "kubefabric.bgp.frr_bgp": {"config": {
+                "neighbors": [{"address": "10.99.0.1", "remote_as": 65100}]}}, "register": "r", "ignore_errors": True},
+            {"name": "Change the AS", "kubefabric.bgp.frr_bgp": {
+                "config": dict(wanted, asn=65002), "state": "overridden"}, "register": "r", "ignore_errors": True},
+            {"name": "Delete everything ours", "kubefabric.bgp.frr_bgp": {"state": "deleted"},
+             "check_mode": True, "register": "r"},
+        ]
+        results = dict(run_playbook(tmp_path, refused, {}, opts)[0])
+        plan_err = results["Plan the operator's address"]
+        assert plan_err["failed"] and plan_err["error"]["field"] == "config.neighbors[address=10.99.0.1]"
+        assert plan_err["error"]["host"] == sw.address and "adopt: true" in plan_err["error"]["fix"]
+        as_err = results["Change the AS"]
+        assert as_err["failed"] and as_err["error"]["field"] == "config.asn" and "10.99.0.1" in as_err["msg"]
+        assert results["Delete everything ours"]["commands"] == [
+            "router bgp 65001", " no neighbor 172.20.0.11", "exit"]          # never "no router bgp"
+        assert sw.frr.running_config() == text
+
+        # rotation: the node gets the new key, then the leaf; the session comes back with the new key only
+        bird.configure(BIRD_MD5.format(password="key-two"))
+        rotate = [
+            {"name": "Rotate", "kubefabric.bgp.frr_bgp": {
+                "config": dict(wanted, neighbors=[fabric_neighbor("key-two")]), "state": "overridden"},
+             "register": "rot"},
+            {"name": "Established again", "kubefabric.bgp.bgp_session_info": {}, "register": "info", "retries": 60,
+             "delay": 1, "until": up},
+        ]
+        results = dict(run_playbook(tmp_path, rotate, {}, opts)[0])
+        assert results["Rotate"]["changed"] and " neighbor 172.20.0.11 password ********" in results["Rotate"]["commands"]
+        bird.wait_established("leaf", timeout=30)
+        text = sw.frr.running_config()
+        assert "neighbor 172.20.0.11 password key-two" in text
+        assert operator_lines(text, ["172.20.0.11"]) == operator_before
+    finally:
+        bird.stop()
+
+
+def _kill_sshd(ns_name):
+    """Kill every sshd of the switch's namespace (the listener and the session of the running push): the
+    management connection is gone, FRR keeps what it took."""
+    pids = subprocess.run(["ip", "netns", "pids", ns_name], stdout=subprocess.PIPE, text=True, check=True).stdout
+    for pid in pids.split():
+        try:
+            if Path("/proc/%s/comm" % pid).read_text().strip() == "sshd":
+                os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+
+
+def test_a_push_that_loses_its_connection_is_completed_by_the_next_run(switch, netns_factory, tmp_path):
+    """The management connection dies in the middle of a push (every sshd of the switch killed, FRR keeps
+    the lines it took): the task fails naming the last line sent and that reconnecting failed; once SSH
+    is back, the next run completes the change (neighbors created before their marker line are taken
+    from the push journal), a third run changes nothing, and the operator's lines are untouched."""
+    leaf_ns = netns_factory("leaf")
+    sw = switch(leaf_ns)
+    sw.frr.configure(OPERATOR_FRR)
+    ours = ["10.50.0.%d" % i for i in range(1, 41)]
+    operator_before = operator_lines(sw.frr.running_config(), ours)
+    wanted = {"asn": 65001, "router_id": "172.20.0.1", "neighbors": [
+        {"address": "10.50.0.%d" % i, "remote_as": 65001, "description": "n%d" % i, "hold_time": 30}
+        for i in range(1, 41)]}
+    task = [{"name": "Push", "kubefabric.bgp.frr_bgp": {"config": wanted}, "register": "push", "ignore_errors": True}]
+    opts = defaults(ssh_options(sw, tmp_path))
+    outcome = {}
+    runner = threading.Thread(target=lambda: outcome.update(
+        dict(run_playbook(tmp_path / "a", task, {}, opts)[0])))
+    (tmp_path / "a").mkdir()
+    runner.start()
+    for _attempt in range(600):
+        if "neighbor 10.50.0.5 " in sw.frr.running_config():
+            break
+        threading.Event().wait(0.05)
+    _kill_sshd(leaf_ns.name)
+    runner.join(timeout=600)
+    push = outcome["Push"]
+    assert push["failed"] and push["error"]["field"] == "hostname", push
+    assert "reconnecting failed" in push["msg"] and "next run" in push["error"]["fix"]
+    half = sw.frr.running_config()
+    assert "neighbor 10.50.0.5 " in half and "neighbor 10.50.0.40 " not in half  # a part of the push was taken
+    sw._start_sshd()  # pylint: disable=protected-access  # the management connection is back
+    (tmp_path / "b").mkdir()
+    results = dict(run_playbook(tmp_path / "b", [
+        {"name": "Again", "kubefabric.bgp.frr_bgp": {"config": wanted}, "register": "again"},
+        {"name": "Once more", "kubefabric.bgp.frr_bgp": {"config": wanted}, "register": "more"}], {}, opts)[0])
+    assert results["Again"]["changed"] and not results["Once more"]["changed"]
+    text = sw.frr.running_config()
+    for i in range(1, 41):
+        assert re.search(r"neighbor 10\.50\.0\.%d description kubefabric:default n%d$" % (i, i), text, re.M), i
+    assert operator_lines(text, ours) == operator_before

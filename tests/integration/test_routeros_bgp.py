@@ -304,3 +304,53 @@ def test_listen_range_accepts_a_dynamic_bird_peer(routeros, netns_factory, tmp_p
         bird.wait_established("tor", timeout=30)
     finally:
         bird.stop()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_password_rotation_converges(routeros, netns_factory, tmp_path, version):
+    """RouterOS never prints tcp-md5-key: the fingerprint in the row's ownership marker detects that the
+    task's key changed; the new key is sent once and the session comes back with it (BIRD has only the
+    new one); the operator's own row is left exactly as it was."""
+    if shutil.which("bird") is None:
+        pytest.skip("BIRD 1.6 is not installed")
+    from lab import netns  # pylint: disable=import-outside-toplevel
+    from lab.bird import BirdInstance  # pylint: disable=import-outside-toplevel
+
+    router_ns, node_ns = netns_factory("tor"), netns_factory("node")
+    netns.veth_between(router_ns, "ether2", node_ns, "eth0")
+    router_ns.add_address("ether2", "172.16.30.254/24")
+    node_ns.add_address("eth0", "172.16.30.102/24")
+    dev = routeros(version, ns=router_ns, frr=True)
+    if not version.startswith("6"):
+        # (the emulator backs every RouterOS 6 instance with one FRR instance: the operator's instance in
+        # another AS would take the session's AS there, so 6.x runs without the operator's row)
+        operator_rows(dev, version)
+    peer_path = ("routing", "bgp", "peer") if version.startswith("6") else ("routing", "bgp", "connection")
+    operator_before = [row for row in read_rows(dev, *peer_path) if row.get("name") == "k8s-peer-1"]
+    bird = BirdInstance(node_ns, tmp_path / "bird", "ubuntu-2").start(BIRD_CONFIG.replace(BGP_PASSWORD, "key-one"))
+
+    def configure(key):
+        return {"config": {"asn": 64513, "router_id": "172.16.30.254", "neighbors": [
+            {"address": "172.16.30.102", "remote_as": 64513, "description": "ubuntu-2", "hold_time": 9,
+             "keepalive_time": 3, "password": key}]}, "state": "overridden"}
+
+    up = ("info.sessions | selectattr('peer_address', 'equalto', '172.16.30.102') | selectattr('established')"
+          " | list | length == 1")
+    try:
+        tasks = [{"name": "Key one", "kubefabric.bgp.routeros_bgp": configure("key-one")},
+                 {"name": "Established", "kubefabric.bgp.bgp_session_info": {}, "register": "info", "retries": 60,
+                  "delay": 1, "until": up}]
+        run_playbook(tmp_path, tasks, {}, connection_defaults(dev))
+        bird.configure(BIRD_CONFIG.replace(BGP_PASSWORD, "key-two"))
+        tasks = [{"name": "Key two", "kubefabric.bgp.routeros_bgp": configure("key-two"), "register": "rot"},
+                 {"name": "Key two again", "kubefabric.bgp.routeros_bgp": configure("key-two"), "register": "rot2"},
+                 {"name": "Established again", "kubefabric.bgp.bgp_session_info": {}, "register": "info",
+                  "retries": 60, "delay": 1, "until": up}]
+        results = dict(run_playbook(tmp_path, tasks, {}, connection_defaults(dev))[0])
+        assert results["Key two"]["changed"] and not results["Key two again"]["changed"]
+        assert any("tcp-md5-key=******" in line for line in results["Key two"]["commands"])
+        assert "key-two" not in json.dumps(results)
+        bird.wait_established("tor", timeout=30)
+        assert [row for row in read_rows(dev, *peer_path) if row.get("name") == "k8s-peer-1"] == operator_before
+    finally:
+        bird.stop()

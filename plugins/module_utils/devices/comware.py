@@ -42,6 +42,7 @@ import ipaddress
 import re
 
 from ..common.errors import FabricError
+from . import cli as _cli
 from . import model as _model
 from . import resource as _resource
 from . import sessions as _sessions
@@ -243,6 +244,7 @@ def raw_to_model(raw):
                 remote_as = raw["asn"]
         rng["remote_as"] = remote_as
         rng["peer_group"] = entry["group"]
+        rng["_marker"] = (group if group is not None else entry)["description"]  # ownership (owner.py)
         config["listen_ranges"].append(rng)
     config["neighbors"].sort(key=lambda n: _model._ip_sort_key(n["address"]))  # pylint: disable=protected-access
     config["listen_ranges"].sort(key=lambda r: _model._ip_sort_key(r["prefix"]))  # pylint: disable=protected-access
@@ -282,6 +284,12 @@ def check_supported(config, host=None):
         if password is not None and not CIPHER_RE.match(str(password)) and not 1 <= len(str(password)) <= 80:
             raise FabricError("a Comware BGP password has 1 to 80 characters", host=host,
                               field=path + ".password", fix="use a shorter password")
+        for key in ("description", "password"):
+            value = neighbor.get(key)
+            if value is not None and (not str(value).isprintable() or "?" in str(value)):
+                raise FabricError("Comware's CLI cannot take %s with '?' (its help key) or control characters"
+                                  % key, host=host, field="%s.%s" % (path, key),
+                                  fix="use printable characters other than '?'")
     for index, rng in enumerate(config.get("listen_ranges") or []):
         path = "config.listen_ranges[%d]" % index
         if rng.get("prefix") and ipaddress.ip_network(rng["prefix"]).version != 4:
@@ -377,9 +385,14 @@ def _range_lines_add(rng, asn, groups_after_lines):
             group_lines = ["group %s %s" % (name, "internal" if internal else "external")]
             if not internal:
                 group_lines.append("peer %s as-number %s" % (name, rng["remote_as"]))
+            if rng.get("_marker"):
+                group_lines.append("peer %s description %s" % (name, rng["_marker"]))
             groups_after_lines[name] = group_lines
         return ["peer %s group %s" % (target, name)], "peer %s enable" % name
-    return ["peer %s as-number %s" % (target, rng["remote_as"])], "peer %s enable" % target
+    lines = ["peer %s as-number %s" % (target, rng["remote_as"])]
+    if rng.get("_marker"):
+        lines.append("peer %s description %s" % (target, rng["_marker"]))
+    return lines, "peer %s enable" % target
 
 
 def _check_route_reflection(after, asn, host):
@@ -444,7 +457,8 @@ def render_transition(before, after, host=None):
 
     old_r = {r["prefix"]: r for r in before.get("listen_ranges") or []}
     new_r = {r["prefix"]: r for r in after.get("listen_ranges") or []}
-    changed = {p for p in set(old_r) & set(new_r) if old_r[p] != new_r[p]}
+    changed = {p for p in set(old_r) & set(new_r)
+               if any(old_r[p].get(f) != new_r[p].get(f) for f in _model.LISTEN_RANGE_FIELDS)}
     old_groups = {r["peer_group"] for r in old_r.values() if r.get("peer_group")}
     kept_groups = {r["peer_group"] for p, r in new_r.items() if r.get("peer_group") and p not in changed
                    and p in old_r}
@@ -544,7 +558,7 @@ def _prompt_re(base_prompt):
 CONFIRM_RE = r"\[Y/N\]"
 
 
-class ComwareDriver(_resource.Driver):
+class ComwareDriver(_cli.CliDriver):
     """``resource.Driver`` for H3C Comware V7 over netmiko ``hp_comware``.
 
     ``params``: the module's params (SSH options of ``ssh.SSH_ARGUMENT_SPEC`` plus ``save``).
@@ -553,120 +567,34 @@ class ComwareDriver(_resource.Driver):
 
     platform = PLATFORM
     password_readable = False  # the device shows only "cipher $c$3$...", never the password
+    description_max = 79  # peer X description: 1-79 characters
+    device_type = DEVICE_TYPE
+    show_config = SHOW_CONFIG
+    save_command = SAVE_COMMAND
 
-    def __init__(self, params, offline=False, connect=None):
-        self.params = params or {}
-        self.host = self.params.get("hostname")
-        self.offline = offline
-        self._connect = connect or _ssh.connect
-        self.conn = None
-        self.session = None
-        self.have = None
-        self.saved = False
-        self.rolled_back = None
+    def _session(self, conn):
+        return _ssh.CliSession(conn, _prompt_re(conn.base_prompt), ERROR_RE, host=self.host,
+                               confirm_re=CONFIRM_RE, any_output_is_error=True, ignore_re=LOG_RE)
 
-    # -- connection
-    def _open(self):
-        if self.offline:
-            raise FabricError("no device connection in an offline state", host=self.host, field="state",
-                              fix="use rendered/parsed without a device")
-        if self.conn is None:
-            self.conn = self._connect(self.params, DEVICE_TYPE)
-            self.session = _ssh.CliSession(self.conn, _prompt_re(self.conn.base_prompt), ERROR_RE, host=self.host,
-                                           confirm_re=CONFIRM_RE, any_output_is_error=True, ignore_re=LOG_RE)
-        return self.session
-
-    def close(self):
-        if self.conn is not None:
-            try:
-                self.conn.disconnect()
-            except Exception:  # pylint: disable=broad-except
-                pass
-            self.conn = None
-            self.session = None
-
-    # -- reading
-    def read_config_text(self):
-        return self._open().show(SHOW_CONFIG)
-
-    def gather(self):
-        self.have = parse_config(self.read_config_text(), host=self.host)
-        return copy.deepcopy(self.have)
-
-    def parse(self, running_config):
-        return parse_config(running_config, host=self.host)
+    def parse_text(self, text):
+        return parse_config(text, host=self.host)
 
     def validate(self, want, state):
         if state == "deleted":
             return  # only the keys (address, prefix) matter
         check_supported(want or _model.empty_config(), host=self.host)
 
-    # -- writing
     def render(self, plan):
         return render_transition(plan.have, align_passwords(plan), host=self.host)
 
-    def show(self, commands):
-        return redact_commands(commands)
+    def transition(self, before, after):
+        return render_transition(before, after, host=self.host)
 
-    def apply(self, commands):
-        session = self._open()
-        before = self.have if self.have is not None else self.gather()
-        self.conn.config_mode()
-        try:
-            session.push(commands)
-        except _ssh.CliLineError as err:
-            self._rollback(before)
-            shown = redact_commands([err.line.strip()])[0]
-            raise FabricError(
-                "the device rejected line %d %r: %s; the %d line(s) before it were rolled back, nothing "
-                "of this run is left on the device" % (err.index + 1, shown, err.message, err.index),
-                host=self.host, field="config",
-                fix="correct the value that produced this line (see the commands of a check-mode run)",
-                details={"failed_line": redact_commands([err.line])[0], "rolled_back": self.rolled_back}) from None
-        finally:
-            self._leave_config()
-        if self.params.get("save", True):
-            self.save()
+    def redact(self, lines):
+        return redact_commands(lines)
 
-    def _leave_config(self):
-        try:
-            self.conn.exit_config_mode()
-        except Exception:  # pylint: disable=broad-except
-            pass
-
-    def _rollback(self, before):
-        """Restore ``before`` after a failed push: re-read the device, push the difference back."""
-        self._leave_config()
-        current = parse_config(self.read_config_text(), host=self.host)
-        lines = render_transition(current, before, host=self.host)
-        self.rolled_back = redact_commands(lines)
-        if not lines:
-            return
-        self.conn.config_mode()
-        try:
-            self.session.push(lines)
-        except _ssh.CliLineError as err:
-            shown = redact_commands([err.line.strip()])[0]
-            raise FabricError("the device rejected a line, and rolling back failed at %r (%s); the BGP "
-                              "configuration is partly changed" % (shown, err.message),
-                              host=self.host, field="config",
-                              fix="inspect '%s' on the device and restore it by hand" % SHOW_CONFIG) from None
-        finally:
-            self._leave_config()
-
-    def save(self):
-        """``save force`` (netmiko ``save_config``), so the change survives a reboot."""
-        try:
-            output = self.conn.save_config()
-        except Exception as exc:  # pylint: disable=broad-except
-            raise FabricError("the change is applied but 'save force' failed: %s" % exc, host=self.host,
-                              field="save", fix="save the configuration on the device") from None
-        finally:
-            self._leave_config()
-        if ERROR_RE.search(output or ""):
-            raise FabricError("the change is applied but 'save force' failed: %s" % output.strip(), host=self.host,
-                              field="save", fix="save the configuration on the device")
-        self.saved = True
+    def save_ok(self, output):
+        return not ERROR_RE.search(output)
 
     # -- sessions and routes
     def read_state(self, routes=False):
@@ -702,8 +630,8 @@ def run_module(params, check_mode=False):
     state = params.get("state") or "merged"
     driver = DRIVER(params, offline=state in ("rendered", "parsed"))
     result = _resource.run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
-                           check_mode=check_mode, password_update=params.get("password_update") or "on_create",
-                           host=params.get("hostname"))
+                           check_mode=check_mode, password_update=params.get("password_update") or "on_change",
+                           host=params.get("hostname"), owner=params.get("owner"), adopt=bool(params.get("adopt")))
     if state in _resource.ACTION_STATES:
         result["saved"] = driver.saved
     return result

@@ -37,12 +37,12 @@ Model mapping::
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import json
 import re
 
 from ..common.errors import FabricError
+from . import cli as _cli
 from . import model as _model
 from . import resource as _resource
 from . import sessions as _sessions
@@ -91,7 +91,7 @@ def _is_ip(text):
 def parse_raw(text, host=None):
     """The default-VRF ``router bgp`` block as data (FRR terms)."""
     rows = run_template(_cfg_template.TEMPLATE, text or "", host=host, what="'%s' output" % SHOW_CONFIG)
-    raw = {"asn": None, "router_id": None, "default_ipv4": True, "entries": {}, "ranges": {}}
+    raw = {"asn": None, "router_id": None, "default_ipv4": True, "requires_policy": True, "entries": {}, "ranges": {}}
     family = None
     for row in rows:
         if row["asn"] and raw["asn"] is None:
@@ -110,11 +110,15 @@ def parse_raw(text, host=None):
             raw["router_id"] = row["target"]
         elif keyword == "no bgp default" and row["target"] == "ipv4-unicast":
             raw["default_ipv4"] = False
+
         elif keyword == "bgp listen range":
             raw["ranges"][row["target"]] = row["value"].split()[0] if row["attr"] == "peer-group" else None
         elif keyword in ("neighbor", "no neighbor"):
             entry = raw["entries"].setdefault(row["target"], _empty_entry())
             _apply_attr(entry, keyword == "no neighbor", row["attr"], row["value"], family)
+    block = re.search(r"^router bgp \d+\n((?:[ !].*\n)*)", text or "", re.M)
+    if block and re.search(r"^ no bgp ebgp-requires-policy\s*$", block.group(1), re.M):
+        raw["requires_policy"] = False
     return raw
 
 
@@ -219,6 +223,7 @@ def raw_to_model(raw):
         rng["peer_group"] = group_name
         group = entries.get(group_name) if group_name else None
         rng["remote_as"] = _remote_as(group["remote_as"], raw["asn"]) if group else None
+        rng["_marker"] = group["description"] if group else None  # ownership (owner.py)
         config["listen_ranges"].append(rng)
     config["neighbors"].sort(key=lambda n: _model._ip_sort_key(n["address"]))  # pylint: disable=protected-access
     config["listen_ranges"].sort(key=lambda r: _model._ip_sort_key(r["prefix"]))  # pylint: disable=protected-access
@@ -245,6 +250,11 @@ def check_supported(config, host=None):
         if password is not None and (not password or re.search(r"\s", password) or len(password) > 80):
             raise FabricError("an FRR BGP password is 1 to 80 characters without spaces", host=host,
                               field=path + ".password", fix="change the password")
+        for key in ("description", "password"):
+            value = neighbor.get(key)
+            if value is not None and (not str(value).isprintable() or "?" in str(value)):
+                raise FabricError("vtysh cannot take %s with '?' (its help key) or control characters" % key,
+                                  host=host, field="%s.%s" % (path, key), fix="use printable characters other than '?'")
     for index, rng in enumerate(config.get("listen_ranges") or []):
         if rng.get("prefix") and not rng.get("peer_group"):
             raise FabricError("FRR binds a listen range to a peer group", host=host,
@@ -395,9 +405,12 @@ def render_transition(before, after, host=None, default_ipv4=True):
             view.append("no bgp listen range %s peer-group %s" % (prefix, rng["peer_group"]))
     for name in sorted(set(old_groups) - set(new_groups)):
         view.append("no neighbor %s peer-group" % name)
+    markers = {r["peer_group"]: r.get("_marker") for r in new_r.values() if r.get("peer_group")}
     for name in sorted(new_groups):
         if name not in old_groups:
             view.append("neighbor %s peer-group" % name)
+            if markers.get(name):
+                view.append("neighbor %s description %s" % (name, markers[name]))
         if old_groups.get(name) != new_groups[name] or name not in old_groups:
             view.append("neighbor %s remote-as %s" % (name, new_groups[name]))
     for prefix in sorted(new_r, key=_model._ip_sort_key):  # pylint: disable=protected-access
@@ -479,41 +492,24 @@ def _prompt_re(base_prompt):
     return r"^%s(?:\([^)\r\n]*\))?[#>]\s*$" % re.escape(base_prompt)
 
 
-class FrrDriver(_resource.Driver):
+class FrrDriver(_cli.CliDriver):
     """``resource.Driver`` for FRR through vtysh over SSH (netmiko ``cisco_ios`` on a vtysh login shell)."""
 
     platform = PLATFORM
     password_readable = True  # running-config shows "neighbor X password PWD"
+    description_max = 80  # neighbor X description LINE: up to 80 characters
+    device_type = DEVICE_TYPE
+    show_config = SHOW_CONFIG
+    save_command = SAVE_COMMAND
+    cli_name = "vtysh"
 
     def __init__(self, params, offline=False, connect=None):
-        self.params = params or {}
-        self.host = self.params.get("hostname")
-        self.offline = offline
-        self._connect = connect or _ssh.connect
-        self.conn = None
-        self.session = None
-        self.have = None
+        super().__init__(params, offline=offline, connect=connect)
         self.default_ipv4 = True
-        self.saved = False
-        self.rolled_back = None
+        self.requires_policy = False
 
-    def _open(self):
-        if self.offline:
-            raise FabricError("no device connection in an offline state", host=self.host, field="state",
-                              fix="use rendered/parsed without a device")
-        if self.conn is None:
-            self.conn = self._connect(self.params, DEVICE_TYPE)
-            self.session = _ssh.CliSession(self.conn, _prompt_re(self.conn.base_prompt), ERROR_RE, host=self.host)
-        return self.session
-
-    def close(self):
-        if self.conn is not None:
-            try:
-                self.conn.disconnect()
-            except Exception:  # pylint: disable=broad-except
-                pass
-            self.conn = None
-            self.session = None
+    def _session(self, conn):
+        return _ssh.CliSession(conn, _prompt_re(conn.base_prompt), ERROR_RE, host=self.host)
 
     def read_config_text(self):
         text = self._open().show(SHOW_CONFIG)
@@ -522,11 +518,10 @@ class FrrDriver(_resource.Driver):
                               field="username", fix="log in as a user whose shell is vtysh, with bgpd running")
         return text
 
-    def gather(self):
-        text = self.read_config_text()
-        self.default_ipv4 = parse_raw(text, host=self.host)["default_ipv4"]
-        self.have = parse_config(text, host=self.host)
-        return copy.deepcopy(self.have)
+    def parse_text(self, text):
+        raw = parse_raw(text, host=self.host)
+        self.default_ipv4, self.requires_policy = raw["default_ipv4"], raw["requires_policy"]
+        return raw_to_model(raw)
 
     def parse(self, running_config):
         return parse_config(running_config, host=self.host)
@@ -537,66 +532,34 @@ class FrrDriver(_resource.Driver):
         check_supported(want or _model.empty_config(), host=self.host)
 
     def render(self, plan):
+        self._check_policy_requirement(plan)
         return render_transition(plan.have, plan.after, host=self.host, default_ipv4=self.default_ipv4)
 
-    def show(self, commands):
-        return redact_commands(commands)
-
-    def _leave_config(self):
-        try:
-            self.conn.exit_config_mode()
-        except Exception:  # pylint: disable=broad-except
-            pass
-
-    def apply(self, commands):
-        session = self._open()
-        before = self.have if self.have is not None else self.gather()
-        self.conn.config_mode()
-        try:
-            session.push(commands)
-        except _ssh.CliLineError as err:
-            self._rollback(before)
-            shown = redact_commands([err.line.strip()])[0]
-            raise FabricError(
-                "vtysh rejected line %d %r: %s; the %d line(s) before it were rolled back, nothing of this "
-                "run is left on the device" % (err.index + 1, shown, err.message, err.index),
-                host=self.host, field="config",
-                fix="correct the value that produced this line (see the commands of a check-mode run)",
-                details={"failed_line": redact_commands([err.line])[0], "rolled_back": self.rolled_back}) from None
-        finally:
-            self._leave_config()
-        if self.params.get("save", True):
-            self.save()
-
-    def _rollback(self, before):
-        self._leave_config()
-        current = parse_config(self.read_config_text(), host=self.host)
-        lines = render_transition(current, before, host=self.host, default_ipv4=self.default_ipv4)
-        self.rolled_back = redact_commands(lines)
-        if not lines:
+    def _check_policy_requirement(self, plan):
+        """An instance the collection did not create may keep FRR's ``bgp ebgp-requires-policy``: an eBGP
+        neighbor without import and export policies would then exchange no routes, silently."""
+        if not self.requires_policy or plan.have.get("asn") is None:
             return
-        self.conn.config_mode()
-        try:
-            self.session.push(lines)
-        except _ssh.CliLineError as err:
-            raise FabricError("vtysh rejected a line, and rolling back failed at %r (%s); the BGP configuration "
-                              "is partly changed" % (redact_commands([err.line.strip()])[0], err.message),
-                              host=self.host, field="config",
-                              fix="inspect '%s' and restore it by hand" % SHOW_CONFIG) from None
-        finally:
-            self._leave_config()
+        asn = plan.after.get("asn") or plan.have["asn"]
+        for op in plan.of("neighbor", "add") + plan.of("neighbor", "update"):
+            neighbor = op["after"]
+            has_policies = neighbor.get("import_policy") and neighbor.get("export_policy")
+            if neighbor.get("remote_as") not in (None, asn) and not has_policies:
+                raise FabricError(
+                    "router bgp %s requires policies on eBGP sessions (bgp ebgp-requires-policy, FRR's default): "
+                    "neighbor %s would exchange no routes" % (asn, neighbor["address"]), host=self.host,
+                    field="config.neighbors[address=%s].import_policy" % neighbor["address"],
+                    fix="give import_policy and export_policy (route-maps that exist on the device), or configure "
+                        "'no bgp ebgp-requires-policy' under router bgp %s by hand" % asn)
 
-    def save(self):
-        """``write memory`` so that the change survives a restart of FRR."""
-        try:
-            output = self.conn.save_config()
-        except Exception as exc:  # pylint: disable=broad-except
-            raise FabricError("the change is applied but 'write memory' failed: %s" % exc, host=self.host,
-                              field="save", fix="run 'write memory' on the device") from None
-        if ERROR_RE.search(output or "") and "[OK]" not in output:
-            raise FabricError("the change is applied but 'write memory' failed: %s" % output.strip(),
-                              host=self.host, field="save", fix="run 'write memory' on the device")
-        self.saved = True
+    def transition(self, before, after):
+        return render_transition(before, after, host=self.host, default_ipv4=self.default_ipv4)
+
+    def redact(self, lines):
+        return redact_commands(lines)
+
+    def save_ok(self, output):
+        return not ERROR_RE.search(output) or "[OK]" in output
 
     def read_state(self, routes=False):
         """``show bgp summary json`` (and the BGP routes of zebra) on one connection, closed after."""
@@ -636,8 +599,8 @@ def run_module(params, check_mode=False):
     state = params.get("state") or "merged"
     driver = DRIVER(params, offline=state in ("rendered", "parsed"))
     result = _resource.run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
-                           check_mode=check_mode, password_update=params.get("password_update") or "on_create",
-                           host=params.get("hostname"))
+                           check_mode=check_mode, password_update=params.get("password_update") or "on_change",
+                           host=params.get("hostname"), owner=params.get("owner"), adopt=bool(params.get("adopt")))
     if state in _resource.ACTION_STATES:
         result["saved"] = driver.saved
     return result

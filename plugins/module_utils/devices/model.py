@@ -94,13 +94,17 @@ def config_argument_spec():
 
 
 def resource_argument_spec():
-    """``config`` + ``state`` + ``running_config`` (+ ``password_update``) for a ``<platform>_bgp`` module."""
+    """``config`` + ``state`` + ``running_config`` + ``password_update`` + ``owner`` + ``adopt`` for a
+    ``<platform>_bgp`` module."""
     return dict(
         config=config_argument_spec(),
         state=dict(type="str", default="merged",
                    choices=["merged", "replaced", "overridden", "deleted", "gathered", "rendered", "parsed"]),
         running_config=dict(type="str"),
-        password_update=dict(type="str", default="on_create", choices=["on_create", "always"], no_log=False),
+        password_update=dict(type="str", default="on_change", choices=["on_change", "on_create", "always"],
+                             no_log=False),
+        owner=dict(type="str", default="default"),
+        adopt=dict(type="bool", default=False),
     )
 
 

@@ -251,14 +251,19 @@ def _differs(field, have, desired, layout=None):
 # --------------------------------------------------------------------------- model <-> rows
 
 def _comment(description):
+    """The row's comment: the engine gives descriptions with their ownership marker (owner.py);
+    a bare description gets the legacy marker."""
+    if description and str(description).startswith(MARKER):
+        return description
     return MARKER if not description else "%s %s" % (MARKER, description)
 
 
 def _description(comment):
+    """The comment of a managed row as the engine reads it (the ownership marker included)."""
     text = str(comment or "")
     if not text.startswith(MARKER):
         return None
-    return text[len(MARKER):].strip() or None
+    return text.strip()
 
 
 def is_managed(row, path, layout):
@@ -345,7 +350,7 @@ def neighbor_row(neighbor, config, layout):
 def range_row(item, config, layout):
     row = {
         "name": range_name(item),
-        "comment": MARKER + " listen range",
+        "comment": item.get("_marker") or MARKER + " listen range",
         "remote.address": item["prefix"],
         "remote.as": str(item["remote_as"]),
         "as": str(config["asn"]),
@@ -425,8 +430,16 @@ def config_from_rows(global_rows, peer_rows, layout, host=None):
             "address_families": families,
         })
         cfg["neighbors"].append(neighbor)
+    markers = {}
+    for row in peer_rows:
+        address, is_range = _host(row.get(layout.address_field))
+        if is_range:
+            markers[address] = str(row.get("comment") or "").strip()
     try:
-        return model.normalise(cfg, host=host, require_remote_as=False, path="device")
+        out = model.normalise(cfg, host=host, require_remote_as=False, path="device")
+        for item in out["listen_ranges"]:
+            item["_marker"] = markers.get(item["prefix"])  # ownership (owner.py); legacy: default owner
+        return out
     except FabricError as exc:
         raise FabricError("the device holds a managed BGP row this collection cannot read: %s" % exc.message,
                           host=host, field=exc.field,
@@ -690,9 +703,13 @@ class RouterOSDriver(Driver):
             path = "config.neighbors[%d]" % index
             for key in ("description", "password"):
                 value = neighbor[key]
-                if value is not None and not value.isascii():
-                    raise FabricError("the RouterOS API carries ASCII only", host=self.host, field="%s.%s" % (path, key),
-                                      fix="use ASCII characters in %s" % key)
+                if value is not None and not (value.isascii() and value.isprintable()):
+                    raise FabricError("the RouterOS API carries printable ASCII only", host=self.host,
+                                      field="%s.%s" % (path, key), fix="use printable ASCII characters in %s" % key)
+            if neighbor["password"] is not None and not 1 <= len(neighbor["password"]) <= 80:
+                raise FabricError("a TCP MD5 key (tcp-md5-key) has 1 to 80 characters; RouterOS does not apply a "
+                                  "longer one", host=self.host, field=path + ".password",
+                                  fix="use a password of at most 80 characters")
             for family in neighbor["address_families"] or []:
                 if family not in _AFI_TO_ROS:
                     raise FabricError("address family %s is not available on %s" % (family, layout.label),
@@ -728,7 +745,10 @@ class RouterOSDriver(Driver):
         commands = []
         g_adds, g_sets, g_remove, g_names = diff_rows(layout.global_path, _managed(have_rows, layout.global_path),
                                                       desired[layout.global_path], layout)
-        p_adds, p_sets, p_remove, p_names = diff_rows(layout.peer_path, _managed(have_rows, layout.peer_path),
+        # only the rows of this run's owner (plan.have): another fabric's kubefabric rows stay as they are
+        owned = {n["address"] for n in plan.have["neighbors"]} | {r["prefix"] for r in plan.have["listen_ranges"]}
+        owned_rows = {key: row for key, row in _managed(have_rows, layout.peer_path).items() if key in owned}
+        p_adds, p_sets, p_remove, p_names = diff_rows(layout.peer_path, owned_rows,
                                                       desired[layout.peer_path], layout, password_keys)
         commands.extend(g_adds + g_sets)
         if p_remove:
@@ -996,7 +1016,8 @@ def run_module(module):
     try:
         driver = RouterOSDriver(params, version=params.get("routeros_version") if state == "rendered" else None)
         result = run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
-                     check_mode=module.check_mode, password_update=params["password_update"], host=host)
+                     check_mode=module.check_mode, password_update=params["password_update"], host=host,
+                     owner=params.get("owner"), adopt=bool(params.get("adopt")))
     except FabricError as exc:
         if exc.host is None:
             exc.host = host

@@ -334,13 +334,15 @@ def connect(params, device_type, connect_handler=None, presented_key=None):
 
 
 class CliLineError(Exception):
-    """The device rejected a configuration line (``index`` into the lines pushed)."""
+    """The device rejected a configuration line (``index`` into the lines pushed), or the session was
+    ``lost`` after it (no prompt came back)."""
 
-    def __init__(self, line, index, message):
+    def __init__(self, line, index, message, lost=False):
         super().__init__("%s: %s" % (line, message))
         self.line = line
         self.index = index
         self.message = message
+        self.lost = lost
 
 
 class CliSession:
@@ -408,7 +410,7 @@ class CliSession:
             try:
                 output = self._send(line)
             except Exception as exc:  # pylint: disable=broad-except
-                raise CliLineError(line, index, "no prompt after the line (%s)" % _first_line(exc)) from None
+                raise CliLineError(line, index, "no prompt after the line (%s)" % _first_line(exc), lost=True) from None
             outputs.append(output)
             body = output.split("\n", 1)[1] if "\n" in output else ""
             errors = [m.group(0).strip() for m in re.finditer(self.error_re, body)]

@@ -14,7 +14,7 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors impor
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import comware, ssh
 from ansible_collections.kubefabric.bgp.plugins.modules import comware_bgp
 
-from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli
+from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, comware_readback
 
 FIX = Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "comware"
 ONE = (FIX / "display_current-configuration_configuration_bgp_one_peer.txt").read_text()
@@ -59,7 +59,8 @@ def run(monkeypatch):
 
 
 def device(read_only=False):
-    return FakeCli("leaf1", "[leaf1-bgp-default]", {comware.SHOW_CONFIG: [ONE]}, read_only=read_only)
+    return FakeCli("leaf1", "[leaf1-bgp-default]", {comware.SHOW_CONFIG: [ONE]}, read_only=read_only,
+                   readback=comware_readback)
 
 
 CONFIG = {"asn": "65001", "neighbors": [{"address": "172.20.0.13", "remote_as": "65001",
@@ -70,8 +71,10 @@ def test_merged_check_mode_and_diff(run):
     conn = device(read_only=True)
     result = run(dict(CONN, config=CONFIG), conn=conn, check=True)
     assert result["changed"] is True and result["saved"] is False
-    assert result["diff"]["before"]["neighbors"][0]["address"] == "172.20.0.12"
-    assert [n["address"] for n in result["diff"]["after"]["neighbors"]] == ["172.20.0.12", "172.20.0.13"]
+    # 172.20.0.12 has no ownership marker: the operator's, neither shown nor touched
+    assert result["diff"]["before"]["neighbors"] == []
+    assert [n["address"] for n in result["diff"]["after"]["neighbors"]] == ["172.20.0.13"]
+    assert not [line for line in result["commands"] if "172.20.0.12" in line]
     assert "  peer 172.20.0.13 reflect-client" in result["commands"]
     assert BGP_PW not in json.dumps(result) and "ssh-pw-hidden" not in json.dumps(result)
 

@@ -5,20 +5,24 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import owner
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import comware, model, resource, sessions
 
-from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, WriteInCheckMode
+from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, WriteInCheckMode, comware_readback
 
 FIX = Path(__file__).resolve().parents[4] / "unit" / "fixtures" / "comware"
 FULL = (FIX / "display_current-configuration_configuration_bgp.txt").read_text()
 EMPTY = (FIX / "display_current-configuration_configuration_bgp_empty.txt").read_text()
 ONE = (FIX / "display_current-configuration_configuration_bgp_one_peer.txt").read_text()
 PARTIAL = (FIX / "display_current-configuration_configuration_bgp_partial.txt").read_text()
+# ONE with its neighbor created by the collection (ownership marker of the default owner)
+OWNED = ONE.replace(" peer 172.20.0.12 as-number 65001\n",
+                    " peer 172.20.0.12 as-number 65001\n peer 172.20.0.12 description kubefabric:default\n")
 PARAMS = {"hostname": "leaf1", "username": "admin", "password": "pw-not-in-results"}
 
 
 def fake(texts, **kw):
-    return FakeCli("H3C", "[H3C-bgp-default]", {comware.SHOW_CONFIG: texts}, **kw)
+    return FakeCli("H3C", "[H3C-bgp-default]", {comware.SHOW_CONFIG: texts}, readback=comware_readback, **kw)
 
 
 def driver_with(conn, **params):
@@ -40,7 +44,7 @@ def test_parse_full_config():
     assert client["route_reflector_client"] is True and client["remote_as"] == 65001
     # the VPN instance's peer is not part of the default instance
     assert [n["address"] for n in cfg["neighbors"]] == ["10.9.9.9", "172.20.0.12"]
-    assert cfg["listen_ranges"] == [
+    assert resource.user_view(cfg)["listen_ranges"] == [
         {"prefix": "172.20.0.0/24", "remote_as": 65001, "peer_group": "calico"},   # internal group
         {"prefix": "172.21.0.0/24", "remote_as": 64513, "peer_group": None},
     ]
@@ -65,6 +69,9 @@ def test_parsed_state_is_offline():
     assert "password" not in result["parsed"]["neighbors"][0]
 
 
+FP = owner.fingerprint("s3cret-pw", "default", "172.20.0.11")
+
+
 def test_rendered_state_is_offline():
     driver = comware.ComwareDriver({}, offline=True, connect=lambda *a: pytest.fail("rendered connected"))
     config = {"asn": 65001, "router_id": "172.20.0.1",
@@ -76,9 +83,11 @@ def test_rendered_state_is_offline():
         "bgp 65001",
         " router-id 172.20.0.1",
         " peer 172.20.0.11 as-number 65001",
+        " peer 172.20.0.11 description kubefabric:default/%s" % FP,
         " peer 172.20.0.11 password simple ********",
         " group calico external",
         " peer calico as-number 64512",
+        " peer calico description kubefabric:default",
         " peer 172.20.0.0 24 group calico",
         " address-family ipv4 unicast",
         "  peer 172.20.0.11 enable",
@@ -195,8 +204,12 @@ def test_merged_applies_line_by_line_and_saves():
     driver = driver_with(conn)
     result = resource.run(driver, "merged", config=CONFIG)
     assert result["changed"] is True
-    assert conn.sent == comware.render_transition(comware.parse_config(ONE), resource.compute(
-        resource.validate_params("merged", CONFIG), comware.parse_config(ONE), "merged").after)
+    assert conn.sent[:3] == ["bgp 65001", " peer 10.5.5.5 as-number 65010",
+                             " peer 10.5.5.5 description kubefabric:default/%s spine-5"
+                             % owner.fingerprint("pw-not-in-results", "default", "10.5.5.5")]
+    # the operator's own neighbor 172.20.0.12 is not touched, and the read-back is the result
+    assert not [line for line in conn.sent if "172.20.0.12" in line]
+    assert [n["address"] for n in result["after"]["neighbors"]] == ["10.5.5.5"]
     assert " peer 10.5.5.5 password simple pw-not-in-results" in conn.sent
     assert conn.saves == 1 and driver.saved
     assert "pw-not-in-results" not in repr(result)
@@ -210,7 +223,7 @@ def test_save_can_be_turned_off():
 
 
 def test_second_run_is_idempotent():
-    conn = fake([ONE], read_only=True)
+    conn = fake([OWNED], read_only=True)
     result = resource.run(driver_with(conn), "merged",
                           config={"asn": 65001, "router_id": "172.20.0.1",
                                   "neighbors": [{"address": "172.20.0.12", "remote_as": 65001}]})
@@ -232,10 +245,18 @@ def test_rejected_line_rolls_back_what_was_sent():
 
 
 def test_deleted_without_config_answers_the_confirmation():
-    conn = FakeCli("H3C", "[H3C]", {comware.SHOW_CONFIG: [ONE]}, confirm=(r"^undo bgp$", "Undo BGP process? [Y/N]:"))
+    conn = FakeCli("H3C", "[H3C]", {comware.SHOW_CONFIG: [OWNED, EMPTY]},
+                   confirm=(r"^undo bgp$", "Undo BGP process? [Y/N]:"))
     result = resource.run(driver_with(conn), "deleted")
     assert result["commands"] == ["undo bgp"] and result["after"] == model.empty_config()
     assert conn.sent == ["undo bgp", "Y"]
+
+
+def test_deleted_without_config_keeps_a_shared_instance():
+    # ONE's neighbor is the operator's: the BGP instance stays, nothing is sent
+    conn = fake([ONE], read_only=True)
+    result = resource.run(driver_with(conn), "deleted")
+    assert result["changed"] is False and conn.sent == []
 
 
 def test_gathered():
@@ -325,7 +346,9 @@ def test_check_mode_fake_refuses_writes():
 
 
 def _run_with_password(password_update):
-    conn = fake([FULL], read_only=password_update == "on_create")
+    text = FULL.replace("peer 10.9.9.9 description spine-1", "peer 10.9.9.9 description kubefabric:default/%s spine-1"
+                        % owner.fingerprint("pw-not-in-results", "default", "10.9.9.9"))
+    conn = fake([text], read_only=password_update == "on_create")
     config = {"neighbors": [{"address": "10.9.9.9", "remote_as": 65000, "password": "pw-not-in-results"}]}
     return resource.run(driver_with(conn), "merged", config=config, password_update=password_update,
                         check_mode=password_update == "on_create"), conn
@@ -351,13 +374,15 @@ def test_route_reflector_client_must_be_ibgp():
 
 
 def test_a_refusal_without_percent_is_an_error_too():
-    conn = fake([ONE, ONE], reject=r"peer 10.5.5.5 description", error_text="The peer 10.5.5.5 does not exist.")
+    conn = FakeCli("H3C", "[H3C-bgp-default]", {comware.SHOW_CONFIG: [ONE]}, reject=r"peer 10.5.5.5 description",
+                   error_text="The peer 10.5.5.5 does not exist.")
+    marker = "kubefabric:default spine-5"
     with pytest.raises(FabricError) as err:
         resource.run(driver_with(conn), "merged", config={"neighbors": [
             {"address": "10.5.5.5", "remote_as": 65010, "description": "spine-5"}]})
     assert "does not exist" in str(err.value) and "line 3" in str(err.value)
     # the device still shows the config of before the run: nothing to roll back, nothing sent after the refusal
-    assert conn.sent[-1] == " peer 10.5.5.5 description spine-5"
+    assert conn.sent[-1] == " peer 10.5.5.5 description %s" % marker
 
 
 BGP_LOG = ("%Dec  4 03:12:07:418 2026 H3C BGP/5/BGP_STATE_CHANGED: BGP default.: 10.5.5.5 state has changed "

@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import owner
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import frr, model, resource
 
-from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli
+from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, frr_readback
 
 FIX = Path(__file__).resolve().parents[4] / "unit" / "fixtures" / "frr"
 FULL = (FIX / "show_running-config_bgpd.txt").read_text()
@@ -19,7 +20,7 @@ PARAMS = {"hostname": "leaf1", "username": "netops", "password": "pw-not-in-resu
 
 
 def fake(texts, **kw):
-    return FakeCli("leaf1", "leaf1(config-router)#", {frr.SHOW_CONFIG: texts}, **kw)
+    return FakeCli("leaf1", "leaf1(config-router)#", {frr.SHOW_CONFIG: texts}, readback=frr_readback, **kw)
 
 
 def driver_with(conn, **params):
@@ -36,7 +37,8 @@ def test_parse_full_config():
                      "export_policy": "OUT", "address_families": ["ipv4"]}
     client = model.find(cfg["neighbors"], "address", "172.20.0.12")
     assert client["route_reflector_client"] is True and client["remote_as"] == 65001
-    assert cfg["listen_ranges"] == [{"prefix": "172.20.0.0/24", "remote_as": 64512, "peer_group": "CALICO"}]
+    assert resource.user_view(cfg)["listen_ranges"] == [
+        {"prefix": "172.20.0.0/24", "remote_as": 64512, "peer_group": "CALICO"}]
     # the peer group is not a neighbor
     assert [n["address"] for n in cfg["neighbors"]] == ["10.9.9.9", "172.20.0.12"]
 
@@ -58,8 +60,12 @@ def test_roundtrip_and_rendered():
         "listen_ranges": [{"prefix": "173.20.0.0/24", "remote_as": 64512, "peer_group": "calico"}]})
     assert result["rendered"] == [
         "router bgp 65002", " no bgp ebgp-requires-policy",
-        " neighbor 173.20.0.11 remote-as 65002", " neighbor 173.20.0.11 password ********",
-        " neighbor calico peer-group", " neighbor calico remote-as 64512",
+        " neighbor 173.20.0.11 remote-as 65002",
+        " neighbor 173.20.0.11 description kubefabric:default/%s"
+        % owner.fingerprint("pw-not-in-results", "default", "173.20.0.11"),
+        " neighbor 173.20.0.11 password ********",
+        " neighbor calico peer-group", " neighbor calico description kubefabric:default",
+        " neighbor calico remote-as 64512",
         " bgp listen range 173.20.0.0/24 peer-group calico",
         " address-family ipv4 unicast", "  neighbor 173.20.0.11 route-reflector-client", " exit-address-family",
         "exit"]
@@ -133,7 +139,7 @@ def test_merged_applies_in_one_configure_session_and_writes_memory():
     result = resource.run(driver_with(conn), "merged", config=CONFIG)
     assert result["changed"] is True
     kinds = [e[0] for e in conn.events]
-    assert kinds.count("config_mode") == 1 and kinds[-1] == "save"
+    assert kinds.count("config_mode") == 1 and kinds[-3:] == ["save", "exit_config_mode", "show"]  # then the read-back
     assert conn.sent[0] == "router bgp 65001" and " neighbor 10.5.5.5 password pw-not-in-results" in conn.sent
     assert "pw-not-in-results" not in json.dumps(result)
 
@@ -245,3 +251,46 @@ def test_ipv6_neighbors_are_active_in_ipv4_by_default():
     assert lines == ["router bgp 65001", " neighbor 2001:db8::3 remote-as 65002", " address-family ipv4 unicast",
                      "  no neighbor 2001:db8::3 activate", " exit-address-family", " address-family ipv6 unicast",
                      "  neighbor 2001:db8::3 activate", " exit-address-family", "exit"]
+
+
+def test_a_lost_session_is_rolled_back_over_a_new_connection():
+    first = fake([ONE], drop=r"description")
+    # the second connection sees what the first one left: the neighbor without its marker
+    second = fake([frr_readback(ONE, ["router bgp 65001", " neighbor 10.5.5.5 remote-as 65010", "exit"])])
+    conns = [first, second]
+    driver = frr.FrrDriver(PARAMS, connect=lambda p, t: conns.pop(0))
+    with pytest.raises(FabricError) as err:
+        resource.run(driver, "merged", config=CONFIG)
+    assert err.value.field == "hostname" and "rolled back over a new connection" in err.value.message
+    assert second.sent == ["router bgp 65001", " no neighbor 10.5.5.5", "exit"]
+    assert first.saves == second.saves == 0 and "pw-not-in-results" not in str(err.value)
+
+
+def test_a_lost_session_that_cannot_reconnect_says_the_next_run_completes():
+    first = fake([ONE], drop=r"description")
+
+    def connect(_params, _device_type, conns=[first]):  # pylint: disable=dangerous-default-value
+        if conns:
+            return conns.pop(0)
+        raise FabricError("cannot connect", host="198.18.0.2", field="hostname", fix="check the link")
+
+    with pytest.raises(FabricError) as err:
+        resource.run(frr.FrrDriver(PARAMS, connect=connect), "merged", config=CONFIG)
+    assert err.value.field == "hostname" and "line 3 of" in err.value.message
+    assert "next run" in err.value.fix and "pw-not-in-results" not in str(err.value)
+
+
+def test_an_instance_that_requires_policies_refuses_an_ebgp_neighbor_without_them():
+    requiring = ONE.replace(" no bgp ebgp-requires-policy\n", "")
+    conn = fake([requiring], read_only=True)
+    with pytest.raises(FabricError) as err:
+        resource.run(driver_with(conn), "merged", config={"neighbors": [{"address": "10.5.5.5", "remote_as": 65010}]})
+    assert err.value.field == "config.neighbors[address=10.5.5.5].import_policy" and conn.sent == []
+    assert "no bgp ebgp-requires-policy" in err.value.fix
+    # iBGP, or eBGP with both policies, is fine there; and an instance that turned it off takes any
+    for neighbor in ({"address": "10.5.5.5", "remote_as": 65001},
+                     {"address": "10.5.5.5", "remote_as": 65010, "import_policy": "IN", "export_policy": "OUT"}):
+        assert resource.run(driver_with(fake([requiring], read_only=True)), "merged", config={"neighbors": [neighbor]},
+                            check_mode=True)["changed"]
+    assert resource.run(driver_with(fake([ONE], read_only=True)), "merged", check_mode=True,
+                        config={"neighbors": [{"address": "10.5.5.5", "remote_as": 65010}]})["changed"]

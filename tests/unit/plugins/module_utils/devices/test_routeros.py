@@ -6,6 +6,7 @@ import pytest
 from librouteros.exceptions import TrapError
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import owner
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import model, resource, routeros, sessions
 
 from tests.unit.plugins.module_utils.devices.fake_routeros import FakeRouterOS
@@ -68,11 +69,12 @@ def test_merged_creates_rows_then_second_run_sends_nothing(version):
     first = run(fake, "merged", SEED)
     assert first["changed"] is True
     assert fake.connections == 1 and fake.closed == 1
-    # one read per path, writes only after all reads
-    assert sorted(fake.reads) == sorted(["system/resource", global_path(version), peer_path(version)])
+    # one read per path, writes only after all reads; then the same reads again (the read-back)
+    assert sorted(fake.reads) == sorted(["system/resource", global_path(version), peer_path(version)] * 2)
     assert fake.writes[0][:2] == (global_path(version), "add")
     rr = fake.row(peer_path(version), name="kubefabric-172.16.30.102")
-    assert rr["comment"] == "kubefabric: ubuntu-2 route reflector"
+    assert rr["comment"] == "kubefabric:default/%s ubuntu-2 route reflector" % owner.fingerprint(
+        "s3cret", "default", "172.16.30.102")
     assert rr["hold-time"] == "1m30s"
     assert rr["tcp-md5-key"] == "s3cret"
     if version.startswith("6"):
@@ -136,7 +138,8 @@ def test_replaced_resets_fields_and_is_idempotent(version):
     assert result["changed"] is True
     row = fake.row(peer_path(version), name="kubefabric-172.16.30.102")
     assert "hold-time" not in row or row["hold-time"] == "3m"
-    assert row["comment"] == "kubefabric:"
+    # the description is reset; the key (write-only, not in the task) stays, and so does its fingerprint
+    assert row["comment"] == "kubefabric:default/%s" % owner.fingerprint("s3cret", "default", "172.16.30.102")
     after = model.find(result["after"]["neighbors"], "address", "172.16.30.102")
     assert after["route_reflector_client"] is False and after["hold_time"] is None
     assert run(fake, "gathered")["gathered"] == result["after"]
@@ -220,10 +223,19 @@ def test_asn_change_updates_global_and_connections(version):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_password_on_create_and_always(version):
+def test_password_on_change_on_create_and_always(version):
     fake = make(version)
     run(fake, "merged", SEED)
     changed = dict(SEED, neighbors=[dict(SEED["neighbors"][0], password="n3w")])
+    fake.writes.clear()
+    # on_create: the key on the router is not changed, and the fingerprint in the comment stays the old one
+    assert run(fake, "merged", changed, password_update="on_create")["changed"] is False and fake.writes == []
+    # on_change (default): the fingerprint in the comment differs, the new key is sent once
+    result = run(fake, "merged", changed)
+    assert result["changed"] is True and "n3w" not in repr(result)
+    assert [w[2].get("tcp-md5-key") for w in fake.writes] == ["n3w"]
+    assert fake.row(peer_path(version), name="kubefabric-172.16.30.102")["comment"].startswith(
+        "kubefabric:default/%s " % owner.fingerprint("n3w", "default", "172.16.30.102"))
     fake.writes.clear()
     assert run(fake, "merged", changed)["changed"] is False and fake.writes == []
     result = run(fake, "merged", changed, password_update="always")
@@ -314,7 +326,8 @@ def test_parse_export_text():
     assert len(parsed["neighbors"]) == 1  # the seed's hand-made k8s-peer-1 is not ours
     n = parsed["neighbors"][0]
     assert n["address"] == "172.16.30.102" and n["hold_time"] == 90 and n["route_reflector_client"] is True
-    assert n["address_families"] == ["ipv4", "ipv6"] and n["description"] == "ubuntu-2"
+    assert n["address_families"] == ["ipv4", "ipv6"] and n["description"] == "kubefabric: ubuntu-2"
+    assert resource.user_view(parsed)["neighbors"][0]["description"] == "ubuntu-2"  # legacy marker
 
 
 def test_parse_export_v6():
@@ -510,3 +523,24 @@ def test_non_ascii_description_fails_before_any_write():
         run(fake, "merged", {"asn": 1, "neighbors": [{"address": "10.0.0.1", "remote_as": 2,
                                                      "description": "路由反射器"}]})
     assert err.value.field == "config.neighbors[0].description"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_two_owners_share_a_router(version):
+    fake = make(version)
+    node = {"address": "172.16.30.102", "remote_as": 64513, "description": "ubuntu-2"}
+    other = {"address": "172.16.30.103", "remote_as": 64513}
+    run(fake, "merged", {"asn": 64513, "router_id": "172.16.30.254", "neighbors": [node]}, owner="fab-a")
+    result = run(fake, "overridden", {"asn": 64513, "router_id": "172.16.30.254", "neighbors": [other]},
+                 owner="fab-b")
+    assert result["before"]["neighbors"] == [] and not [c for c in result["commands"] if "remove" in c]
+    rows = {row["name"]: row for row in fake.rows(peer_path(version))}
+    assert rows["kubefabric-172.16.30.102"]["comment"] == "kubefabric:fab-a ubuntu-2"
+    assert rows["kubefabric-172.16.30.103"]["comment"] == "kubefabric:fab-b"
+    run(fake, "deleted", owner="fab-b")
+    names = [row["name"] for row in fake.rows(peer_path(version))]
+    assert "kubefabric-172.16.30.102" in names and "kubefabric-172.16.30.103" not in names
+    assert fake.row(global_path(version), name="kubefabric") is not None   # still fab-a's instance
+    with pytest.raises(FabricError) as err:   # fab-b cannot plan fab-a's address
+        run(fake, "merged", {"neighbors": [node]}, owner="fab-b")
+    assert "fab-a" in err.value.fix

@@ -134,3 +134,18 @@ def test_many_missing_routes_are_cut_in_the_table():
     result = verify.verify_result(plan, nodes, {}, check_routes=True, pools=POOLS)
     assert len(result["route_problems"]) == 12 * 11
     assert "... and %d more missing route(s)" % (132 - verify.ROUTE_ROWS_SHOWN) in result["table"]
+
+
+def test_the_operators_own_device_sessions_are_not_unexpected():
+    def row(address):
+        return {"peer_address": address, "state": "Established", "established": True, "remote_as": 64512}
+
+    nodes = {"node1": _status(["172.20.0.12", "172.20.0.1"], []), "node2": _status(["172.20.0.11", "172.20.0.1"], [])}
+    # 10.99.0.1 is no address of the fabric (a firewall the operator peers with); 172.20.0.12 ... is
+    devices = {"leaf1": {"sessions": [row("172.20.0.11"), row("172.20.0.12"), row("10.99.0.1")]}}
+    result = verify.compare(PLAN["sessions"], nodes, devices)
+    assert result["ok"], result["problems"]
+    # a session to a fabric address that the plan does not give this device is still unexpected
+    devices["leaf1"]["sessions"].append(row("172.20.0.1"))
+    bad = verify.compare(PLAN["sessions"], nodes, devices)["problems"]
+    assert [(r["endpoint"], r["peer_address"], r["verdict"]) for r in bad] == [("leaf1", "172.20.0.1", "unexpected")]

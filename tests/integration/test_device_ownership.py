@@ -1,0 +1,198 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The pattern playbooks on leaves that carry the operator's own BGP configuration.
+
+Real parts throughout: the lab fabric (namespaces, BIRD 1.6 on the nodes, a Comware leaf (emulator,
+sessions in a real FRR) and an FRR leaf (real FRR + OpenSSH)), the Kubernetes API emulator and
+``ansible-playbook`` running ``playbooks/rr_per_leaf.yml`` and ``playbooks/tor.yml`` (one node per
+rack: two nodes of one rack AS do not converge under tor, issue 11) through the devices role (state
+``overridden``). Before the first run the operator configures, over SSH as any operator would, a
+neighbor with a description and an import policy and a neighbor with a password on each leaf (and on
+FRR a route-map and a prefix-list). After each run the operator's configuration, compared as text, is
+exactly what it was, and the fabric converged.
+"""
+import json
+import os
+import re
+
+import pytest
+
+from tests.integration.test_device_down import run_playbook
+from tests.integration.test_frr_bgp import operator_lines
+
+RR_PER_LEAF = """\
+all:
+  vars:
+    fabric_pattern: rr_per_leaf
+    calico_asn: 64512
+    fabric_racks:
+      rack1: {asn: 64512}
+      rack2: {asn: 64513}
+  children:
+    k8s_nodes:
+      hosts:
+        node1: {bgp_ipv4_address: 172.20.0.11/24, rack: rack1, route_reflector: true}
+        node2: {bgp_ipv4_address: 172.20.0.12/24, rack: rack1}
+        node3: {bgp_ipv4_address: 173.20.0.11/24, rack: rack2, route_reflector: true}
+        node4: {bgp_ipv4_address: 173.20.0.12/24, rack: rack2}
+    network_devices:
+      hosts:
+        spine1:
+          platform: frr
+          fabric_role: spine
+          ansible_host: 198.18.93.10
+          bgp_asn: 65000
+          router_id: 10.255.255.1
+        leaf1:
+          platform: comware
+          fabric_role: leaf
+          ansible_host: 198.18.93.2
+          bgp_asn: 65001
+          router_id: 10.255.255.11
+          racks: {rack1: 172.20.0.254}
+          uplinks:
+            - {peer: spine1, address: 10.255.0.1/31, peer_address: 10.255.0.0}
+        leaf2:
+          platform: frr
+          fabric_role: leaf
+          ansible_host: 198.18.93.6
+          bgp_asn: 65002
+          router_id: 10.255.255.12
+          racks: {rack2: 173.20.0.254}
+          uplinks:
+            - {peer: spine1, address: 10.255.0.3/31, peer_address: 10.255.0.2}
+"""
+
+TOR = """\
+all:
+  vars:
+    fabric_pattern: tor
+    calico_asn: 64512
+    tor_peering: all_nodes
+    fabric_racks:
+      r1: {asn: 64601}
+      r2: {asn: 64602}
+  children:
+    k8s_nodes:
+      hosts:
+        r1-n1: {bgp_ipv4_address: 172.20.0.11/24, rack: r1}
+        r2-n1: {bgp_ipv4_address: 173.20.0.11/24, rack: r2}
+    network_devices:
+      hosts:
+        spine1:
+          platform: frr
+          fabric_role: spine
+          ansible_host: 198.18.93.10
+          bgp_asn: 65000
+          router_id: 10.255.255.1
+        leaf1:
+          platform: comware
+          fabric_role: tor
+          ansible_host: 198.18.93.2
+          bgp_asn: 65001
+          router_id: 10.255.255.11
+          racks: {r1: 172.20.0.254}
+          uplinks: [{peer: spine1, address: 10.255.0.1/31, peer_address: 10.255.0.0}]
+        leaf2:
+          platform: frr
+          fabric_role: tor
+          ansible_host: 198.18.93.6
+          bgp_asn: 65002
+          router_id: 10.255.255.12
+          racks: {r2: 173.20.0.254}
+          uplinks: [{peer: spine1, address: 10.255.0.3/31, peer_address: 10.255.0.2}]
+"""
+
+OPERATOR = {
+    "leaf1": ("hp_comware", "display current-configuration", [
+        "bgp 65001", " router-id 10.255.255.11",
+        " peer 10.99.0.1 as-number 65100", " peer 10.99.0.1 description firewall",
+        " peer 10.99.0.2 as-number 65101", " peer 10.99.0.2 password simple operator-key",
+        " address-family ipv4 unicast", "  peer 10.99.0.1 enable", "  peer 10.99.0.1 route-policy OPS-IN import",
+        "  peer 10.99.0.2 enable", " quit", "quit"]),
+    "leaf2": ("cisco_ios", "show running-config", [
+        "ip prefix-list OPS-PL seq 5 permit 10.99.0.0/16",
+        "route-map OPS-IN permit 10", " match ip address prefix-list OPS-PL", "exit",
+        # a leaf that carries Calico: eBGP without route-maps (else frr_bgp refuses, naming the fix)
+        "router bgp 65002", " bgp router-id 10.255.255.12", " no bgp ebgp-requires-policy",
+        " neighbor 10.99.0.1 remote-as 65100", " neighbor 10.99.0.1 description firewall",
+        " neighbor 10.99.0.2 remote-as 65101", " neighbor 10.99.0.2 password operator-key",
+        " address-family ipv4 unicast", "  neighbor 10.99.0.1 route-map OPS-IN in", " exit-address-family", "exit"]),
+}
+# what the fabric plans on the leaves (addresses and peer groups): every other line is the operator's
+FABRIC_OBJECTS = ["172.20.0.11", "172.20.0.12", "173.20.0.11", "173.20.0.12", "10.255.0.0", "10.255.0.2",
+                  "k8s-0", "k8s-1"]
+
+
+@pytest.fixture(params=[("rr_per_leaf.yml", RR_PER_LEAF), ("tor.yml", TOR)], ids=["rr_per_leaf", "tor"])
+def lab_fabric(request, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root (network namespaces)")
+    from lab import fabric  # pylint: disable=import-outside-toplevel
+    playbook, text = request.param
+    inv_dir = tmp_path / "ownlab"
+    inv_dir.mkdir()
+    inventory = inv_dir / "inventory.yml"
+    inventory.write_text(text)
+    lab = fabric.Lab(inventory)
+    if lab.load():
+        fabric.down(inventory, log=lambda *a: None)
+    try:
+        fabric.up(inventory, log=lambda *a: None)
+        yield playbook, inventory, lab
+    finally:
+        fabric.down(inventory, log=lambda *a: None)
+
+
+def _operator(lab, host):
+    from netmiko import ConnectHandler  # pylint: disable=import-outside-toplevel
+
+    creds = json.loads((lab.dir / "lab-inventory.yml").read_text())["all"]["children"]["network_devices"]["hosts"][host]
+    device = lab.load()["devices"][host]
+    return ConnectHandler(device_type=OPERATOR[host][0], host=device["mgmt"], username=creds["bgp_device_username"],
+                          password=creds["bgp_device_password"])
+
+
+def operator_texts(lab):
+    out = {}
+    for host, (_type, show, _lines) in OPERATOR.items():
+        conn = _operator(lab, host)
+        try:
+            out[host] = operator_lines(conn.send_command(show), FABRIC_OBJECTS)
+        finally:
+            conn.disconnect()
+    return out
+
+
+def test_pattern_playbook_leaves_the_operators_configuration(lab_fabric, tmp_path):
+    playbook, inventory, lab = lab_fabric
+    for host, (_type, _show, lines) in OPERATOR.items():
+        conn = _operator(lab, host)
+        try:
+            conn.send_config_set(lines, cmd_verify=False)
+            conn.exit_config_mode()
+        finally:
+            conn.disconnect()
+    before = operator_texts(lab)
+    assert "  peer 10.99.0.1 route-policy OPS-IN import" in before["leaf1"]
+    assert "route-map OPS-IN permit 10" in before["leaf2"] and " neighbor 10.99.0.2 password operator-key" in before["leaf2"]
+
+    rc, out = run_playbook(inventory, lab, tmp_path / "run1.log", playbook=playbook)
+    assert rc == 0, out[-5000:]
+    match = re.search(r'"msg": "(\d+)/(\d+) session ends Established', out)
+    assert match and match.group(1) == match.group(2), out[-3000:]
+    assert operator_texts(lab) == before
+
+    # a second run (overridden again) changes nothing on the leaves, and the operator's lines stay
+    rc, out = run_playbook(inventory, lab, tmp_path / "run2.log", playbook=playbook)
+    assert rc == 0, out[-5000:]
+    for host in ("leaf1", "leaf2"):
+        assert re.search(r"%s\s*:.*changed=0" % host, out), out[-3000:]
+    assert operator_texts(lab) == before
+
+    # the drift playbook (check mode) sees no difference on the devices: the operator's neighbors are not drift
+    rc, out = run_playbook(inventory, lab, tmp_path / "drift.log", playbook="drift.yml")
+    assert rc == 0, out[-5000:]
+    for host in ("spine1", "leaf1", "leaf2"):
+        assert re.search(r"%s\s*:\s*ok=\d+\s+changed=0\s" % host, out), out[-3000:]
