@@ -36,6 +36,7 @@ from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_T
 from ..calico.asn import ASN_MAX
 from ..common.errors import FabricError
 from ..devices.connection import INVENTORY_VARS as _CONNECTION_INVENTORY_VARS
+from ..devices.owner import check_owner
 
 PATTERNS = ("full_mesh", "route_reflector", "rr_per_leaf", "tor")
 PLATFORMS = ("routeros", "comware", "frr")
@@ -298,6 +299,9 @@ VARIABLES = (
         "the pod IPPool (Calico's default 192.168.0.0/16); service ranges must lie outside it"),
     Var("fabric_global_peers", "all", "list of device names", list_of(to_str), [],
         "devices that peer with every node (global BGPPeers; full_mesh)", option="global_peers"),
+    Var("kubefabric_fabric_id", "all", "owner scope", lambda v, h, f: check_owner(to_str(v, h, f), h), "default",
+        "the owner scope in the ownership marker of every device neighbour this fabric creates "
+        "(1-24 characters a-z 0-9 . _ -); two fabrics or clusters sharing a leaf use different ids"),
     Var("kubefabric_unknown_variables", "all", "str", to_choice(("error", "warn", "ignore")), "error",
         "what an unknown variable of the collection's namespace is: error, warn or ignore"),
     Var("kubefabric_extra_variables", "all", "list of str", list_of(to_str), [],
@@ -356,7 +360,8 @@ CONNECTION_VARS += tuple(
 ROLE_VARS = frozenset((
     "kubefabric_node_group", "kubefabric_device_group", "kubefabric_plan_expect", "kubefabric_plan",
     "kubefabric_plan_result", "kubefabric_k8s_auth", "kubefabric_verify_timeout", "kubefabric_verify_interval",
-    "kubefabric_verify_result", "kubefabric_device_save", "kubefabric_device_state", "kubefabric_device_config",
+    "kubefabric_verify_result", "kubefabric_device_save", "kubefabric_device_state", "kubefabric_device_adopt",
+    "kubefabric_device_password_update", "kubefabric_device_config",
     "kubefabric_calico_exclusive", "kubefabric_sessions", "kubefabric_status", "kubefabric_args",
     "kubefabric_rr_label", "kubefabric_rrs", "kubefabric_dedicated",
     "kubefabric_as_global", "kubefabric_as_nodes", "kubefabric_as_settle", "kubefabric_as_dev",
