@@ -16,14 +16,15 @@ export ANSIBLE_LOCALHOST_WARNING := False
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := False
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup sysdeps venv importer-venv collection sanity units integration molecule release-checks test demo \
+.PHONY: help setup sysdeps venv importer-venv collection sanity lint docs units integration molecule release-checks test demo \
 	lab-down build ee changelog clean
 
 help:
 	@echo "make demo   - set everything up and run the main job against the embedded lab"
-	@echo "make test   - set everything up and run every test (sanity, galaxy-importer, EE context, unit, integration, molecule)"
+	@echo "make test   - set everything up and run every test (sanity, galaxy-importer, EE context, ansible-lint, docs site in Chromium, unit, integration, molecule)"
 	@echo "make lab-down - take down the demo's lab (every lab on the machine: python -m lab down --all)"
 	@echo "make build  - the collection tarball in .build/dist;  make ee - the execution environment's build context"
+	@echo "make docs   - build the docs site into .build/docs/html (modules, filters, roles, guides, pictures)"
 
 setup: sysdeps venv importer-venv collection
 
@@ -67,6 +68,10 @@ $(DEPS_STAMP): galaxy.yml $(STAMP)
 sanity: setup
 	$(BIN)/python -m tests.tools.sanity
 
+# ansible-lint's production profile (.ansible-lint) over what a user runs: the roles and the playbooks.
+lint: setup
+	$(BIN)/ansible-lint --offline --nocolor roles/ playbooks/
+
 units: setup
 	$(BIN)/python -m pytest -q tests/unit
 
@@ -88,6 +93,7 @@ PYTEST_ARGS ?= -n 3 --dist loadfile
 test: setup
 	$(BIN)/python -m tests.tools.sanity
 	$(MAKE) --no-print-directory release-checks
+	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -p no:cacheprovider -p tests.tools.leakcheck -q $(PYTEST_ARGS) tests/unit tests/integration tests/molecule
 
 demo: setup
