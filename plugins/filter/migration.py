@@ -4,52 +4,7 @@
 
 from __future__ import annotations
 
-DOCUMENTATION = r"""
-name: migration_missing
-short_description: The planned node sessions that are not yet Established
-version_added: 0.1.0
-description:
-  - Compares the target's C(plan.sessions.nodes) with what M(kubefabric.bgp.calico_node_status_info)
-    observed, and returns the rows that are not Established yet. The migration roles wait until this
-    list is empty before they turn the node-to-node mesh off.
-  - The same file provides C(migration_missing_routes) (for each node of the target, the IPAM blocks of the other
-    nodes it has not learned from a given route source yet, C(BGPPeer) by default, read from the C(routes) of
-    CalicoNodeStatus; arguments C(status), C(source_types), C(exclude_nodes)), C(migration_table) (the rows of
-    either as text tables), C(migration_route_reflectors)
-    (the nodes a plan makes route reflectors), C(migration_unset_rr) (C(calico_node) items that take
-    the cluster ID and RR label away), C(migration_as_steps) (the order of an AS change), C(migration_as_targets),
-    C(migration_node_asn) and C(migration_rack_asn) (helpers of the AS change role).
-options:
-  _input:
-    description: C(plan.sessions.nodes) of the target plan.
-    type: dict
-    required: true
-  status:
-    description: C(nodes) of M(kubefabric.bgp.calico_node_status_info).
-    type: dict
-    required: true
-  peer_types:
-    description: Only rows of these peer types (for example C(node specific)).
-    type: list
-    elements: str
-  exclude_nodes:
-    description: Skip the sessions of and to these nodes.
-    type: list
-    elements: str
-"""
-
-EXAMPLES = r"""
-- name: Sessions of the target that are missing
-  ansible.builtin.debug:
-    msg: "{{ plan.sessions.nodes | kubefabric.bgp.migration_missing(status.nodes) | kubefabric.bgp.migration_table }}"
-"""
-
-RETURN = r"""
-_value:
-  description: Rows C({node, peer_address, peer_name, peer_type, observed}).
-  type: list
-  elements: dict
-"""
+# Every filter of this file is documented in plugins/filter/<filter name>.yml.
 
 from ansible.errors import AnsibleFilterError
 
