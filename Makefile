@@ -9,14 +9,14 @@ COLL_ROOT := $(CURDIR)/.build
 COLL_LINK := $(COLL_ROOT)/ansible_collections/kubefabric/bgp
 STAMP := $(VENV)/.stamp
 SYS_STAMP := .build/.sysdeps
-DEB_PACKAGES := bird frr openssh-server openssh-client iputils-ping iproute2 git rsync procps
+DEB_PACKAGES := bird frr openssh-server openssh-client iputils-ping iproute2 git rsync procps graphviz chromium
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_PYTHON_INTERPRETER := $(CURDIR)/$(BIN)/python
 export ANSIBLE_LOCALHOST_WARNING := False
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := False
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup sysdeps venv importer-venv collection sanity lint docs units integration molecule release-checks test demo \
+.PHONY: help setup sysdeps venv importer-venv collection sanity lint docs docs-images units integration molecule release-checks test demo \
 	lab-down build ee changelog clean
 
 help:
@@ -29,7 +29,7 @@ help:
 setup: sysdeps venv importer-venv collection
 
 sysdeps: $(SYS_STAMP)
-$(SYS_STAMP):
+$(SYS_STAMP): Makefile
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -71,6 +71,14 @@ sanity: setup
 # ansible-lint's production profile (.ansible-lint) over what a user runs: the roles and the playbooks.
 lint: setup
 	$(BIN)/ansible-lint --offline --nocolor roles/ playbooks/
+
+# The docs site (antsibull-docs pages of modules, filters and roles, the guides, the topology pictures).
+docs: setup
+	$(BIN)/python docs/site/build.py $(CURDIR)/.build/docs/html
+
+# Redraw the pictures the guides show in the repository (docs/images/) from the example inventories.
+docs-images: setup
+	$(BIN)/python docs/site/build.py --images
 
 units: setup
 	$(BIN)/python -m pytest -q tests/unit
