@@ -44,6 +44,9 @@ def test_ansible_doc_documents_every_default(role, tmp_path):
     defaults = yaml.safe_load((REPO / "roles" / role / "defaults" / "main.yml").read_text()) or {}
     spec = yaml.safe_load((REPO / "roles" / role / "meta" / "argument_specs.yml").read_text())
     options = spec["argument_specs"]["main"]["options"]
+    readme = (REPO / "roles" / role / "README.md").read_text()
+    for name in options:
+        assert "`%s`" % name in readme, "%s: README.md does not show %s" % (role, name)
     for name, value in defaults.items():
         assert name in proc.stdout, "%s: %s is not documented" % (role, name)
         assert options[name].get("default") == value, "%s: %s default differs from defaults/main.yml" % (role, name)
