@@ -54,7 +54,9 @@ def test_tarball_ships_what_a_user_runs_and_nothing_else(tarball):
                      "bindep.txt", "meta/execution-environment.yml"):
         assert required in files, required
     # every file of the user-facing directories that git knows about is in the tarball
-    wanted = [rel for rel in release.git_files() if rel.startswith(USER_FILES) and "__pycache__" not in rel]
+    # (docs/site/ builds the docs site: build_ignore keeps it out)
+    wanted = [rel for rel in release.git_files() if rel.startswith(USER_FILES) and "__pycache__" not in rel
+              and not rel.startswith("docs/site/")]
     missing = sorted(set(wanted) - set(files))
     assert missing == [], missing
 
@@ -130,7 +132,9 @@ def test_migration_roles_resolve_with_exactly_what_readme_installs(tarball, tmp_
     bare = tmp_path / "bare"
     release.galaxy_install(bare, tarball, no_deps=True)
     rc, out = _syntax_check(bare, tmp_path)["resolve.yml"]
-    assert rc != 0 and "could not resolve the module_defaults group kubernetes.core.k8s" in out, out[-2000:]
+    # the roles name kubernetes.core's modules in module_defaults (per module, so a play's group defaults stay)
+    assert rc != 0 and re.search(r"(?i)could not resolve (the module_defaults group|action) kubernetes\.core\.k8s", out), \
+        out[-2000:]
 
 
 def _imported_distributions():
