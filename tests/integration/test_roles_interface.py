@@ -99,3 +99,13 @@ def test_unknown_picture_suffix_is_refused(tmp_path):
     assert proc.returncode != 0
     assert "kubefabric_plan_diagram" in proc.stdout and "Fix: end the path" in proc.stdout
     assert not (tmp_path / "fabric.jpeg").exists()
+
+
+def test_every_role_option_passes_the_inventory_schema():
+    # a role variable set in the inventory must not be refused by fabric_plan's inventory check
+    from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import schema
+    for role in ROLES:
+        spec = yaml.safe_load((REPO / "roles" / role / "meta" / "argument_specs.yml").read_text())
+        for entry in spec["argument_specs"].values():
+            unknown = [name for name in entry["options"] if schema.owned(name) and name not in schema.KNOWN]
+            assert unknown == [], "%s: %s" % (role, unknown)
