@@ -102,7 +102,7 @@ def playbook(inventory, handle, log, playbook="rr_per_leaf.yml", extra=(), inven
     for path in inventories:
         cmd += ["-i", str(path)]
     cmd += [str(REPO / "playbooks" / playbook), "-e", "ansible_python_interpreter=%s" % sys.executable,
-            "-e", "kubefabric_verify_timeout=90", "-e", "kubefabric_verify_interval=2"] + list(extra)
+            "-e", "kubefabric_verify_timeout=180", "-e", "kubefabric_verify_interval=2"] + list(extra)
     proc = subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if not wait:
         return proc
