@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.labrun import lab_from_text
+
 REPO = Path(__file__).resolve().parents[2]
 
 INVENTORY = """\
@@ -63,21 +65,8 @@ all:
 
 @pytest.fixture
 def lab_fabric(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root (network namespaces)")
-    from lab import fabric
-    inv_dir = tmp_path / "devdown"
-    inv_dir.mkdir()
-    inventory = inv_dir / "inventory.yml"
-    inventory.write_text(INVENTORY)
-    lab = fabric.Lab(inventory)
-    if lab.load():
-        fabric.down(inventory, log=lambda *a: None)
-    try:
-        fabric.up(inventory, log=lambda *a: None)
-        yield fabric, inventory, lab
-    finally:
-        fabric.down(inventory, log=lambda *a: None)
+    with lab_from_text(tmp_path / "devdown", INVENTORY) as running:
+        yield running
 
 
 def run_playbook(inventory, lab, log, timeout=60, playbook="rr_per_leaf.yml", extra=()):

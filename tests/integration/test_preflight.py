@@ -20,17 +20,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.integration.labrun import lab_from_text
+
 REPO = Path(__file__).resolve().parents[2]
 
 INVENTORY = """\
 all:
   vars:
-    fabric_pattern: rr_per_leaf
     calico_asn: 64512
-    fabric_racks:
-      rack1: {asn: 64512}
-      rack2: {asn: 64513}
-      rack3: {asn: 64514}
+    fabric_pattern: rr_per_leaf
+    fabric_racks: {rack1: {asn: 64512}, rack2: {asn: 64513}, rack3: {asn: 64514}}
   children:
     k8s_nodes:
       hosts:
@@ -78,20 +77,8 @@ DEVICES = ("spleaf", "frleaf", "cwleaf", "roleaf")
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root (network namespaces)")
-    from lab import fabric
-    inv_dir = tmp_path_factory.mktemp("preflight")
-    inventory = inv_dir / "inventory.yml"
-    inventory.write_text(INVENTORY)
-    handle = fabric.Lab(inventory)
-    if handle.load():
-        fabric.down(inventory, log=lambda *a: None)
-    try:
-        fabric.up(inventory, log=lambda *a: None)
-        yield fabric, inventory, handle
-    finally:
-        fabric.down(inventory, log=lambda *a: None)
+    with lab_from_text(tmp_path_factory.mktemp("preflight"), INVENTORY) as running:
+        yield running
 
 
 def playbook(inventory, handle, log, playbook="rr_per_leaf.yml", extra=(), inventories=(), wait=True):

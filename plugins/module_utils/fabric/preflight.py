@@ -24,7 +24,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from ..common.errors import FabricError
-from ..calico import k8s, manage
+from ..calico import manage
 from ..devices import resource as device_resource
 from ..devices import sessions
 
