@@ -198,7 +198,7 @@ def test_device_unreachable_fails_in_preflight_and_changes_nothing(converged, tm
         fabric.device_start(inventory, "frleaf", log=lambda *a: None)
     assert rc != 0
     assert_refused_before_writing(handle, before, out, "Pre-flight", "pre-flight failed for 1 endpoint",
-                                  "frleaf", "hostname")
+                                  "frleaf (198.18.91.2): hostname:")
 
 
 def test_wrong_passwords_on_all_three_platforms_are_named_together(converged, tmp_path):

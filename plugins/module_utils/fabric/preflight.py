@@ -94,10 +94,14 @@ def _row(endpoint, kind, error=None, **extra):
     return row
 
 
-def _as_error(exc, host, what):
+def _as_error(exc, host, what, rename=False):
+    """A FabricError naming ``host``; ``rename``: a device's inventory name goes first (the address the
+    driver used is kept beside it)."""
     if isinstance(exc, FabricError):
         if not exc.host:
             exc.host = host
+        elif rename and host not in str(exc.host):
+            exc.host = "%s (%s)" % (host, exc.host)
         return exc
     return FabricError("%s failed: %s: %s" % (what, type(exc).__name__, exc), host=host,
                        fix="this is not an input error: report it with the output of -vvv")
@@ -116,7 +120,7 @@ def check_device(host, platform, params, config, state, driver_factory=None):
             driver = driver_factory(platform, params)
         outcome = device_resource.run(driver, state, config=config, check_mode=True, host=host)
     except Exception as exc:  # pylint: disable=broad-except
-        return _row(host, "device", _as_error(exc, host, "reading the device"))
+        return _row(host, "device", _as_error(exc, host, "reading the device", rename=True))
     return _row(host, "device", None, platform=platform, changes=len(outcome.get("commands") or []))
 
 

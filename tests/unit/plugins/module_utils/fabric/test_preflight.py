@@ -90,7 +90,7 @@ class Driver:
 
     def gather(self):
         if self.behaviour == "refuse":
-            raise FabricError("authentication failed", host=self.host, field="password", fix="check the password")
+            raise FabricError("authentication failed", host="198.18.0.9", field="password", fix="check the password")
         if self.behaviour == "crash":
             raise KeyError("peer-group")
         return {"asn": 65001, "router_id": "10.0.0.1", "neighbors": [], "listen_ranges": []}
@@ -127,6 +127,7 @@ def test_devices_are_read_in_check_mode_and_every_failure_is_named():
     rows = {r["endpoint"]: r for r in outcome["rows"]}
     assert rows["ok1"]["ok"] and rows["ok1"]["changes"] == 1
     assert rows["bad-password"]["error"]["field"] == "password"
+    assert rows["bad-password"]["message"].startswith("bad-password (198.18.0.9): password: authentication failed")
     assert "KeyError" in rows["crashes"]["message"] and rows["crashes"]["error"]["host"] == "crashes"
     assert rows["weird"]["error"]["field"] == "platform"
     assert all(d.closed for d in drivers.values())
