@@ -21,7 +21,7 @@ description:
     The rights are the ones of C(docs/rbac/kubefabric-controller.yaml).
   - B(Devices) - every device of the plan is reached, logged into and read with its driver, and its planned
     configuration is validated and planned in check mode (what M(kubefabric.bgp.routeros_bgp),
-    M(kubefabric.bgp.comware_bgp) or M(kubefabric.bgp.frr_bgp) would do, without the write): an unreachable
+    M(kubefabric.bgp.comware_bgp) or M(kubefabric.bgp.frr_bgp) would do, without the write). An unreachable
     device, a wrong password, a changed SSH host key or a neighbor the device refuses fails here.
   - All checks run at the same time in a thread pool on the controller (the action plugin), one connection per
     device; the Kubernetes checks use their own connections. Device connection settings come from the device
@@ -148,7 +148,7 @@ def argument_spec():
                 device_state=dict(type="str", default="overridden", choices=["merged", "replaced", "overridden"]),
                 calico=dict(type="bool", default=True), exclusive=dict(type="bool", default=True),
                 access=dict(type="list", elements="str", default=["calico", "verify", "lock"]),
-                secret_namespace=dict(type="str", default="kube-system"),
+                secret_namespace=dict(type="str", default="kube-system", no_log=False),
                 lock_namespace=dict(type="str", default="kube-system"), workers=dict(type="int", default=16))
     return spec
 

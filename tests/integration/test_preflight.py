@@ -93,7 +93,7 @@ def playbook(inventory, handle, log, playbook="rr_per_leaf.yml", extra=(), inven
     proc = subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if not wait:
         return proc
-    out, _ = proc.communicate(timeout=900)
+    out = proc.communicate(timeout=900)[0]
     log.write_text(out)
     return proc.returncode, out
 

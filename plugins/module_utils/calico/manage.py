@@ -111,9 +111,9 @@ class Plan:
             except FabricError as exc:
                 if _status(exc) != 409 or attempt == CONFLICT_RETRIES:
                     if _status(exc) == 409:
-                        exc.fix = ("another client keeps changing %s (%d conflicts in a row): find it (kubectl get -o "
-                                   "yaml, managedFields) and rerun" % (k8s.KubeClient.ref(kind, name, namespace),
-                                                                      attempt + 1))
+                        ref = k8s.KubeClient.ref(kind, name, namespace)
+                        exc.fix = ("another client keeps changing %s (%d conflicts in a row): find it (kubectl get "
+                                   "-o yaml, managedFields) and rerun" % (ref, attempt + 1))
                     raise
                 existing = self.client.get(kind, name, namespace)
                 if existing is not None and same(existing, desired):
@@ -452,10 +452,10 @@ def unmatched_selectors(peers, client):
         except calico_selector.SelectorError:
             continue  # validation reports it
         if not any(parsed.evaluate(node_labels) for node_labels in labels):
+            target = peer["spec"].get("peerIP") or "its peers"
             warnings.append("BGPPeer %s: nodeSelector %r matches no node of the cluster now, so no node will "
                             "peer with %s until a node carries those labels (check the node labels, e.g. the "
-                            "rack label set by calico_node)" % (peer["metadata"]["name"], text,
-                                                                 peer["spec"].get("peerIP") or "its peers"))
+                            "rack label set by calico_node)" % (peer["metadata"]["name"], text, target))
     return warnings
 
 

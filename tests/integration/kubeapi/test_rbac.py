@@ -62,7 +62,9 @@ def test_role_and_cluster_role_bindings_are_honoured_group_and_names(kube, kubec
 def test_the_collection_manifest_grants_what_the_service_account_needs(kube, kubectl):
     kubectl.run("apply", "-f", str(MANIFEST))
     token = kube.add_service_account("kube-system", "kubefabric-controller")
-    can = lambda *a: as_user(kubectl, token, "auth", "can-i", *a).stdout.strip()  # noqa: E731
+
+    def can(*args):
+        return as_user(kubectl, token, "auth", "can-i", *args).stdout.strip()
     for args in (("patch", "nodes"), ("list", "nodes"), ("create", "bgppeers.crd.projectcalico.org"),
                  ("delete", "bgppeers.projectcalico.org"), ("update", "bgpconfigurations.crd.projectcalico.org"),
                  ("create", "caliconodestatuses.crd.projectcalico.org"), ("list", "ippools.projectcalico.org"),
