@@ -9,6 +9,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.kubefabric.bgp.plugins.action.fabric_verify import session_params
 from ansible_collections.kubefabric.bgp.plugins.filter.fabric import fabric_passwords
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s, manage
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
@@ -73,7 +74,7 @@ class ActionModule(ActionBase):
                 early.append(preflight._row(host, "device", FabricError(  # pylint: disable=protected-access
                     str(exc), host=host, field="bgp_password", fix="set bgp_password for %s (vault)" % host)))
                 continue
-            devices.append((host, data.get("platform"), preflight.device_params(hostvars, host), config, state))
+            devices.append((host, data.get("platform"), session_params(hostvars, host), config, state))
         auth = dict((k, args.get(k)) for k in k8s.AUTH_ARG_SPEC)
         params = dict(auth, api_group=args.get("api_group") or "auto",
                       request_timeout=int(args.get("request_timeout") or 30))

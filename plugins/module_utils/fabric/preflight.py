@@ -14,7 +14,8 @@ Three kinds of check run at the same time (a thread pool on the controller), eac
 * **Devices**: each device is reached, authenticated and read through its driver's resource-module
   path in check mode (``devices/resource.run(..., check_mode=True)``: gather, validate the planned
   configuration against the platform, compute the commands, write nothing). This is what the
-  devices role would do next, without the write.
+  devices role would do next, without the write. The device parameters come from the caller (the action
+  plugin uses fabric_verify's ``session_params``: inventory variables, then the environment).
 
 The result names every endpoint that failed (host, field, fix); nothing is changed either way.
 """
@@ -62,28 +63,6 @@ PERMISSIONS = {
 }
 
 DRIVER_CLASSES = {"routeros": "RouterOSDriver", "comware": "ComwareDriver", "frr": "FrrDriver"}
-
-# bgp_session_info option -> device host variable
-DEVICE_VARS = {
-    "username": "bgp_device_username", "password": "bgp_device_password", "port": "bgp_device_port",
-    "tls": "bgp_device_tls", "validate_certs": "bgp_device_validate_certs", "ca_path": "bgp_device_ca_path",
-    "known_hosts_file": "bgp_device_known_hosts", "host_key_checking": "bgp_device_host_key_checking",
-    "ssh_key_file": "bgp_device_ssh_key_file",
-}
-
-
-def device_params(hostvars, host):
-    """A device's connection parameters (defaults filled in) from its inventory variables."""
-    data = hostvars[host]
-    params = {name: spec.get("default") for name, spec in sessions.info_argument_spec().items()}
-    params.update(platform=data.get("platform"), hostname=data.get("ansible_host") or host)
-    for option, var in DEVICE_VARS.items():
-        if data.get(var) is not None:
-            params[option] = data.get(var)
-    if params.get("port") is None:
-        params.pop("port")
-    return params
-
 
 def _row(endpoint, kind, error=None, **extra):
     row = {"endpoint": endpoint, "kind": kind, "ok": error is None}

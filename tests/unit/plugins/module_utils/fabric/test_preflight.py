@@ -145,11 +145,3 @@ def test_one_unreachable_api_is_reported_once():
 def test_the_calico_check_refuses_a_client_that_would_write():
     with pytest.raises(FabricError):
         preflight.check_calico(client(cluster()), **CALICO)
-
-
-def test_device_params_come_from_the_inventory_variables():
-    hostvars = {"leaf1": {"platform": "frr", "ansible_host": "198.18.0.2", "bgp_device_username": "u",
-                          "bgp_device_password": "p", "bgp_device_known_hosts": "/kh"}}
-    params = preflight.device_params(hostvars, "leaf1")
-    assert params["hostname"] == "198.18.0.2" and params["password"] == "p" and params["known_hosts_file"] == "/kh"
-    assert "port" not in params
