@@ -64,6 +64,7 @@ PERMISSIONS = {
 
 DRIVER_CLASSES = {"routeros": "RouterOSDriver", "comware": "ComwareDriver", "frr": "FrrDriver"}
 
+
 def _row(endpoint, kind, error=None, **extra):
     row = {"endpoint": endpoint, "kind": kind, "ok": error is None}
     if error is not None:
