@@ -29,6 +29,8 @@ import shutil
 import subprocess
 import sys
 import time
+
+import yaml
 from pathlib import Path
 
 from . import netns
@@ -312,11 +314,14 @@ def up(inventory_path, log=print):
     ready = lab.dir / "kubeapi.ready"
     if ready.exists():
         ready.unlink()
+    users = _api_users(lab)
     api = _start_process(lab, "kubeapi", [sys.executable, "-m", "lab", "kubeapi", "--host", "127.0.0.1",
                                           "--port", "0", "--workdir", str(lab.dir / "kubeapi"),
                                           "--kubeconfig", str(kubeconfig), "--preload",
-                                          str(preload), "--ready-file", str(ready)], lab.dir / "kubeapi.log")
+                                          str(preload), "--ready-file", str(ready),
+                                          "--token-auth-file", str(users)], lab.dir / "kubeapi.log")
     _wait_file(ready, api, 30, "the Kubernetes API emulator")
+    _user_kubeconfigs(lab, kubeconfig)
     cn_ready = lab.dir / "calico-node.ready"
     node = _start_process(lab, "calico-node", [sys.executable, "-m", "lab.calico_node_main", str(lab.dir)],
                           lab.dir / "calico-node.log")
@@ -339,6 +344,43 @@ def up(inventory_path, log=print):
     log("run a playbook against it: ansible-playbook -i %s -i %s playbooks/<pattern>.yml"
         % (inventory_path, lab.dir / "lab-inventory.yml"))
     return state
+
+
+# Identities besides the admin (system:masters), authorised by RBAC in the API emulator:
+# kubeconfig-<name> next to the lab's kubeconfig. The controller's service account has no rights
+# until docs/rbac/kubefabric-controller.yaml is applied; "nobody" is a user with no binding at all.
+API_USERS = {
+    "controller": ("system:serviceaccount:kube-system:kubefabric-controller",
+                   "system:serviceaccounts,system:serviceaccounts:kube-system"),
+    "nobody": ("kubefabric-nobody", ""),
+}
+
+
+def _api_users(lab):
+    path = lab.dir / "kubeapi-tokens.csv"
+    tokens = {}
+    lines = []
+    for name, (user, groups) in sorted(API_USERS.items()):
+        tokens[name] = secrets.token_urlsafe(24)
+        lines.append('%s,%s,%s,"%s"\n' % (tokens[name], user, name, groups))
+    path.write_text("".join(lines))
+    os.chmod(path, 0o600)
+    return path
+
+
+def _user_kubeconfigs(lab, kubeconfig):
+    rows = {}
+    for line in (lab.dir / "kubeapi-tokens.csv").read_text().splitlines():
+        token, _user, name = line.split(",")[:3]
+        rows[name] = token
+    base = yaml.safe_load(kubeconfig.read_text())
+    for name, token in rows.items():
+        config = json.loads(json.dumps(base))
+        config["users"] = [{"name": "kubefabric-%s" % name, "user": {"token": token}}]
+        config["contexts"][0]["context"]["user"] = "kubefabric-%s" % name
+        path = lab.dir / ("kubeconfig-%s" % name)
+        path.write_text(yaml.safe_dump(config))
+        os.chmod(path, 0o600)
 
 
 def write_lab_inventory(lab, inv, creds_all, kubeconfig, known_hosts):

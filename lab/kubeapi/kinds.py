@@ -70,12 +70,21 @@ CORE = [
           (("Type", "string", ".type", "The type of the secret"),)),
     _core("ConfigMap", "configmaps", True, ("cm",)),
     _core("Event", "events", True, ("ev",)),
+    _core("ServiceAccount", "serviceaccounts", True, ("sa",)),
 ]
 
 OTHER = [
     ResourceType("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget",
                  True, ("pdb",)),
     ResourceType("coordination.k8s.io", "v1", "Lease", "leases", "lease", True),
+    ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", False),
+    ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings",
+                 "clusterrolebinding", False),
+    ResourceType("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", True),
+    ResourceType("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", True),
+    # create only, never stored: answered by the authoriser (server.py)
+    ResourceType("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
+                 "selfsubjectaccessreview", False),
 ]
 
 # Printer columns of the v3 kinds (kubectl get), as the Calico CRDs declare them.

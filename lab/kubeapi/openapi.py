@@ -13,7 +13,10 @@ import json
 
 from . import kinds
 
-V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+# The empty v2 document goes out as application/octet-stream: kubectl reads it when it validates a
+# `kind: List` (the v3 documents have no schema for it), and Go's mime parser refuses the "@" of the
+# media type kubectl asks for ("mime: unexpected content after media subtype").
+V2_PROTOBUF = "application/octet-stream"
 _PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml")
 
 

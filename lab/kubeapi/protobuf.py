@@ -128,7 +128,27 @@ def _namespace(f):
     return obj
 
 
-_KINDS = {"Secret": _secret, "ConfigMap": _configmap, "Namespace": _namespace}
+def _access_review(f):
+    """authorization/v1 SelfSubjectAccessReview (``kubectl auth can-i``): spec = 2; in the spec,
+    resourceAttributes = 1 (namespace 1, verb 2, group 3, version 4, resource 5, subresource 6, name 7)
+    and nonResourceAttributes = 2 (path 1, verb 2)."""
+    spec = fields(f[2][-1]) if f.get(2) else {}
+    out = {}
+    if spec.get(1):
+        attrs = fields(spec[1][-1])
+        out["resourceAttributes"] = dict(
+            (key, _str(attrs[number])) for number, key in ((1, "namespace"), (2, "verb"), (3, "group"),
+                                                           (4, "version"), (5, "resource"), (6, "subresource"),
+                                                           (7, "name")) if attrs.get(number))
+    if spec.get(2):
+        attrs = fields(spec[2][-1])
+        out["nonResourceAttributes"] = dict(
+            (key, _str(attrs[number])) for number, key in ((1, "path"), (2, "verb")) if attrs.get(number))
+    return {"spec": out}
+
+
+_KINDS = {"Secret": _secret, "ConfigMap": _configmap, "Namespace": _namespace,
+          "SelfSubjectAccessReview": _access_review}
 
 
 def decode(body):

@@ -25,7 +25,7 @@ import urllib.parse
 
 import yaml
 
-from . import kinds, openapi, protobuf, selectors
+from . import kinds, openapi, protobuf, rbac, selectors
 from .api import API, APIError, status
 from .certs import make_ca_and_server_cert
 
@@ -109,7 +109,8 @@ def _discovery_resources(registry, group, version):
     out = []
     for rtype in registry.in_group_version(group, version):
         entry = {"name": rtype.plural, "singularName": rtype.singular, "namespaced": rtype.namespaced,
-                 "kind": rtype.kind, "verbs": list(kinds.ALL_VERBS)}
+                 "kind": rtype.kind,
+                 "verbs": ["create"] if rtype.kind == "SelfSubjectAccessReview" else list(kinds.ALL_VERBS)}
         if rtype.short_names:
             entry["shortNames"] = list(rtype.short_names)
         if rtype.categories:
@@ -182,11 +183,52 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 raise APIError(400, "BadRequest", "the body of the request could not be decoded: %s" % exc) \
                     from exc
 
-    def _authorized(self):
+    def _authenticate(self):
+        """The user of the request's bearer token, or None (401)."""
         header = self.headers.get("Authorization") or ""
         if not header.startswith("Bearer "):
-            return False
-        return hmac.compare_digest(header[7:].strip().encode(), self.server.owner.token.encode())
+            return None
+        token = header[7:].strip().encode()
+        owner = self.server.owner
+        if hmac.compare_digest(token, owner.token.encode()):
+            return rbac.User("kubefabric-admin", (rbac.MASTERS,))
+        for known, user in list(owner.users.items()):
+            if hmac.compare_digest(token, known.encode()):
+                return user
+        return None
+
+    def _authorize(self, rtype, namespace, name, sub, query):
+        verb = rbac.verb_of(self.command, name, _first(query, "watch") in ("1", "true", "True"))
+        owner = self.server.owner
+        if owner.authorizer.allowed(self.user, verb, rtype.group, rtype.plural, sub, namespace, name):
+            return
+        message = rbac.forbidden_message(self.user, verb, rtype.group, rtype.plural, sub, namespace, name,
+                                         rtype.qualified)
+        raise APIError(403, "Forbidden", message, {"name": name, "group": rtype.group, "kind": rtype.plural}
+                       if name else {"group": rtype.group, "kind": rtype.plural})
+
+    def _access_review(self, raw):
+        """POST selfsubjectaccessreviews: answered from the same RBAC rules, nothing stored."""
+        body = self._json_body(raw) or {}
+        spec = body.get("spec") or {}
+        attrs = spec.get("resourceAttributes")
+        if attrs is None and spec.get("nonResourceAttributes") is None:
+            raise APIError(422, "Invalid", "SelfSubjectAccessReview.authorization.k8s.io \"\" is invalid: "
+                           "[spec.resourceAttributes: Invalid value: \"null\": exactly one of nonResourceAttributes "
+                           "or resourceAttributes must be specified]")
+        if attrs is not None:
+            allowed = self.server.owner.authorizer.allowed(
+                self.user, attrs.get("verb") or "", attrs.get("group") or "", attrs.get("resource") or "",
+                attrs.get("subresource") or None, attrs.get("namespace") or None, attrs.get("name") or None)
+        else:  # non-resource URLs: discovery and health for every authenticated user, else masters only
+            allowed = self.user.is_master or (spec["nonResourceAttributes"].get("verb") == "get")
+        status_obj = {"allowed": bool(allowed)}
+        if allowed and not self.user.is_master:
+            status_obj["reason"] = "RBAC: allowed by the user's (Cluster)RoleBindings"
+        elif allowed:
+            status_obj["reason"] = "system:masters"
+        return self._send(201, {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+                                "metadata": {"creationTimestamp": None}, "spec": spec, "status": status_obj})
 
     def do_GET(self):
         self._handle()
@@ -215,11 +257,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path in ("/healthz", "/livez", "/readyz"):
             self._send(200, b"ok", "text/plain; charset=utf-8")
             return
-        if not self._authorized():
+        self.user = self._authenticate()
+        if self.user is None:
             self._send(401, status(401, "Unauthorized", "Unauthorized"))
             return
         dry_run = "All" in query.get("dryRun", [])
-        if self.command in MUTATING and (path.startswith("/api/") or path.startswith("/apis/")):
+        if self.command in MUTATING and (path.startswith("/api/") or path.startswith("/apis/")) \
+                and not path.endswith("/selfsubjectaccessreviews"):  # a review is a question, not a write
             body_dry = False
             if self.command == "DELETE" and raw:
                 try:
@@ -296,12 +340,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else None
+        if rtype.kind == "SelfSubjectAccessReview":
+            if self.command != "POST" or name is not None:
+                raise APIError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+            return self._access_review(raw)
         if sub and sub not in rtype.subresources:
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         if namespace is not None and not rtype.namespaced:
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         if rtype.namespaced and name is not None and namespace is None:
             raise APIError(404, "NotFound", "the server could not find the requested resource")
+        self._authorize(rtype, namespace, name, sub, query)
         return self._resource(owner.api, rtype, namespace, name, sub, query, raw, dry_run)
 
     def _manager(self, query):
@@ -515,10 +564,11 @@ class KubeAPIServer:
 
     def __init__(self, host="127.0.0.1", port=0, token=None, workdir=None, kubeconfig_path=None,
                  preload=(), validate=True, verbose=False, calico_groups=kinds.CALICO_API_VERSIONS,
-                 calico_api_server=True):
+                 calico_api_server=True, token_auth_file=None):
         self.host = host
         self.port = port
         self.token = token or secrets.token_urlsafe(24)
+        self.users = rbac.read_token_file(token_auth_file) if token_auth_file else {}
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="kubeapi-")
         os.makedirs(self.workdir, exist_ok=True)
@@ -528,6 +578,7 @@ class KubeAPIServer:
         self.counter = self.api_counter = None
         from .api import WriteCounter
         self.counter = WriteCounter()
+        self.authorizer = rbac.Authorizer(self.api)
         self.verbose = verbose
         self.stopping = threading.Event()
         self.watch_count = 0
@@ -545,6 +596,23 @@ class KubeAPIServer:
             return self.api.load_documents(list(source))
         with open(source, encoding="utf-8") as handle:
             return self.api.load_documents(list(yaml.safe_load_all(handle)))
+
+    # -- users ------------------------------------------------------------------------------------
+    def add_user(self, name, groups=(), token=None):
+        """A bearer token for user ``name`` (authorised by RBAC unless in system:masters)."""
+        token = token or secrets.token_urlsafe(24)
+        self.users[token] = rbac.User(name, groups)
+        return token
+
+    def add_service_account(self, namespace, name, token=None):
+        """A bearer token for ServiceAccount ``namespace/name`` (the ServiceAccount object is created)."""
+        rtype = self.api.kinds.by_kind("v1", "ServiceAccount")
+        if self.api.store.get(rtype.storage, namespace, name) is None:
+            self.api.load({"apiVersion": "v1", "kind": "ServiceAccount",
+                           "metadata": {"name": name, "namespace": namespace}})
+        token = token or secrets.token_urlsafe(24)
+        self.users[token] = rbac.service_account_user(namespace, name)
+        return token
 
     # -- life cycle -------------------------------------------------------------------------------
     @property
@@ -615,6 +683,9 @@ def main(argv):
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1 or 198.18.x.x)")
     parser.add_argument("--port", type=int, default=6443, help="TCP port (0: a free one)")
     parser.add_argument("--token", help="bearer token clients must send (default: generated)")
+    parser.add_argument("--token-auth-file", metavar="FILE",
+                        help="static tokens as kube-apiserver reads them (token,user,uid,\"group1,group2\"); "
+                             "these users are authorised by RBAC (Role/ClusterRole and bindings)")
     parser.add_argument("--workdir", help="directory for the CA, the server certificate and the kubeconfig")
     parser.add_argument("--kubeconfig", help="where to write the kubeconfig (default: WORKDIR/kubeconfig)")
     parser.add_argument("--ready-file", help="write the URL to this file once the server is accepting requests")
@@ -636,7 +707,7 @@ def main(argv):
     server = KubeAPIServer(args.host, args.port, token=args.token, workdir=workdir or None,
                            kubeconfig_path=args.kubeconfig, validate=not args.no_validate, verbose=args.verbose,
                            calico_groups=[g.strip() for g in args.calico_groups.split(",") if g.strip()],
-                           calico_api_server=not args.native_v3_crds)
+                           calico_api_server=not args.native_v3_crds, token_auth_file=args.token_auth_file)
     try:
         for path in args.preload:
             server.preload(path)

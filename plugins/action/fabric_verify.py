@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s, manage
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import connection, sessions
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import verify
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.verify import verify_result
 
 display = Display()
@@ -34,6 +35,20 @@ def session_params(hostvars, host):
     if params.get("port") is None:
         params.pop("port")
     return params
+
+
+# What a device read error that is a connection failure looks like: the device was not reached
+# (reported as "unreachable"); any other error or a crash is a read error of its own.
+CONNECTION_FIELDS = ("hostname", "host", "port")
+
+
+def device_outcome(host, exc):
+    """None (unreachable) or ``{"error": text}`` for an exception raised while reading ``host``."""
+    if isinstance(exc, FabricError) and exc.field in CONNECTION_FIELDS:
+        return None
+    if isinstance(exc, FabricError):
+        return {verify.ERROR_KEY: str(exc)}
+    return {verify.ERROR_KEY: "%s: the driver crashed: %s: %s" % (host, type(exc).__name__, exc)}
 
 
 STATUS_PREFIX = "kubefabric-verify-"
@@ -62,16 +77,14 @@ class ActionModule(ActionBase):
             try:
                 return host, sessions.read_state(hostvars[host]["platform"], session_params(hostvars, host),
                                                  routes=self._check_routes)
-            except FabricError as exc:
-                return host, exc
             except Exception as exc:  # pylint: disable=broad-except
-                return host, FabricError("reading sessions failed: %s" % exc, host=host)
+                return host, exc
 
         observed = {}
         for host, value in pool.map(one, devices):
-            if isinstance(value, FabricError):
+            if isinstance(value, Exception):
                 display.display("  %s: %s" % (host, value))
-                observed[host] = None
+                observed[host] = device_outcome(host, value)
             else:
                 observed[host] = value
         return nodes["nodes"], observed
@@ -124,12 +137,18 @@ class ActionModule(ActionBase):
         except FabricError as exc:
             return dict(result, failed=True, msg=str(exc), error=exc.as_dict())
         finally:
-            if self._status_objects:
+            cleanup_errors = []
+            for name in sorted(self._status_objects):
                 try:
-                    for name in sorted(self._status_objects):
-                        client.delete("CalicoNodeStatus", name)
-                except Exception:  # pylint: disable=broad-except
-                    pass
+                    client.delete("CalicoNodeStatus", name)
+                except Exception as exc:  # pylint: disable=broad-except
+                    cleanup_errors.append("CalicoNodeStatus/%s: %s" % (name, exc))
+            if cleanup_errors:
+                result["cleanup_errors"] = cleanup_errors
+                result.setdefault("warnings", []).append(
+                    "fabric_verify could not delete its temporary CalicoNodeStatus objects (%s); delete them with "
+                    "kubectl delete caliconodestatuses -l app.kubernetes.io/managed-by=kubefabric, or by name"
+                    % "; ".join(cleanup_errors))
         result.update(outcome, changed=False)
         if not outcome["ok"]:
             result.update(failed=True, msg="the fabric did not converge to the plan within %d s:\n%s"

@@ -1,5 +1,6 @@
-"""A device that is down: the pattern playbook fails in verify with a table naming the missing
-sessions, and a rerun after the device comes back converges without manual steps.
+"""A device that is down: the pattern playbook fails in pre-flight naming it, before any change; without
+pre-flight it fails in verify with a table naming the missing sessions; a rerun after the device comes
+back converges without manual steps.
 
 Real parts throughout: the lab fabric (namespaces, BIRD 1.6 on the nodes, FRR + OpenSSH on the
 leaves), the Kubernetes API emulator, and ``ansible-playbook`` running the rr_per_leaf playbook.
@@ -14,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.integration.labrun import lab_from_text
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,21 +66,8 @@ all:
 
 @pytest.fixture
 def lab_fabric(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root (network namespaces)")
-    from lab import fabric
-    inv_dir = tmp_path / "devdown"
-    inv_dir.mkdir()
-    inventory = inv_dir / "inventory.yml"
-    inventory.write_text(INVENTORY)
-    lab = fabric.Lab(inventory)
-    if lab.load():
-        fabric.down(inventory, log=lambda *a: None)
-    try:
-        fabric.up(inventory, log=lambda *a: None)
-        yield fabric, inventory, lab
-    finally:
-        fabric.down(inventory, log=lambda *a: None)
+    with lab_from_text(tmp_path / "devdown", INVENTORY) as running:
+        yield running
 
 
 def run_playbook(inventory, lab, log, timeout=60, playbook="rr_per_leaf.yml", extra=()):
@@ -164,7 +154,16 @@ def test_device_down_fails_in_verify_then_converges(lab_fabric, tmp_path):
                           check=False).stdout.split()
     assert left == []
 
-    rc, out = run_playbook(inventory, lab, tmp_path / "run2.log", timeout=20)
+    # by default the run stops in pre-flight, before anything is changed on either side
+    rc, out = run_playbook(inventory, lab, tmp_path / "run2-preflight.log", timeout=20)
+    assert rc != 0, out[-5000:]
+    failures = failed_tasks(out)
+    assert len(failures) == 1 and "Pre-flight" in failures[0][0] and failures[0][1] == "localhost", failures
+    assert "leaf2 (198.18.77.6): hostname:" in failures[0][2] and "pre-flight failed for 1 endpoint" in failures[0][2], failures
+    assert "TASK [kubefabric.bgp.calico" not in out and "Configure FRR" not in out
+
+    # without pre-flight, the devices play fails on leaf2 and verify names what is missing
+    rc, out = run_playbook(inventory, lab, tmp_path / "run2.log", timeout=20, extra=["-e", "kubefabric_preflight=false"])
     assert rc != 0, out[-5000:]
     failures = failed_tasks(out)
     # leaf2 failed in its own device task (cannot connect), then verify failed on the controller

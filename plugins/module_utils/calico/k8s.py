@@ -97,6 +97,11 @@ CORE_KINDS = {
     "Secret": ("v1", "secrets", True),
     "Namespace": ("v1", "namespaces", False),
 }
+# Other built-in kinds: (group/version, plural, namespaced).
+OTHER_KINDS = {
+    "Lease": ("coordination.k8s.io/v1", "leases", True),
+}
+ACCESS_REVIEW_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 
 # Metadata the server owns; never part of a diff or a comparison.
 SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields",
@@ -369,12 +374,17 @@ class KubeClient:
     def api_version(self, kind):
         if kind in CORE_KINDS:
             return CORE_KINDS[kind][0]
+        if kind in OTHER_KINDS:
+            return OTHER_KINDS[kind][0]
         return self.calico_group
 
     def path(self, kind, name=None, namespace=None):
         if kind in CORE_KINDS:
             version, plural, namespaced = CORE_KINDS[kind]
             base = "/api/%s" % version
+        elif kind in OTHER_KINDS:
+            version, plural, namespaced = OTHER_KINDS[kind]
+            base = "/apis/%s" % version
         elif kind in resources.KINDS:
             plural, namespaced = resources.KINDS[kind].plural, False
             base = "/apis/%s" % self.calico_group
@@ -438,13 +448,28 @@ class KubeClient:
         return self._write("patch", "patch", kind, name, namespace, body=patch,
                            content_type="application/merge-patch+json")
 
-    def delete(self, kind, name, namespace=None):
+    def delete(self, kind, name, namespace=None, body=None):
         try:
-            return self._write("delete", "delete", kind, name, namespace)
+            return self._write("delete", "delete", kind, name, namespace, body=body)
         except FabricError as exc:
             if exc.details.get("status") == 404:
                 return None
             raise
+
+    # -- authorisation -----------------------------------------------------------------------------
+    def can(self, verb, resource, group="", namespace=None, subresource=None):
+        """SelfSubjectAccessReview: may these credentials ``verb`` the ``resource``? (a question, not a write)"""
+        attributes = {"verb": verb, "group": group, "resource": resource}
+        if namespace:
+            attributes["namespace"] = namespace
+        if subresource:
+            attributes["subresource"] = subresource
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": attributes}}
+        reply = self.transport.request("post", ACCESS_REVIEW_PATH, body=body,
+                                       what="SelfSubjectAccessReview %s %s" % (verb, resource)) or {}
+        status = reply.get("status") or {}
+        return bool(status.get("allowed")) and not status.get("denied")
 
 
 def connect(params, check_mode=False):

@@ -33,20 +33,55 @@ from .asn import parse_asn
 from .k8s import MANAGED_BY, MANAGED_BY_LABEL
 from . import resources
 from . import nodes as calico_nodes
+from . import selector as calico_selector
 
 SECRET_KEY = "password"
 
 
 # -- the plan --------------------------------------------------------------------------------------
+CONFLICT_RETRIES = 3
+
+
+def merged_body(existing, desired):
+    """``existing`` with the desired spec and the desired labels/annotations merged in (a replace body)."""
+    meta = desired["metadata"]
+    body = copy.deepcopy(existing)
+    body.pop("status", None)
+    for key, value in desired.items():
+        if key not in ("metadata", "apiVersion", "kind"):
+            body[key] = copy.deepcopy(value)
+    body_meta = body.setdefault("metadata", {})
+    for field in ("labels", "annotations"):
+        if meta.get(field):
+            merged = dict(body_meta.get(field) or {})
+            merged.update(meta[field])
+            body_meta[field] = merged
+    return body
+
+
+def _status(exc):
+    return (getattr(exc, "details", None) or {}).get("status")
+
+
 class Plan:
-    """Planned writes with their diff; ``run()`` performs them (dry run in check mode)."""
+    """Planned writes with their diff; ``run()`` performs them (dry run in check mode).
+
+    A write that fails part-way raises one FabricError whose ``details`` name the objects written
+    (``written``) and not written (``not_written``); every write is idempotent, so a rerun resumes.
+    A 409 conflict (someone changed the object since it was read) re-reads and re-applies, up to
+    ``CONFLICT_RETRIES`` times.
+    """
 
     def __init__(self, client):
         self.client = client
-        self.steps = []           # (function, args)
+        self.steps = []           # (ref, function, args)
         self.before = {}
         self.after = {}
         self.objects = []         # result rows {kind, name, namespace, action}
+        self.warnings = []
+        self._current = {}        # ref -> the object as read when planned
+        self.written = []
+        self.not_written = []
 
     @property
     def changed(self):
@@ -63,35 +98,50 @@ class Plan:
             self.after[ref] = after
         return row
 
+    def _converge(self, kind, desired, same):
+        """Create or replace ``desired``; on a 409 conflict re-read and re-apply (bounded)."""
+        meta = desired["metadata"]
+        name, namespace = meta["name"], meta.get("namespace")
+        existing = self._current.get(k8s.KubeClient.ref(kind, name, namespace))
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                if existing is None:
+                    return self.client.create(kind, desired)
+                return self.client.replace(kind, merged_body(existing, desired))
+            except FabricError as exc:
+                if _status(exc) != 409 or attempt == CONFLICT_RETRIES:
+                    if _status(exc) == 409:
+                        ref = k8s.KubeClient.ref(kind, name, namespace)
+                        exc.fix = ("another client keeps changing %s (%d conflicts in a row): find it (kubectl get "
+                                   "-o yaml, managedFields) and rerun" % (ref, attempt + 1))
+                    raise
+                existing = self.client.get(kind, name, namespace)
+                if existing is not None and same(existing, desired):
+                    return existing  # the other writer wrote what we want
+        return None  # pragma: no cover - the loop returns or raises
+
     def ensure(self, kind, desired, existing, same, changed_secret_keys=()):
         """Create ``desired`` or replace ``existing`` with it unless ``same(existing, desired)``."""
         meta = desired["metadata"]
         name, namespace = meta["name"], meta.get("namespace")
         hide = dict(changed_secret_keys=changed_secret_keys)
+        ref = k8s.KubeClient.ref(kind, name, namespace)
+        self._current[ref] = existing
         if existing is None:
-            self.steps.append((self.client.create, (kind, desired)))
+            self.steps.append((ref, self._converge, (kind, desired, same)))
             return self._record(kind, name, namespace, "created", None, k8s.for_diff(desired, **hide))
         if same(existing, desired):
             return self._record(kind, name, namespace, "unchanged", None, None)
-        body = copy.deepcopy(existing)
-        body.pop("status", None)
-        for key, value in desired.items():
-            if key not in ("metadata", "apiVersion", "kind"):
-                body[key] = copy.deepcopy(value)
-        body_meta = body.setdefault("metadata", {})
-        for field in ("labels", "annotations"):
-            if meta.get(field):
-                merged = dict(body_meta.get(field) or {})
-                merged.update(meta[field])
-                body_meta[field] = merged
-        self.steps.append((self.client.replace, (kind, body)))
+        body = merged_body(existing, desired)
+        self.steps.append((ref, self._converge, (kind, desired, same)))
         before = k8s.for_diff(existing)
         return self._record(kind, name, namespace, "updated", before, k8s.for_diff(body, **hide))
 
     def patch(self, kind, existing, patch, after):
         """A merge patch of ``existing`` (``after`` is the object as it will be)."""
         meta = existing["metadata"]
-        self.steps.append((self.client.patch, (kind, meta["name"], patch, meta.get("namespace"))))
+        ref = k8s.KubeClient.ref(kind, meta["name"], meta.get("namespace"))
+        self.steps.append((ref, self.client.patch, (kind, meta["name"], patch, meta.get("namespace"))))
         return self._record(kind, meta["name"], meta.get("namespace"), "updated", k8s.for_diff(existing),
                             k8s.for_diff(after))
 
@@ -100,12 +150,47 @@ class Plan:
 
     def delete(self, kind, existing):
         meta = existing["metadata"]
-        self.steps.append((self.client.delete, (kind, meta["name"], meta.get("namespace"))))
+        ref = k8s.KubeClient.ref(kind, meta["name"], meta.get("namespace"))
+        self.steps.append((ref, self.client.delete, (kind, meta["name"], meta.get("namespace"))))
         return self._record(kind, meta["name"], meta.get("namespace"), "deleted", k8s.for_diff(existing), None)
 
-    def run(self):
-        for function, args in self.steps:
-            function(*args)
+    def run(self, keep_going=False):
+        """Perform the writes in order. ``keep_going`` (for dry runs) tries every write and reports
+        every failure; otherwise the first failure stops the run. Raises one FabricError naming what
+        was written and what was not."""
+        self.written, self.not_written, failures = [], [], []
+        for index, (ref, function, args) in enumerate(self.steps):
+            if failures and not keep_going:
+                self.not_written.extend(step[0] for step in self.steps[index:])
+                break
+            try:
+                function(*args)
+            except FabricError as exc:
+                failures.append((ref, exc))
+                self.not_written.append(ref)
+                continue
+            self.written.append(ref)
+        if failures:
+            raise self.partial_error(failures)
+
+    def partial_error(self, failures):
+        ref, first = failures[0]
+        dry = self.client.check_mode
+        if len(failures) == 1 and not self.written and len(self.steps) == 1:
+            first.details = dict(first.details, written=[], not_written=list(self.not_written))
+            return first
+        verb = "dry run of" if dry else "write of"
+        message = "%s (%s %s failed; %s: %s; %s: %s)" % (
+            first.message, verb, ref, "validated" if dry else "written", ", ".join(self.written) or "nothing",
+            "refused" if dry else "not written", ", ".join(self.not_written))
+        for other_ref, other in failures[1:]:
+            message += "; %s: %s" % (other_ref, other.message)
+        fix = first.fix or "correct the cause"
+        if not dry and self.written:
+            fix += "; then rerun: the objects already written are left as they are and the rest is written"
+        return FabricError(message, host=first.host or ref, field=first.field, fix=fix,
+                           details=dict(first.details, written=list(self.written), not_written=list(self.not_written),
+                                        failed=[r for r, _e in failures]))
 
     def diff(self):
         return {"before": self.before, "after": self.after}
@@ -113,6 +198,8 @@ class Plan:
     def result(self, **extra):
         result = dict(changed=self.changed, api_group=self.client._group, objects=self.objects,
                       writes=len(self.client.writes))
+        if self.warnings:
+            result["warnings"] = list(self.warnings)
         result.update(extra)
         return result
 
@@ -338,6 +425,8 @@ def plan_peers(client, params):
             plan_secret(plan, secret_ref["name"], namespace, secret_ref["key"], clear, "BGPPeer/%s" % name)
         plan.ensure("BGPPeer", peer, have, same)
         plan_orphaned_secret(plan, have, "password", peer["spec"], namespace)
+    if state == "present":
+        plan.warnings.extend(unmatched_selectors([peer for peer, _clear in built], client))
     if params.get("exclusive") and state == "present":
         listed = set(names)
         for name in sorted(existing):
@@ -346,6 +435,28 @@ def plan_peers(client, params):
                 plan.delete("BGPPeer", have)
                 plan_secret_removal(plan, (have.get("spec") or {}).get("password"), namespace)
     return plan
+
+
+def unmatched_selectors(peers, client):
+    """Warnings for BGPPeers whose nodeSelector matches none of the cluster's nodes now."""
+    selecting = [p for p in peers if (p.get("spec") or {}).get("nodeSelector")]
+    if not selecting:
+        return []
+    labels = [((calico_nodes.calico_node_from_k8s(node).get("metadata") or {}).get("labels") or {})
+              for node in client.list("Node")]
+    warnings = []
+    for peer in selecting:
+        text = peer["spec"]["nodeSelector"]
+        try:
+            parsed = calico_selector.parse(text)
+        except calico_selector.SelectorError:
+            continue  # validation reports it
+        if not any(parsed.evaluate(node_labels) for node_labels in labels):
+            target = peer["spec"].get("peerIP") or "its peers"
+            warnings.append("BGPPeer %s: nodeSelector %r matches no node of the cluster now, so no node will "
+                            "peer with %s until a node carries those labels (check the node labels, e.g. the "
+                            "rack label set by calico_node)" % (peer["metadata"]["name"], text, target))
+    return warnings
 
 
 # -- BGPConfiguration ------------------------------------------------------------------------------
@@ -614,7 +725,7 @@ def run_module(module, planner, **extra):
     """Connect, plan, write (dry run in check mode), exit; one FabricError -> fail_json."""
     if not k8s.HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
-    error = None
+    error, plan = None, None
     try:
         client = k8s.connect(module.params, check_mode=module.check_mode)
         outcome = planner(client, module.params)
@@ -630,8 +741,14 @@ def run_module(module, planner, **extra):
     if error is not None:
         # Outside the except block: ansible-core >= 2.19 would attach the traceback of the handled
         # exception to the result. A FabricError is a user's error, not a crash.
-        fail_module(module, error)
+        partial = {}
+        if plan is not None and (plan.written or plan.not_written):
+            partial = dict(changed=bool(plan.written) and not module.check_mode, written=plan.written,
+                           not_written=plan.not_written)
+        fail_module(module, error, **partial)
         return
+    for warning in result.get("warnings") or ():
+        module.warn(warning)
     module.exit_json(**result)
 
 

@@ -379,6 +379,10 @@ ROLE_VARS = frozenset((
     "kubefabric_migration_source", "kubefabric_migration_drained", "kubefabric_migration_pods",
     "kubefabric_migration_plan_result", "kubefabric_migration_nodes", "kubefabric_migration_new_types",
     "kubefabric_migration_bgpconfig", "kubefabric_migration_verify",
+    "kubefabric_preflight", "kubefabric_preflight_plan", "kubefabric_preflight_devices",
+    "kubefabric_preflight_device_state", "kubefabric_preflight_calico", "kubefabric_preflight_access",
+    "kubefabric_preflight_result", "kubefabric_lock", "kubefabric_lock_name", "kubefabric_lock_namespace",
+    "kubefabric_lock_duration", "kubefabric_lock_result", "kubefabric_lock_holder",
 ))
 
 STRICT_PREFIXES = ("bgp_", "kubefabric_", "fabric_", "tor_", "route_refl", "rr_")

@@ -20,6 +20,8 @@ from __future__ import annotations
 import ipaddress
 
 OK, MISSING, DOWN, UNEXPECTED, WRONG_AS = "ok", "missing", "not established", "unexpected", "wrong AS"
+READ_ERROR = "read error"
+ERROR_KEY = "error"  # an observed device entry {"error": text}: it answered but could not be read
 NO_ROUTE = "missing route"
 ROUTE_ROWS_SHOWN = 60
 
@@ -43,6 +45,9 @@ def _device_rows(observed):
         if data is None:
             out[device] = None  # unreachable: every expected session is missing
             continue
+        if isinstance(data, dict) and data.get(ERROR_KEY):
+            out[device] = {ERROR_KEY: str(data[ERROR_KEY])}
+            continue
         out[device] = {row["peer_address"]: {"state": row.get("state"), "established": bool(row.get("established")),
                                              "remote_as": row.get("remote_as")}
                        for row in data.get("sessions", [])}
@@ -59,6 +64,16 @@ def compare(expected, observed_nodes, observed_devices):
     for side, observed in (("nodes", _node_rows(observed_nodes)), ("devices", _device_rows(observed_devices))):
         for endpoint, wanted in sorted(expected.get(side, {}).items()):
             seen = observed.get(endpoint)
+            if isinstance(seen, dict) and ERROR_KEY in seen:
+                # a read error or a driver crash is an error of its own, not "not observed"
+                for want in wanted:
+                    rows.append({"endpoint": endpoint, "peer_address": want["peer_address"],
+                                 "peer_name": want.get("peer_name"), "expected": "Established",
+                                 "observed": "error: %s" % seen[ERROR_KEY][:160], "verdict": READ_ERROR})
+                if not wanted:
+                    rows.append({"endpoint": endpoint, "peer_address": "-", "peer_name": None, "expected": "-",
+                                 "observed": "error: %s" % seen[ERROR_KEY][:160], "verdict": READ_ERROR})
+                continue
             seen_rows = seen or {}
             for want in wanted:
                 got = seen_rows.get(want["peer_address"])
@@ -82,6 +97,7 @@ def compare(expected, observed_nodes, observed_devices):
                                  "expected": "absent", "observed": got["state"], "verdict": UNEXPECTED})
     bad = [r for r in rows if r["verdict"] != OK]
     return {"ok": not bad, "rows": rows, "problems": bad,
+            "read_errors": sorted({r["endpoint"] for r in rows if r["verdict"] == READ_ERROR}),
             "expected": sum(1 for r in rows if r["expected"] == "Established"),
             "established": sum(1 for r in rows if r["verdict"] == OK)}
 
@@ -159,6 +175,10 @@ def compare_routes(expected, observed_nodes, observed_devices, pools=None):
             net = _net(route.get("prefix"))
             if net is not None and route.get("active", True):
                 have[str(net)] = route.get("next_hop") or "?"
+        if isinstance(data, dict) and data.get(ERROR_KEY):
+            rows.append({"endpoint": device, "prefix": "-", "origin": "-",
+                         "observed": "error: %s" % str(data[ERROR_KEY])[:160], "verdict": READ_ERROR})
+            continue
         if data is None or data.get("routes") is None:
             rows.append({"endpoint": device, "prefix": "-", "origin": "-",
                          "observed": "unreachable" if data is None else "no routes reported", "verdict": NO_ROUTE})
@@ -206,6 +226,7 @@ def verify_result(plan, observed_nodes, observed_devices, expect=None, elapsed=0
         raise FabricError("plan has no sessions", field="plan", fix="pass the plan returned by fabric_plan")
     outcome = compare(plan["sessions"], observed_nodes, observed_devices)
     result = {"ok": outcome["ok"], "rows": outcome["rows"], "problems": outcome["problems"],
+              "read_errors": outcome["read_errors"],
               "established": outcome["established"], "expected": outcome["expected"],
               "table": table(outcome["problems"] or outcome["rows"]), "elapsed": round(elapsed, 2)}
     if check_routes:

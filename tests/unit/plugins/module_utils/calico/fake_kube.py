@@ -16,6 +16,7 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s
 CALICO_PLURALS = {"bgppeers": "BGPPeer", "bgpconfigurations": "BGPConfiguration",
                   "caliconodestatuses": "CalicoNodeStatus", "bgpfilters": "BGPFilter", "ippools": "IPPool"}
 CORE_PLURALS = {"nodes": "Node", "secrets": "Secret", "namespaces": "Namespace"}
+OTHER_PLURALS = {"coordination.k8s.io/v1": {"leases": "Lease"}}
 
 
 def merge_patch(target, patch):
@@ -74,9 +75,12 @@ class FakeKube:
             kinds = CORE_PLURALS
         else:
             group_version, rest = "/".join(parts[1:3]), parts[3:]
-            if group_version not in self.groups:
+            if group_version in OTHER_PLURALS:
+                kinds = OTHER_PLURALS[group_version]
+            elif group_version not in self.groups:
                 return group_version, None, None, None
-            kinds = CALICO_PLURALS
+            else:
+                kinds = CALICO_PLURALS
         namespace = None
         if rest[:1] == ["namespaces"] and len(rest) >= 3:
             namespace, rest = rest[1], rest[2:]
@@ -103,7 +107,7 @@ class FakeKube:
             elif self.read_only:
                 raise AssertionError("a write reached the server in check mode: %s %s" % (method, path))
         key = (plural, namespace, name)
-        kind = CORE_PLURALS.get(plural) or CALICO_PLURALS.get(plural)
+        kind = CORE_PLURALS.get(plural) or CALICO_PLURALS.get(plural) or OTHER_PLURALS.get(group_version, {}).get(plural)
         if method == "get" and name is None:
             items = [copy.deepcopy(o) for (p, ns, _name), o in sorted(self.store.items(), key=lambda kv: kv[0][2])
                      if p == plural and (namespace is None or ns == namespace)]

@@ -149,3 +149,18 @@ def test_the_operators_own_device_sessions_are_not_unexpected():
     devices["leaf1"]["sessions"].append(row("172.20.0.1"))
     bad = verify.compare(PLAN["sessions"], nodes, devices)["problems"]
     assert [(r["endpoint"], r["peer_address"], r["verdict"]) for r in bad] == [("leaf1", "172.20.0.1", "unexpected")]
+
+
+def test_a_device_read_error_is_an_error_of_its_own_not_missing_sessions():
+    observed = {"leaf1": {verify.ERROR_KEY: "leaf1: the driver crashed: KeyError: 'peerState'"}}
+    result = verify.verify_result(PLAN, nodes_ok(), observed, check_routes=True, pools=POOLS)
+    assert not result["ok"] and result["read_errors"] == ["leaf1"]
+    leaf = [r for r in result["problems"] if r["endpoint"] == "leaf1"]
+    assert {r["verdict"] for r in leaf} == {verify.READ_ERROR}
+    assert len(leaf) == 2 and "KeyError" in leaf[0]["observed"]
+    assert [r for r in result["route_problems"] if r["endpoint"] == "leaf1"][0]["verdict"] == verify.READ_ERROR
+    assert "read error" in result["table"] and "missing" not in [r["verdict"] for r in leaf]
+    # unreachable (None) stays what it was: the sessions are missing
+    result = verify.verify_result(PLAN, nodes_ok(), {"leaf1": None})
+    assert {r["verdict"] for r in result["problems"] if r["endpoint"] == "leaf1"} == {verify.MISSING}
+    assert result["read_errors"] == []
