@@ -12,8 +12,8 @@ neighbor with a description and an import policy and a neighbor with a password 
 FRR a route-map and a prefix-list). After each run the operator's configuration, compared as text, is
 exactly what it was, and the fabric converged.
 
-On one more lab, full_mesh, mesh_to_rr (to route_reflector), route_reflector and change_as (the default AS
-64512 -> 64700, which changes every node neighbor of both leaves) run one after the other on the same
+On one more lab, full_mesh, mesh_to_rr (to route_reflector), route_reflector and change_as (node3's AS
+64512 -> 64600, which changes node3's neighbor on both leaves) run one after the other on the same
 operator configuration: each converges, the leaves' own neighbors are the planned ones, and the operator's
 text is unchanged. Those patterns need node-to-node sessions between all nodes, which the lab does not
 route between racks, so there both leaves serve one rack (dual-homed ToRs).
@@ -285,21 +285,24 @@ def test_pattern_playbook_leaves_the_operators_configuration(lab_fabric, tmp_pat
 
 
 # One lab, the playbooks in sequence, each starting from the state the previous one left: (step,
-# inventory, playbook, extra arguments, the nodes' AS the leaves must peer with afterwards). The nodes of
+# inventory, playbook, extra arguments, the node neighbors whose AS differs from 64512 afterwards). The nodes of
 # a rack peer with the rack's leaves in every pattern here (BGPPeer ``rack == '<rack>'``), so full_mesh
 # and route_reflector carry the same Comware and FRR leaves as rr_per_leaf and tor.
 SEQUENCE = [
-    ("full_mesh", FULL_MESH, "full_mesh.yml", (), 64512),
+    ("full_mesh", FULL_MESH, "full_mesh.yml", (), {}),
     # the migration's target is the route_reflector inventory
-    ("mesh_to_rr", ROUTE_REFLECTOR, "mesh_to_rr.yml", (), 64512),
-    ("route_reflector", ROUTE_REFLECTOR, "route_reflector.yml", (), 64512),
-    # the default AS 64512 -> 64700: every node's AS changes, so every leaf's node neighbors change
-    ("change_as", ROUTE_REFLECTOR, "change_as.yml", ("-e", "kubefabric_as_global=64700"), 64700),
+    ("mesh_to_rr", ROUTE_REFLECTOR, "mesh_to_rr.yml", (), {}),
+    ("route_reflector", ROUTE_REFLECTOR, "route_reflector.yml", (), {}),
+    # node3's AS 64512 -> 64600 (one step; a change of the default AS walks every node the same way):
+    # node3's neighbor on both leaves changes, the rest stays
+    ("change_as", ROUTE_REFLECTOR, "change_as.yml", ("-e", '{"kubefabric_as_nodes": {"node3": 64600}}'),
+     {"172.20.0.13": 64600}),
 ]
 
 
-def planned_neighbors(node_as):
-    nodes = {"172.20.0.%d" % i: node_as for i in (11, 12, 13)}
+def planned_neighbors(changed):
+    """Both leaves' own neighbors: the three nodes (in 64512 unless ``changed`` says otherwise), the spine."""
+    nodes = dict({"172.20.0.%d" % i: 64512 for i in (11, 12, 13)}, **changed)
     return {"leaf1": dict(nodes, **{"10.255.0.0": 65000}), "leaf2": dict(nodes, **{"10.255.0.2": 65000})}
 
 
@@ -309,11 +312,12 @@ def test_playbooks_in_sequence_leave_the_operators_configuration(tmp_path):
     leaves the operator's text as it was."""
     with lab_up(tmp_path, FULL_MESH) as (inventory, lab):
         before = configure_operator(lab)
-        for step, text, playbook, extra, node_as in SEQUENCE:
+        for step, text, playbook, extra, changed in SEQUENCE:
             inventory.write_text(text)
             rc, out = run_playbook(inventory, lab, tmp_path / ("%s.log" % step), playbook=playbook, extra=extra)
             assert rc == 0, "%s: %s" % (step, out[-5000:])
             assert all_established(out), "%s: %s" % (step, out[-3000:])
             configs = leaf_configs(lab)
-            assert {host: fabric_neighbors(config) for host, config in configs.items()} == planned_neighbors(node_as), step
+            ours = {host: fabric_neighbors(config) for host, config in configs.items()}
+            assert ours == planned_neighbors(changed), step
             assert operator_texts(lab, configs) == before, step
