@@ -134,7 +134,8 @@ FABRIC_OBJECTS = ["172.20.0.11", "172.20.0.12", "172.20.0.13", "173.20.0.11", "1
 
 # full_mesh and route_reflector need every node to reach every other node (mesh or route reflector
 # sessions); the lab routes no node subnet between racks, so here both leaves serve one rack (dual-homed
-# ToRs): every node peers with both leaves, in the cluster's one AS.
+# ToRs, RR_PER_LEAF's devices with leaf2 moved to rack1): every node peers with both leaves, in the
+# cluster's one AS.
 DUAL_HOMED = """\
 all:
   vars:
@@ -149,31 +150,8 @@ all:
         node1: {bgp_ipv4_address: 172.20.0.11/24, rack: rack1}
         node2: {bgp_ipv4_address: 172.20.0.12/24, rack: rack1}
         node3: {bgp_ipv4_address: 172.20.0.13/24, rack: rack1}
-    network_devices:
-      hosts:
-        spine1:
-          platform: frr
-          fabric_role: spine
-          ansible_host: 198.18.93.10
-          bgp_asn: 65000
-          router_id: 10.255.255.1
-        leaf1:
-          platform: comware
-          fabric_role: leaf
-          ansible_host: 198.18.93.2
-          bgp_asn: 65001
-          router_id: 10.255.255.11
-          racks: {rack1: 172.20.0.254}
-          uplinks: [{peer: spine1, address: 10.255.0.1/31, peer_address: 10.255.0.0}]
-        leaf2:
-          platform: frr
-          fabric_role: leaf
-          ansible_host: 198.18.93.6
-          bgp_asn: 65002
-          router_id: 10.255.255.12
-          racks: {rack1: 172.20.0.253}
-          uplinks: [{peer: spine1, address: 10.255.0.3/31, peer_address: 10.255.0.2}]
-"""
+""" + RR_PER_LEAF[RR_PER_LEAF.index("    network_devices:"):].replace("racks: {rack2: 173.20.0.254}",
+                                                                   "racks: {rack1: 172.20.0.253}")
 FULL_MESH = DUAL_HOMED
 # the target of mesh_to_rr: node1 and node2 become route reflectors
 ROUTE_REFLECTOR = DUAL_HOMED.replace("fabric_pattern: full_mesh", "fabric_pattern: route_reflector").replace(
