@@ -150,8 +150,8 @@ all:
         node1: {bgp_ipv4_address: 172.20.0.11/24, rack: rack1}
         node2: {bgp_ipv4_address: 172.20.0.12/24, rack: rack1}
         node3: {bgp_ipv4_address: 172.20.0.13/24, rack: rack1}
-""" + RR_PER_LEAF[RR_PER_LEAF.index("    network_devices:"):].replace("racks: {rack2: 173.20.0.254}",
-                                                                   "racks: {rack1: 172.20.0.253}")
+""" + RR_PER_LEAF[RR_PER_LEAF.index("    network_devices:"):].replace(
+    "racks: {rack2: 173.20.0.254}", "racks: {rack1: 172.20.0.253}")
 FULL_MESH = DUAL_HOMED
 # the target of mesh_to_rr: node1 and node2 become route reflectors
 ROUTE_REFLECTOR = DUAL_HOMED.replace("fabric_pattern: full_mesh", "fabric_pattern: route_reflector").replace(
