@@ -21,10 +21,11 @@ from __future__ import annotations
 import ipaddress
 
 from ..calico import peering
-from ..calico.selector import parse as parse_selector
+from ..calico.selector import LabelIndex, parse as parse_selector
 from ..common.errors import FabricError
-from . import schema
-from .schema import PATTERNS, PLATFORMS
+from . import patterns, schema
+from .schema import PLATFORMS
+
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubefabric"}
 DEFAULT_AS = 64512
 
@@ -51,17 +52,13 @@ def normalise_fabric(fabric):
     """Check and normalise the planner's input; returns a new dict.  Raises FabricError."""
     given = {var: fabric.get(option) for option, var in OPTION_VARS.items() if fabric.get(option) is not None}
     top = schema.check_vars(given, "all", "all")
-    pattern = top.get("fabric_pattern")
-    if pattern not in PATTERNS:
-        raise FabricError("unknown pattern %r" % (pattern,), field="fabric_pattern",
-                          fix="set fabric_pattern to one of %s" % ", ".join(PATTERNS))
+    pattern = patterns.get(top.get("fabric_pattern")).name
     warnings = schema.unknown_variables(fabric.get("variables") or {}, top.get("kubefabric_unknown_variables"),
                                         top.get("kubefabric_extra_variables"))
     out = {
         "pattern": pattern,
         "calico_asn": top["calico_asn"] if top.get("calico_asn") is not None else DEFAULT_AS,
-        "rr_label": top.get("route_reflector_label") or ("rr-id" if pattern == "rr_per_leaf"
-                                                         else "route-reflector"),
+        "rr_label": top.get("route_reflector_label") or patterns.PATTERNS[pattern].default_rr_label,
         "rr_cluster_id": top.get("route_reflector_cluster_id"),
         "tor_peering": top.get("tor_peering") or "all_nodes",
         "service_cluster_ips": list(top.get("service_cluster_ips") or []),
@@ -134,14 +131,16 @@ def _normalise_node(name, spec, fabric):
                           fix="set bgp_ipv4_address to the node's address with prefix length")
     iface = ipaddress.ip_interface(address)
     rack = spec.get("rack")
-    if fabric["pattern"] in ("rr_per_leaf", "tor") and not rack:
+    pattern = _pattern(fabric)
+    if pattern.rack_device and not rack:
         raise FabricError("no rack", host=name, field="rack",
                           fix="set rack to the rack (leaf/ToR segment) the node is cabled to")
     if rack and fabric["racks"] and rack not in fabric["racks"]:
         raise FabricError("rack %r is not in fabric_racks" % rack, host=name, field="rack",
                           fix="add %s to fabric_racks or correct the node's rack" % rack)
-    if spec.get("route_reflector") and fabric["pattern"] == "full_mesh" and fabric["inventory_pattern"] == "full_mesh":
-        raise FabricError("route_reflector: true in full_mesh, which has no route reflectors", host=name,
+    inventory = patterns.PATTERNS.get(fabric["inventory_pattern"])
+    if spec.get("route_reflector") and not pattern.route_reflectors and inventory and not inventory.route_reflectors:
+        raise FabricError("route_reflector: true in %s, which has no route reflectors" % pattern.name, host=name,
                           field="route_reflector",
                           fix="remove route_reflector from the node, or use fabric_pattern: route_reflector")
     node = {
@@ -217,8 +216,8 @@ def _normalise_device(name, spec, fabric):
 # ------------------------------------------------------------------------------------------------
 # the cluster side
 
-def _selector(text):
-    return {"text": text, "ast": parse_selector(text)}
+def _pattern(fabric):
+    return patterns.PATTERNS[fabric["pattern"]]
 
 
 def _peer(name, spec):
@@ -242,8 +241,8 @@ def _cluster_id(fabric, node):
     """The RR cluster ID of a route-reflector node, or a FabricError naming the node."""
     rack = fabric["racks"].get(node["rack"] or "", {})
     cid = node["cluster_id"] or rack.get("cluster_id") or fabric["rr_cluster_id"]
-    if not cid and fabric["pattern"] == "rr_per_leaf":
-        cid = node["address"]  # seed 001: each RR's cluster ID is its own address
+    if not cid:
+        cid = _pattern(fabric).default_cluster_id(node)
     if not cid:
         raise FabricError("route reflector without a cluster ID", host=node["host"],
                           field="route_reflector_cluster_id",
@@ -255,15 +254,9 @@ def _cluster_id(fabric, node):
 def _device_peers(fabric, device, secret_refs):
     """BGPPeers from the nodes of each rack a device serves to the device."""
     peers = []
-    label = fabric["rr_label"]
+    pattern = _pattern(fabric)
     for rack, address in device["racks"].items():
-        if fabric["pattern"] == "rr_per_leaf":
-            selector = "rr-id == '%s'" % rack
-        elif fabric["tor_peering"] == "route_reflectors" and fabric["pattern"] != "full_mesh":
-            selector = "rack == '%s' && %s == 'true'" % (rack, label)
-        else:
-            selector = "rack == '%s'" % rack
-        spec = {"peerIP": address, "asNumber": device["asn"], "nodeSelector": selector}
+        spec = {"peerIP": address, "asNumber": device["asn"], "nodeSelector": pattern.device_selector(fabric, rack)}
         if fabric["racks"].get(rack, {}).get("allow_local_as"):
             # BIRD: "allow local as N" -- the rack's own AS may appear N times in a route's AS path,
             # so the nodes of a rack that share an AS learn each other's blocks through the device
@@ -274,36 +267,24 @@ def _device_peers(fabric, device, secret_refs):
     return peers
 
 
-def plan_calico(fabric):
-    """BGPConfiguration, BGPPeers and per-node settings for the pattern."""
-    pattern = fabric["pattern"]
-    label = fabric["rr_label"]
-    config = {"asNumber": fabric["calico_asn"], "nodeToNodeMeshEnabled": pattern == "full_mesh",
-              "logSeverityScreen": "Info"}
-    if fabric["service_cluster_ips"]:
-        config["serviceClusterIPs"] = [{"cidr": c} for c in fabric["service_cluster_ips"]]
-    if fabric["service_external_ips"]:
-        config["serviceExternalIPs"] = [{"cidr": c} for c in fabric["service_external_ips"]]
+def _calico_node(fabric, pattern, node):
+    """The Calico Node settings and labels the pattern gives one node."""
+    labels = dict(node["labels"])
+    if node["rack"]:
+        labels["rack"] = node["rack"]
+    settings = {"asNumber": None, "ipv4Address": node["cidr"], "routeReflectorClusterID": None}
+    asn = _node_asn(fabric, node)
+    if asn != fabric["calico_asn"] or node["asn"]:
+        settings["asNumber"] = asn
+    if node["route_reflector"] and pattern.route_reflectors:
+        settings["routeReflectorClusterID"] = _cluster_id(fabric, node)
+        labels.update(pattern.rr_labels(fabric, node))
+    labels.update(pattern.node_labels(fabric, node))
+    return {"host": node["host"], "bgp": settings, "labels": labels}
 
-    nodes = {}
-    for node in fabric["nodes"].values():
-        labels = dict(node["labels"])
-        if node["rack"]:
-            labels["rack"] = node["rack"]
-        settings = {"asNumber": None, "ipv4Address": node["cidr"], "routeReflectorClusterID": None}
-        asn = _node_asn(fabric, node)
-        if asn != fabric["calico_asn"] or node["asn"]:
-            settings["asNumber"] = asn
-        if node["route_reflector"] and pattern != "full_mesh":
-            settings["routeReflectorClusterID"] = _cluster_id(fabric, node)
-            if pattern == "rr_per_leaf":
-                labels["rr-id"] = node["rack"]
-            else:
-                labels[label] = "" if pattern == "route_reflector" else "true"
-        if pattern == "rr_per_leaf":
-            labels["rr-group"] = node["rack"]
-        nodes[node["name"]] = {"host": node["host"], "bgp": settings, "labels": labels}
 
+def _secrets(fabric):
+    """``(secret_refs, secrets)``: one Secret per device with a BGP password."""
     secret_refs, secrets = {}, []
     for device in fabric["devices"].values():
         if device["password"]:
@@ -311,37 +292,36 @@ def plan_calico(fabric):
             secret_refs[device["name"]] = {"name": name, "key": "password"}
             secrets.append({"name": name, "namespace": fabric["secret_namespace"], "key": "password",
                             "device": device["name"]})
+    return secret_refs, secrets
 
-    peers = []
-    if pattern == "route_reflector":
-        peers.append(_peer("peer-to-rrs", {"nodeSelector": "!has(%s)" % label,
-                                           "peerSelector": "has(%s)" % label}))
-        peers.append(_peer("rrs-to-rrs", {"nodeSelector": "has(%s)" % label,
-                                          "peerSelector": "has(%s)" % label}))
-    elif pattern == "rr_per_leaf":
-        for rack in sorted(fabric["racks"]):
-            if not _rack_nodes(fabric, rack):
-                continue
-            peers.append(_peer("%s-clients-to-rrs" % rack, {
-                "nodeSelector": "rr-group == '%s' && !has(rr-id)" % rack,
-                "peerSelector": "rr-id == '%s'" % rack}))
-            peers.append(_peer("%s-rr-mesh" % rack, {
-                "nodeSelector": "rr-id == '%s'" % rack, "peerSelector": "rr-id == '%s'" % rack}))
-    elif pattern == "tor" and fabric["tor_peering"] == "route_reflectors":
-        for rack in sorted({n["rack"] for n in fabric["nodes"].values()}):
-            peers.append(_peer("%s-to-rrs" % rack, {
-                "nodeSelector": "rack == '%s'" % rack,
-                "peerSelector": "rack == '%s' && %s == 'true'" % (rack, label)}))
+
+def _global_peer(device, secret_refs):
+    addresses = sorted(set(device["racks"].values()))
+    if len(addresses) != 1:
+        raise FabricError("a global peer needs exactly one peering address", host=device["name"],
+                          field="racks", fix="give the device one address all nodes reach")
+    spec = {"peerIP": addresses[0], "asNumber": device["asn"]}
+    if device["password"]:
+        spec["password"] = {"secretKeyRef": secret_refs[device["name"]]}
+    return _peer("global-%s" % device["name"], spec)
+
+
+def plan_calico(fabric):
+    """BGPConfiguration, BGPPeers and per-node settings for the pattern."""
+    pattern = _pattern(fabric)
+    config = {"asNumber": fabric["calico_asn"], "nodeToNodeMeshEnabled": pattern.mesh,
+              "logSeverityScreen": "Info"}
+    if fabric["service_cluster_ips"]:
+        config["serviceClusterIPs"] = [{"cidr": c} for c in fabric["service_cluster_ips"]]
+    if fabric["service_external_ips"]:
+        config["serviceExternalIPs"] = [{"cidr": c} for c in fabric["service_external_ips"]]
+    nodes = {node["name"]: _calico_node(fabric, pattern, node) for node in fabric["nodes"].values()}
+    secret_refs, secrets = _secrets(fabric)
+    racks = {n["rack"] for n in fabric["nodes"].values()}
+    peers = [_peer(name, spec) for name, spec in pattern.cluster_peers(fabric, racks)]
     for device in fabric["devices"].values():
         if device["global_peer"]:
-            addresses = sorted(set(device["racks"].values()))
-            if len(addresses) != 1:
-                raise FabricError("a global peer needs exactly one peering address", host=device["name"],
-                                  field="racks", fix="give the device one address all nodes reach")
-            spec = {"peerIP": addresses[0], "asNumber": device["asn"]}
-            if device["password"]:
-                spec["password"] = {"secretKeyRef": secret_refs[device["name"]]}
-            peers.append(_peer("global-%s" % device["name"], spec))
+            peers.append(_global_peer(device, secret_refs))
         else:
             peers.extend(_device_peers(fabric, device, secret_refs))
     return {"bgp_configuration": {"name": "default", "spec": config}, "bgp_peers": peers,
@@ -378,6 +358,7 @@ def _node_sessions(fabric, node_peers):
         for address in device["racks"].values():
             by_address[address] = device["name"]
     nodes_by_name = {n["name"]: n for n in fabric["nodes"].values()}
+    rr_clients = _pattern(fabric).rr_clients(fabric)
     for node_name, peers in sorted(node_peers.items()):
         node = nodes_by_name[node_name]
         for peer in peers:
@@ -385,7 +366,7 @@ def _node_sessions(fabric, node_peers):
             if device_name is None:
                 continue
             ibgp = peer.local_as == fabric["devices"][device_name]["asn"]
-            rr_client = ibgp and fabric["pattern"] == "tor" and fabric["tor_peering"] == "all_nodes"
+            rr_client = ibgp and rr_clients
             yield device_name, node, peer, rr_client
 
 
@@ -518,8 +499,7 @@ def check_consistency(fabric, node_peers, devices, calico):
     _check_devices(fabric, warnings)
 
     # route reflectors per rack
-    if fabric["pattern"] == "rr_per_leaf" or (fabric["pattern"] == "tor"
-                                              and fabric["tor_peering"] == "route_reflectors"):
+    if _pattern(fabric).rack_rrs_required(fabric):
         for rack in sorted({n["rack"] for n in fabric["nodes"].values()}):
             rrs = [n for n in fabric["nodes"].values() if n["rack"] == rack and n["route_reflector"]]
             if not rrs:
@@ -529,15 +509,14 @@ def check_consistency(fabric, node_peers, devices, calico):
                 warnings.append("rack %s has one route reflector (%s): when it fails the rack's nodes lose "
                                 "their routes (seed 004's outage note); add a second" % (rack, rrs[0]["host"]))
 
-    # selectors of generated peers match something
-    labels = {name: node["labels"] for name, node in calico["nodes"].items()}
+    # selectors of generated peers match something (answered from a label index: linear in nodes + peers)
+    index = LabelIndex({name: node["labels"] for name, node in calico["nodes"].items()})
     for peer in calico["bgp_peers"]:
         for field in ("nodeSelector", "peerSelector"):
             text = peer["spec"].get(field)
             if text is None:
                 continue
-            selector = parse_selector(text)
-            if not any(selector.evaluate(l) for l in labels.values()):
+            if not index.matching(parse_selector(text)):
                 raise FabricError("the selector %r of BGPPeer %s matches no node" % (text, peer["metadata"]["name"]),
                                   host=peer["metadata"]["name"], field=field,
                                   fix="check the nodes' rack / route_reflector settings in the inventory")
@@ -608,6 +587,7 @@ def check_consistency(fabric, node_peers, devices, calico):
 def _check_devices(fabric, warnings):
     """Devices against racks, nodes and each other: the combinations the schema cannot see alone."""
     devices = fabric["devices"]
+    pattern = _pattern(fabric)
     for device in devices.values():
         for rack, address in device["racks"].items():
             nodes = _rack_nodes(fabric, rack)
@@ -620,15 +600,8 @@ def _check_devices(fabric, warnings):
                                   host=device["name"], field="racks.%s" % rack,
                                   fix="use the device's address in %s, or correct the nodes' bgp_ipv4_address"
                                       % outside[0]["network"])
-            if spec and nodes and fabric["pattern"] == "rr_per_leaf" and spec["asn"] == device["asn"]:
-                raise FabricError("leaf AS %d is the AS of rack %s: the sessions would be iBGP with the leaf a "
-                                  "route-reflector client, not the eBGP of rr_per_leaf" % (device["asn"], rack),
-                                  host=device["name"], field="bgp_asn",
-                                  fix="give the leaf its own AS, or the rack another fabric_racks.%s.asn" % rack)
-            if spec and nodes and fabric["pattern"] == "tor" and spec["asn"] == device["asn"] and \
-                    fabric["tor_peering"] == "all_nodes":
-                warnings.append("%s shares AS %d with rack %s: its sessions with the rack's nodes are iBGP and the "
-                                "ToR is their route reflector" % (device["name"], device["asn"], rack))
+            if spec and nodes:
+                pattern.check_rack_device(fabric, device, rack, spec, warnings)
         for link in device["uplinks"]:
             peer = devices[link["peer"]]
             if (device["password"] or None) != (peer["password"] or None):
@@ -642,12 +615,12 @@ def _check_devices(fabric, warnings):
                                   host=device["name"], field="bgp_password",
                                   fix="give %s and %s the same bgp_password, or neither"
                                       % (device["name"], peer["name"]))
-    if fabric["pattern"] in ("rr_per_leaf", "tor"):
+    if pattern.rack_device:
         served = {rack for d in devices.values() for rack in d["racks"]}
         for rack in sorted({n["rack"] for n in fabric["nodes"].values()} - served):
             node = _rack_nodes(fabric, rack)[0]
             raise FabricError("rack %s has nodes (%s) but no %s: its pods would be reachable from no other rack"
-                              % (rack, node["host"], "leaf" if fabric["pattern"] == "rr_per_leaf" else "ToR"),
+                              % (rack, node["host"], pattern.rack_device),
                               host="rack %s" % rack, field="racks",
                               fix="add %s with its peering address to the racks of the rack's device" % rack)
 
