@@ -485,3 +485,74 @@ def validate(text):
     except SelectorError as exc:
         return exc
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# an index of labelled objects: selectors answered by set operations instead of one evaluation per object
+
+class LabelIndex:
+    """Objects (``{key: labels}``) indexed by label, so that a selector costs what it matches.
+
+    ``matching(selector)`` answers ``all()``, ``has(k)``, ``k == 'v'``, ``k in {...}`` and their
+    ``&&`` / ``||`` / ``!`` combinations from the index; the parts it cannot answer (``!=``,
+    ``contains``, ...) are evaluated, but only on the objects the answered parts leave.
+    """
+
+    def __init__(self, objects):
+        self.labels = dict(objects)
+        self.keys = frozenset(self.labels)
+        self.by_value = {}
+        for key, labels in self.labels.items():
+            for label, value in (labels or {}).items():
+                self.by_value.setdefault(label, {}).setdefault(str(value), set()).add(key)
+        self.by_value = {label: {value: frozenset(keys) for value, keys in values.items()}
+                         for label, values in self.by_value.items()}
+        self.having = {label: frozenset().union(*values.values()) for label, values in self.by_value.items()}
+        self._answers = {}
+
+    def matching(self, selector):
+        """The keys of the objects ``selector`` (a :class:`Selector` or text) matches, as a set."""
+        if not isinstance(selector, Selector):
+            selector = parse(selector)
+        return set(self._match(selector.root, self.keys))
+
+    def _answer(self, node):
+        """The matching keys from the index alone, or None when the index cannot say (cached per term)."""
+        key = node.canonical()
+        if key not in self._answers:
+            self._answers[key] = self._compute(node)
+        return self._answers[key]
+
+    def _compute(self, node):
+        if isinstance(node, (All, Global)):
+            return self.keys
+        if isinstance(node, Has):
+            return self.having.get(node.label, frozenset())
+        if isinstance(node, Compare) and node.op == EQ:
+            return self.by_value.get(node.label, {}).get(node.value, frozenset())
+        if isinstance(node, InSet) and not node.negated:
+            values = self.by_value.get(node.label, {})
+            return frozenset().union(*(values.get(v, ()) for v in node.values))
+        if isinstance(node, Not):
+            inner = self._answer(node.operand)
+            return None if inner is None else self.keys - inner
+        if isinstance(node, (And, Or)):
+            answers = [self._answer(op) for op in node.operands]
+            if any(a is None for a in answers):
+                return None
+            if isinstance(node, And):
+                return frozenset.intersection(*sorted(answers, key=len))
+            return frozenset().union(*answers)
+        return None
+
+    def _match(self, node, candidates):
+        answer = self._answer(node)
+        if answer is not None:
+            return answer & candidates
+        if isinstance(node, And):
+            answered = [a for a in (self._answer(op) for op in node.operands) if a is not None]
+            for answer in sorted(answered, key=len):
+                candidates = candidates & answer
+            rest = [op for op in node.operands if self._answer(op) is None]
+            return frozenset(k for k in candidates if all(op.evaluate(self.labels[k] or {}) for op in rest))
+        return frozenset(k for k in candidates if node.evaluate(self.labels[k] or {}))

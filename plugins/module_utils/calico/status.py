@@ -51,6 +51,8 @@ def calicoctl_order(model, result, order="apply", calico_version="head"):
         return {node: sorted(peers, key=lambda p: (p.ip_version, p.name)) for node, peers in result.items()}
     restarts = {}
     for cfg in model.configs.values():
+        if all(peer.depends and max(peer.depends) >= cfg.index for peers in result.values() for peer in peers):
+            continue  # applied before everything each session depends on: it moves no session (no 2nd engine run)
         others = [obj for i, obj in enumerate(model.resources) if i != cfg.index]
         # The mesh stays as it is: a session of the final result that exists at all is not one the
         # configuration switched the mesh on for, and leaving it on would cost N x N for nothing.

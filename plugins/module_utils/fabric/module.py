@@ -9,7 +9,7 @@ import copy
 
 from ..common.errors import FabricError
 from ..common.query import check_expectations
-from . import schema
+from . import patterns, schema
 from .plan import OPTION_VARS, build_plan
 
 # NODE_VARS / DEVICE_VARS: what the action plugin passes per host (schema.py checks them)
@@ -20,7 +20,7 @@ DEVICE_VARS = tuple(v.name for v in schema.VARIABLES if v.level in ("device", "n
 
 def argument_spec():
     return dict(
-        pattern=dict(type="str", choices=["full_mesh", "route_reflector", "rr_per_leaf", "tor"]),
+        pattern=dict(type="str", choices=list(patterns.NAMES)),
         calico_asn=dict(type="raw"),
         racks=dict(type="dict"),
         route_reflector_cluster_id=dict(type="raw"),
@@ -58,8 +58,8 @@ def _redact(plan):
 def run(params):
     if not params.get("pattern"):
         raise FabricError("no pattern", field="fabric_pattern",
-                          fix="set fabric_pattern (or the pattern option) to full_mesh, route_reflector, "
-                              "rr_per_leaf or tor")
+                          fix="set fabric_pattern (or the pattern option) to %s or %s"
+                              % (", ".join(patterns.NAMES[:-1]), patterns.NAMES[-1]))
     if params.get("nodes") is None:
         raise FabricError("no nodes", field="nodes", fix="pass nodes, or run the module through its action "
                           "plugin so that it reads the inventory group node_group")

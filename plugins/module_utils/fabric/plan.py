@@ -18,13 +18,16 @@ that is not a node is paired with the device neighbor that must mirror it.
 
 from __future__ import annotations
 
+import functools
+import gc
 import ipaddress
 
 from ..calico import peering
-from ..calico.selector import parse as parse_selector
+from ..calico.selector import LabelIndex, parse as parse_selector
 from ..common.errors import FabricError
-from . import schema
-from .schema import PATTERNS, PLATFORMS
+from . import patterns, schema
+from .schema import PLATFORMS
+
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubefabric"}
 DEFAULT_AS = 64512
 
@@ -51,17 +54,13 @@ def normalise_fabric(fabric):
     """Check and normalise the planner's input; returns a new dict.  Raises FabricError."""
     given = {var: fabric.get(option) for option, var in OPTION_VARS.items() if fabric.get(option) is not None}
     top = schema.check_vars(given, "all", "all")
-    pattern = top.get("fabric_pattern")
-    if pattern not in PATTERNS:
-        raise FabricError("unknown pattern %r" % (pattern,), field="fabric_pattern",
-                          fix="set fabric_pattern to one of %s" % ", ".join(PATTERNS))
+    pattern = patterns.get(top.get("fabric_pattern")).name
     warnings = schema.unknown_variables(fabric.get("variables") or {}, top.get("kubefabric_unknown_variables"),
                                         top.get("kubefabric_extra_variables"))
     out = {
         "pattern": pattern,
         "calico_asn": top["calico_asn"] if top.get("calico_asn") is not None else DEFAULT_AS,
-        "rr_label": top.get("route_reflector_label") or ("rr-id" if pattern == "rr_per_leaf"
-                                                         else "route-reflector"),
+        "rr_label": top.get("route_reflector_label") or patterns.PATTERNS[pattern].default_rr_label,
         "rr_cluster_id": top.get("route_reflector_cluster_id"),
         "tor_peering": top.get("tor_peering") or "all_nodes",
         "service_cluster_ips": list(top.get("service_cluster_ips") or []),
@@ -132,25 +131,27 @@ def _normalise_node(name, spec, fabric):
     if not address:
         raise FabricError("no BGP IPv4 address", host=name, field="bgp_ipv4_address",
                           fix="set bgp_ipv4_address to the node's address with prefix length")
-    iface = ipaddress.ip_interface(address)
+    ip, cidr, network = _interface(str(address))
     rack = spec.get("rack")
-    if fabric["pattern"] in ("rr_per_leaf", "tor") and not rack:
+    pattern = _pattern(fabric)
+    if pattern.rack_device and not rack:
         raise FabricError("no rack", host=name, field="rack",
                           fix="set rack to the rack (leaf/ToR segment) the node is cabled to")
     if rack and fabric["racks"] and rack not in fabric["racks"]:
         raise FabricError("rack %r is not in fabric_racks" % rack, host=name, field="rack",
                           fix="add %s to fabric_racks or correct the node's rack" % rack)
-    if spec.get("route_reflector") and fabric["pattern"] == "full_mesh" and fabric["inventory_pattern"] == "full_mesh":
-        raise FabricError("route_reflector: true in full_mesh, which has no route reflectors", host=name,
+    inventory = patterns.PATTERNS.get(fabric["inventory_pattern"])
+    if spec.get("route_reflector") and not pattern.route_reflectors and inventory and not inventory.route_reflectors:
+        raise FabricError("route_reflector: true in %s, which has no route reflectors" % pattern.name, host=name,
                           field="route_reflector",
                           fix="remove route_reflector from the node, or use fabric_pattern: route_reflector")
     node = {
         "name": spec.get("calico_node_name") or schema.dns_subdomain(name, name, "inventory_hostname",
                                                                      "node name"),
         "host": name,
-        "address": str(iface.ip),
-        "cidr": str(iface),
-        "network": str(iface.network),
+        "address": ip,
+        "cidr": cidr,
+        "network": network,
         "rack": rack,
         "route_reflector": bool(spec.get("route_reflector")),
         "asn": spec.get("bgp_asn"),
@@ -217,17 +218,50 @@ def _normalise_device(name, spec, fabric):
 # ------------------------------------------------------------------------------------------------
 # the cluster side
 
-def _selector(text):
-    return {"text": text, "ast": parse_selector(text)}
+@functools.lru_cache(maxsize=4096)
+def _network(text):
+    return ipaddress.ip_network(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _address(text):
+    return ipaddress.ip_address(text)
+
+
+def address_key(text):
+    """The sort key of an address: ``(version, integer)`` (dotted IPv4 read without ipaddress: it is hot)."""
+    parts = text.split(".")
+    if len(parts) == 4 and all(p.isdigit() for p in parts):
+        a, b, c, d = (int(p) for p in parts)
+        return 4, (a << 24) | (b << 16) | (c << 8) | d
+    address = _address(text)
+    return address.version, int(address)
+
+
+def _in_network(address, network):
+    return _address(address) in _network(network)
+
+
+def _interface(text):
+    """``(address, cidr, network)`` of a validated ``ADDRESS/PREFIXLEN`` (IPv4 by arithmetic, else ipaddress)."""
+    ip, _sep, length = text.partition("/")
+    key = address_key(ip) if length.isdigit() and int(length) <= 32 else None
+    if key is None or key[0] != 4:
+        iface = ipaddress.ip_interface(text)
+        return str(iface.ip), str(iface), str(iface.network)
+    prefix = int(length)
+    net = key[1] & ((0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF)
+    dotted = ".".join(str((net >> shift) & 0xFF) for shift in (24, 16, 8, 0))
+    return ip, "%s/%d" % (ip, prefix), "%s/%d" % (dotted, prefix)
+
+
+def _pattern(fabric):
+    return patterns.PATTERNS[fabric["pattern"]]
 
 
 def _peer(name, spec):
     return {"apiVersion": "projectcalico.org/v3", "kind": "BGPPeer",
             "metadata": {"name": name, "labels": dict(MANAGED_BY)}, "spec": spec}
-
-
-def _rack_nodes(fabric, rack):
-    return [n for n in fabric["nodes"].values() if n["rack"] == rack]
 
 
 def _node_asn(fabric, node):
@@ -242,8 +276,8 @@ def _cluster_id(fabric, node):
     """The RR cluster ID of a route-reflector node, or a FabricError naming the node."""
     rack = fabric["racks"].get(node["rack"] or "", {})
     cid = node["cluster_id"] or rack.get("cluster_id") or fabric["rr_cluster_id"]
-    if not cid and fabric["pattern"] == "rr_per_leaf":
-        cid = node["address"]  # seed 001: each RR's cluster ID is its own address
+    if not cid:
+        cid = _pattern(fabric).default_cluster_id(node)
     if not cid:
         raise FabricError("route reflector without a cluster ID", host=node["host"],
                           field="route_reflector_cluster_id",
@@ -255,15 +289,9 @@ def _cluster_id(fabric, node):
 def _device_peers(fabric, device, secret_refs):
     """BGPPeers from the nodes of each rack a device serves to the device."""
     peers = []
-    label = fabric["rr_label"]
+    pattern = _pattern(fabric)
     for rack, address in device["racks"].items():
-        if fabric["pattern"] == "rr_per_leaf":
-            selector = "rr-id == '%s'" % rack
-        elif fabric["tor_peering"] == "route_reflectors" and fabric["pattern"] != "full_mesh":
-            selector = "rack == '%s' && %s == 'true'" % (rack, label)
-        else:
-            selector = "rack == '%s'" % rack
-        spec = {"peerIP": address, "asNumber": device["asn"], "nodeSelector": selector}
+        spec = {"peerIP": address, "asNumber": device["asn"], "nodeSelector": pattern.device_selector(fabric, rack)}
         if fabric["racks"].get(rack, {}).get("allow_local_as"):
             # BIRD: "allow local as N" -- the rack's own AS may appear N times in a route's AS path,
             # so the nodes of a rack that share an AS learn each other's blocks through the device
@@ -274,36 +302,24 @@ def _device_peers(fabric, device, secret_refs):
     return peers
 
 
-def plan_calico(fabric):
-    """BGPConfiguration, BGPPeers and per-node settings for the pattern."""
-    pattern = fabric["pattern"]
-    label = fabric["rr_label"]
-    config = {"asNumber": fabric["calico_asn"], "nodeToNodeMeshEnabled": pattern == "full_mesh",
-              "logSeverityScreen": "Info"}
-    if fabric["service_cluster_ips"]:
-        config["serviceClusterIPs"] = [{"cidr": c} for c in fabric["service_cluster_ips"]]
-    if fabric["service_external_ips"]:
-        config["serviceExternalIPs"] = [{"cidr": c} for c in fabric["service_external_ips"]]
+def _calico_node(fabric, pattern, node):
+    """The Calico Node settings and labels the pattern gives one node."""
+    labels = dict(node["labels"])
+    if node["rack"]:
+        labels["rack"] = node["rack"]
+    settings = {"asNumber": None, "ipv4Address": node["cidr"], "routeReflectorClusterID": None}
+    asn = _node_asn(fabric, node)
+    if asn != fabric["calico_asn"] or node["asn"]:
+        settings["asNumber"] = asn
+    if node["route_reflector"] and pattern.route_reflectors:
+        settings["routeReflectorClusterID"] = _cluster_id(fabric, node)
+        labels.update(pattern.rr_labels(fabric, node))
+    labels.update(pattern.node_labels(fabric, node))
+    return {"host": node["host"], "bgp": settings, "labels": labels}
 
-    nodes = {}
-    for node in fabric["nodes"].values():
-        labels = dict(node["labels"])
-        if node["rack"]:
-            labels["rack"] = node["rack"]
-        settings = {"asNumber": None, "ipv4Address": node["cidr"], "routeReflectorClusterID": None}
-        asn = _node_asn(fabric, node)
-        if asn != fabric["calico_asn"] or node["asn"]:
-            settings["asNumber"] = asn
-        if node["route_reflector"] and pattern != "full_mesh":
-            settings["routeReflectorClusterID"] = _cluster_id(fabric, node)
-            if pattern == "rr_per_leaf":
-                labels["rr-id"] = node["rack"]
-            else:
-                labels[label] = "" if pattern == "route_reflector" else "true"
-        if pattern == "rr_per_leaf":
-            labels["rr-group"] = node["rack"]
-        nodes[node["name"]] = {"host": node["host"], "bgp": settings, "labels": labels}
 
+def _secrets(fabric):
+    """``(secret_refs, secrets)``: one Secret per device with a BGP password."""
     secret_refs, secrets = {}, []
     for device in fabric["devices"].values():
         if device["password"]:
@@ -311,37 +327,36 @@ def plan_calico(fabric):
             secret_refs[device["name"]] = {"name": name, "key": "password"}
             secrets.append({"name": name, "namespace": fabric["secret_namespace"], "key": "password",
                             "device": device["name"]})
+    return secret_refs, secrets
 
-    peers = []
-    if pattern == "route_reflector":
-        peers.append(_peer("peer-to-rrs", {"nodeSelector": "!has(%s)" % label,
-                                           "peerSelector": "has(%s)" % label}))
-        peers.append(_peer("rrs-to-rrs", {"nodeSelector": "has(%s)" % label,
-                                          "peerSelector": "has(%s)" % label}))
-    elif pattern == "rr_per_leaf":
-        for rack in sorted(fabric["racks"]):
-            if not _rack_nodes(fabric, rack):
-                continue
-            peers.append(_peer("%s-clients-to-rrs" % rack, {
-                "nodeSelector": "rr-group == '%s' && !has(rr-id)" % rack,
-                "peerSelector": "rr-id == '%s'" % rack}))
-            peers.append(_peer("%s-rr-mesh" % rack, {
-                "nodeSelector": "rr-id == '%s'" % rack, "peerSelector": "rr-id == '%s'" % rack}))
-    elif pattern == "tor" and fabric["tor_peering"] == "route_reflectors":
-        for rack in sorted({n["rack"] for n in fabric["nodes"].values()}):
-            peers.append(_peer("%s-to-rrs" % rack, {
-                "nodeSelector": "rack == '%s'" % rack,
-                "peerSelector": "rack == '%s' && %s == 'true'" % (rack, label)}))
+
+def _global_peer(device, secret_refs):
+    addresses = sorted(set(device["racks"].values()))
+    if len(addresses) != 1:
+        raise FabricError("a global peer needs exactly one peering address", host=device["name"],
+                          field="racks", fix="give the device one address all nodes reach")
+    spec = {"peerIP": addresses[0], "asNumber": device["asn"]}
+    if device["password"]:
+        spec["password"] = {"secretKeyRef": secret_refs[device["name"]]}
+    return _peer("global-%s" % device["name"], spec)
+
+
+def plan_calico(fabric):
+    """BGPConfiguration, BGPPeers and per-node settings for the pattern."""
+    pattern = _pattern(fabric)
+    config = {"asNumber": fabric["calico_asn"], "nodeToNodeMeshEnabled": pattern.mesh,
+              "logSeverityScreen": "Info"}
+    if fabric["service_cluster_ips"]:
+        config["serviceClusterIPs"] = [{"cidr": c} for c in fabric["service_cluster_ips"]]
+    if fabric["service_external_ips"]:
+        config["serviceExternalIPs"] = [{"cidr": c} for c in fabric["service_external_ips"]]
+    nodes = {node["name"]: _calico_node(fabric, pattern, node) for node in fabric["nodes"].values()}
+    secret_refs, secrets = _secrets(fabric)
+    racks = {n["rack"] for n in fabric["nodes"].values()}
+    peers = [_peer(name, spec) for name, spec in pattern.cluster_peers(fabric, racks)]
     for device in fabric["devices"].values():
         if device["global_peer"]:
-            addresses = sorted(set(device["racks"].values()))
-            if len(addresses) != 1:
-                raise FabricError("a global peer needs exactly one peering address", host=device["name"],
-                                  field="racks", fix="give the device one address all nodes reach")
-            spec = {"peerIP": addresses[0], "asNumber": device["asn"]}
-            if device["password"]:
-                spec["password"] = {"secretKeyRef": secret_refs[device["name"]]}
-            peers.append(_peer("global-%s" % device["name"], spec))
+            peers.append(_global_peer(device, secret_refs))
         else:
             peers.extend(_device_peers(fabric, device, secret_refs))
     return {"bgp_configuration": {"name": "default", "spec": config}, "bgp_peers": peers,
@@ -378,6 +393,7 @@ def _node_sessions(fabric, node_peers):
         for address in device["racks"].values():
             by_address[address] = device["name"]
     nodes_by_name = {n["name"]: n for n in fabric["nodes"].values()}
+    rr_clients = _pattern(fabric).rr_clients(fabric)
     for node_name, peers in sorted(node_peers.items()):
         node = nodes_by_name[node_name]
         for peer in peers:
@@ -385,7 +401,7 @@ def _node_sessions(fabric, node_peers):
             if device_name is None:
                 continue
             ibgp = peer.local_as == fabric["devices"][device_name]["asn"]
-            rr_client = ibgp and fabric["pattern"] == "tor" and fabric["tor_peering"] == "all_nodes"
+            rr_client = ibgp and rr_clients
             yield device_name, node, peer, rr_client
 
 
@@ -413,9 +429,9 @@ def plan_devices(fabric, node_peers):
                                   % device["name"])
         if device["dynamic_neighbors"]:
             ranges = {}
+            networks = {n["address"]: n["network"] for n in fabric["nodes"].values()}
             for item in config["neighbors"]:
-                node = next(n for n in fabric["nodes"].values() if n["address"] == item["address"])
-                ranges.setdefault(node["network"], item["remote_as"])
+                ranges.setdefault(networks[item["address"]], item["remote_as"])
             config["listen_ranges"] = [{"prefix": prefix, "remote_as": asn, "peer_group": "k8s-%d" % i}
                                        for i, (prefix, asn) in enumerate(sorted(ranges.items()))]
             config["neighbors"] = []
@@ -431,7 +447,7 @@ def plan_devices(fabric, node_peers):
     out = {}
     for name, device in sorted(fabric["devices"].items()):
         config = configs[name]
-        config["neighbors"].sort(key=lambda n: ipaddress.ip_address(n["address"]))
+        config["neighbors"].sort(key=lambda n: address_key(n["address"]))
         out[name] = {"platform": device["platform"], "role": device["role"],
                      "mgmt_address": device["mgmt_address"], "config": config}
     return out
@@ -465,13 +481,12 @@ def plan_sessions(fabric, node_peers, devices):
     # node's own address: expect one session per node session that ends on it inside a range
     for name, node, peer, rr_client in _node_sessions(fabric, node_peers):
         config = devices[name]["config"]
-        address = ipaddress.ip_address(node["address"])
-        if any(address in ipaddress.ip_network(r["prefix"]) for r in config["listen_ranges"]) and \
+        if any(_in_network(node["address"], r["prefix"]) for r in config["listen_ranges"]) and \
                 not any(n["address"] == node["address"] for n in config["neighbors"]):
             device_rows[name].append({"peer_address": node["address"], "peer_name": node["name"],
                                       "remote_as": peer.local_as, "local_as": config["asn"], "rr_client": rr_client})
     for rows in device_rows.values():
-        rows.sort(key=lambda r: ipaddress.ip_address(r["peer_address"]))
+        rows.sort(key=lambda r: address_key(r["peer_address"]))
     pairs = set()
     for name, rows in nodes.items():
         for row in rows:
@@ -482,16 +497,42 @@ def plan_sessions(fabric, node_peers, devices):
     return {"nodes": nodes, "devices": device_rows, "total": len(pairs)}
 
 
+def _nodes_by_rack(fabric):
+    """``{rack: [node]}`` in the nodes' order (one pass: the checks ask per rack)."""
+    by_rack = {}
+    for node in fabric["nodes"].values():
+        by_rack.setdefault(node["rack"], []).append(node)
+    return by_rack
+
+
 def check_consistency(fabric, node_peers, devices, calico):
-    """The cross-side rules; returns warnings, raises FabricError for the first violation."""
+    """The cross-side rules; returns warnings, raises FabricError for the first violation.
+
+    Every rule is linear in nodes + sessions: nodes are grouped by rack once, selectors are answered
+    from a label index, device neighbors are looked up by address.
+    """
     warnings = list(fabric.get("warnings") or [])
     nodes_by_name = {n["name"]: n for n in fabric["nodes"].values()}
-    device_by_address = {}
-    for device in fabric["devices"].values():
-        for address in device["racks"].values():
-            device_by_address[address] = device
+    by_rack = _nodes_by_rack(fabric)
+    _check_unique(fabric)
+    _check_devices(fabric, warnings, by_rack)
+    if _pattern(fabric).rack_rrs_required(fabric):
+        _check_rack_rrs(by_rack, warnings)
+    _check_selectors(calico)
+    _check_rack_as_loop(fabric, by_rack)
+    _check_local_as_loop(fabric, node_peers, nodes_by_name)
+    # every node keeps at least one session when the mesh is off
+    for name, peers in node_peers.items():
+        if not peers:
+            raise FabricError("the node has no BGP session (mesh disabled and no replacement peering)",
+                              host=nodes_by_name[name]["host"], field="rack",
+                              fix="put the node in a rack with a ToR/leaf or route reflectors")
+    _check_mirrored(fabric, node_peers, devices, nodes_by_name)
+    return warnings
 
-    # addresses and router IDs are unique
+
+def _check_unique(fabric):
+    """Addresses and router IDs are unique."""
     seen = {}
     for node in fabric["nodes"].values():
         for what, value in (("bgp_ipv4_address", node["address"]), ("router ID", node["address"])):
@@ -515,38 +556,43 @@ def check_consistency(fabric, node_peers, devices, calico):
                                   field=field, fix="give every interface its own address")
             seen[key] = device["name"]
 
-    _check_devices(fabric, warnings)
 
-    # route reflectors per rack
-    if fabric["pattern"] == "rr_per_leaf" or (fabric["pattern"] == "tor"
-                                              and fabric["tor_peering"] == "route_reflectors"):
-        for rack in sorted({n["rack"] for n in fabric["nodes"].values()}):
-            rrs = [n for n in fabric["nodes"].values() if n["rack"] == rack and n["route_reflector"]]
-            if not rrs:
-                raise FabricError("rack %s has no route reflector" % rack, host="rack %s" % rack,
-                                  field="route_reflector", fix="set route_reflector: true on two nodes of the rack")
-            if len(rrs) < 2:
-                warnings.append("rack %s has one route reflector (%s): when it fails the rack's nodes lose "
-                                "their routes (seed 004's outage note); add a second" % (rack, rrs[0]["host"]))
+def _check_rack_rrs(by_rack, warnings):
+    """Route reflectors per rack: none is an error, one a warning."""
+    for rack in sorted(by_rack):
+        rrs = [n for n in by_rack[rack] if n["route_reflector"]]
+        if not rrs:
+            raise FabricError("rack %s has no route reflector" % rack, host="rack %s" % rack,
+                              field="route_reflector", fix="set route_reflector: true on two nodes of the rack")
+        if len(rrs) < 2:
+            warnings.append("rack %s has one route reflector (%s): when it fails the rack's nodes lose "
+                            "their routes (seed 004's outage note); add a second" % (rack, rrs[0]["host"]))
 
-    # selectors of generated peers match something
-    labels = {name: node["labels"] for name, node in calico["nodes"].items()}
+
+def _check_selectors(calico):
+    """Selectors of generated peers match something (answered from a label index, not node by node)."""
+    index = LabelIndex({name: node["labels"] for name, node in calico["nodes"].items()})
     for peer in calico["bgp_peers"]:
         for field in ("nodeSelector", "peerSelector"):
             text = peer["spec"].get(field)
             if text is None:
                 continue
-            selector = parse_selector(text)
-            if not any(selector.evaluate(l) for l in labels.values()):
+            if not index.matching(parse_selector(text)):
                 raise FabricError("the selector %r of BGPPeer %s matches no node" % (text, peer["metadata"]["name"]),
                                   host=peer["metadata"]["name"], field=field,
                                   fix="check the nodes' rack / route_reflector settings in the inventory")
 
-    # AS-path loop: racks that share an AS behind eBGP devices drop each other's routes
+
+def _check_rack_as_loop(fabric, by_rack):
+    """AS-path loop: racks that share an AS behind eBGP devices drop each other's routes."""
+    device_asns = {}
+    for device in fabric["devices"].values():
+        for rack in device["racks"]:
+            device_asns.setdefault(rack, []).append(device["asn"])
     by_asn = {}
     for rack, spec in fabric["racks"].items():
-        ebgp = any(d["asn"] != spec["asn"] for d in fabric["devices"].values() if rack in d["racks"])
-        if ebgp and spec["allow_local_as"] == 0 and _rack_nodes(fabric, rack):
+        ebgp = any(asn != spec["asn"] for asn in device_asns.get(rack, ()))
+        if ebgp and spec["allow_local_as"] == 0 and by_rack.get(rack):
             by_asn.setdefault(spec["asn"], []).append(rack)
     for asn, racks in sorted(by_asn.items()):
         if len(racks) > 1:
@@ -555,16 +601,12 @@ def check_consistency(fabric, node_peers, devices, calico):
                               field="fabric_racks.%s.asn" % racks[1],
                               fix="give each rack its own AS or set fabric_racks.<rack>.allow_local_as: 1")
 
-    _check_local_as_loop(fabric, node_peers, nodes_by_name)
 
-    # every node keeps at least one session when the mesh is off
-    for name, peers in node_peers.items():
-        if not peers:
-            raise FabricError("the node has no BGP session (mesh disabled and no replacement peering)",
-                              host=nodes_by_name[name]["host"], field="rack",
-                              fix="put the node in a rack with a ToR/leaf or route reflectors")
-
-    # every node session to a device is mirrored by that device, with the same AS pair and password
+def _check_mirrored(fabric, node_peers, devices, nodes_by_name):
+    """Every node session to a device is mirrored by that device, with the same AS pair and password."""
+    device_by_address = {address: device for device in fabric["devices"].values()
+                         for address in device["racks"].values()}
+    neighbors = {name: {n["address"]: n for n in d["config"]["neighbors"]} for name, d in devices.items()}
     mirrored = set()
     for name, peers in node_peers.items():
         node = nodes_by_name[name]
@@ -576,80 +618,84 @@ def check_consistency(fabric, node_peers, devices, calico):
                                       host=node["host"], field="BGPPeer %s" % peer.bgppeer,
                                       fix="add the device to the inventory with that address in racks")
                 continue
-            config = devices[device["name"]]["config"]
-            neighbor = next((n for n in config["neighbors"] if n["address"] == node["address"]), None)
-            ranges = [r for r in config["listen_ranges"]
-                      if ipaddress.ip_address(node["address"]) in ipaddress.ip_network(r["prefix"])]
-            if neighbor is None and ranges and all(r["remote_as"] != peer.local_as for r in ranges):
-                raise FabricError("node %s (AS %s) is in the listen range %s of AS %s: a listen range accepts one "
-                                  "AS" % (node["host"], peer.local_as, ranges[0]["prefix"], ranges[0]["remote_as"]),
-                                  host=device["name"], field="dynamic_neighbors",
-                                  fix="give the nodes of %s one AS, or set dynamic_neighbors: false on %s"
-                                      % (ranges[0]["prefix"], device["name"]))
-            covered = neighbor is not None or bool(ranges)
-            if not covered or (neighbor and neighbor["remote_as"] != peer.local_as) or peer.peer_as != device["asn"]:
-                raise FabricError("node session %s -> %s has no mirrored neighbor (AS %s/%s) on the device"
-                                  % (node["address"], peer.peer_ip, peer.local_as, peer.peer_as),
-                                  host=device["name"], field="neighbors",
-                                  fix="align the device's bgp_asn and the rack's AS with the node side")
-            if bool(peer.password_ref) != bool(device["password"]):
-                raise FabricError("BGP password set on one side only", host=device["name"], field="bgp_password",
-                                  fix="set the password on both the device and the BGPPeer, or on neither")
+            _check_mirror(node, peer, device, devices[device["name"]]["config"],
+                          neighbors[device["name"]].get(node["address"]))
             mirrored.add((device["name"], node["address"]))
+    node_addresses = {n["address"] for n in fabric["nodes"].values()}
     for name, device in devices.items():
-        node_addresses = {n["address"] for n in fabric["nodes"].values()}
         for neighbor in device["config"]["neighbors"]:
             if neighbor["address"] in node_addresses and (name, neighbor["address"]) not in mirrored:
                 raise FabricError("neighbor %s has no session on the node side" % neighbor["address"], host=name,
                                   field="neighbors", fix="add the BGPPeer for the node, or remove the neighbor")
-    return warnings
 
 
-def _check_devices(fabric, warnings):
+def _check_mirror(node, peer, device, config, neighbor):
+    """One node session against the device neighbor (or listen range) that must mirror it."""
+    ranges = [r for r in config["listen_ranges"] if _in_network(node["address"], r["prefix"])]
+    if neighbor is None and ranges and all(r["remote_as"] != peer.local_as for r in ranges):
+        raise FabricError("node %s (AS %s) is in the listen range %s of AS %s: a listen range accepts one "
+                          "AS" % (node["host"], peer.local_as, ranges[0]["prefix"], ranges[0]["remote_as"]),
+                          host=device["name"], field="dynamic_neighbors",
+                          fix="give the nodes of %s one AS, or set dynamic_neighbors: false on %s"
+                              % (ranges[0]["prefix"], device["name"]))
+    covered = neighbor is not None or bool(ranges)
+    if not covered or (neighbor and neighbor["remote_as"] != peer.local_as) or peer.peer_as != device["asn"]:
+        raise FabricError("node session %s -> %s has no mirrored neighbor (AS %s/%s) on the device"
+                          % (node["address"], peer.peer_ip, peer.local_as, peer.peer_as),
+                          host=device["name"], field="neighbors",
+                          fix="align the device's bgp_asn and the rack's AS with the node side")
+    if bool(peer.password_ref) != bool(device["password"]):
+        raise FabricError("BGP password set on one side only", host=device["name"], field="bgp_password",
+                          fix="set the password on both the device and the BGPPeer, or on neither")
+
+
+def _check_devices(fabric, warnings, by_rack=None):
     """Devices against racks, nodes and each other: the combinations the schema cannot see alone."""
     devices = fabric["devices"]
+    pattern = _pattern(fabric)
+    by_rack = _nodes_by_rack(fabric) if by_rack is None else by_rack
     for device in devices.values():
         for rack, address in device["racks"].items():
-            nodes = _rack_nodes(fabric, rack)
+            nodes = by_rack.get(rack, [])
             spec = fabric["racks"].get(rack)
-            outside = [n for n in nodes if ipaddress.ip_address(address) not in ipaddress.ip_network(n["network"])]
-            if outside:
-                first = outside[0]
-                raise FabricError("peering address %s is outside the subnet %s of rack %s (node %s): the nodes "
-                                  "cannot reach it directly" % (address, first["network"], rack, first["host"]),
-                                  host=device["name"], field="racks.%s" % rack,
-                                  fix="use the device's address in %s, or correct the nodes' bgp_ipv4_address"
-                                      % outside[0]["network"])
-            if spec and nodes and fabric["pattern"] == "rr_per_leaf" and spec["asn"] == device["asn"]:
-                raise FabricError("leaf AS %d is the AS of rack %s: the sessions would be iBGP with the leaf a "
-                                  "route-reflector client, not the eBGP of rr_per_leaf" % (device["asn"], rack),
-                                  host=device["name"], field="bgp_asn",
-                                  fix="give the leaf its own AS, or the rack another fabric_racks.%s.asn" % rack)
-            if spec and nodes and fabric["pattern"] == "tor" and spec["asn"] == device["asn"] and \
-                    fabric["tor_peering"] == "all_nodes":
-                warnings.append("%s shares AS %d with rack %s: its sessions with the rack's nodes are iBGP and the "
-                                "ToR is their route reflector" % (device["name"], device["asn"], rack))
+            _check_rack_subnet(device, rack, address, nodes)
+            if spec and nodes:
+                pattern.check_rack_device(fabric, device, rack, spec, warnings)
         for link in device["uplinks"]:
-            peer = devices[link["peer"]]
-            if (device["password"] or None) != (peer["password"] or None):
-                which = ("%s has a bgp_password and %s none" % (device["name"], peer["name"])
-                         if device["password"] and not peer["password"] else
-                         "%s has a bgp_password and %s none" % (peer["name"], device["name"])
-                         if peer["password"] and not device["password"] else
-                         "%s and %s have different bgp_password values" % (device["name"], peer["name"]))
-                raise FabricError("the two ends of the uplink %s - %s would use different BGP passwords (%s): the "
-                                  "session never comes up" % (device["name"], peer["name"], which),
-                                  host=device["name"], field="bgp_password",
-                                  fix="give %s and %s the same bgp_password, or neither"
-                                      % (device["name"], peer["name"]))
-    if fabric["pattern"] in ("rr_per_leaf", "tor"):
+            _check_uplink_passwords(device, devices[link["peer"]])
+    if pattern.rack_device:
         served = {rack for d in devices.values() for rack in d["racks"]}
-        for rack in sorted({n["rack"] for n in fabric["nodes"].values()} - served):
-            node = _rack_nodes(fabric, rack)[0]
+        for rack in sorted(set(by_rack) - served):
+            node = by_rack[rack][0]
             raise FabricError("rack %s has nodes (%s) but no %s: its pods would be reachable from no other rack"
-                              % (rack, node["host"], "leaf" if fabric["pattern"] == "rr_per_leaf" else "ToR"),
+                              % (rack, node["host"], pattern.rack_device),
                               host="rack %s" % rack, field="racks",
                               fix="add %s with its peering address to the racks of the rack's device" % rack)
+
+
+def _check_rack_subnet(device, rack, address, nodes):
+    """The device's peering address of a rack is inside the subnet of every node of the rack."""
+    outside = {net for net in {n["network"] for n in nodes} if not _in_network(address, net)}
+    if outside:
+        first = next(n for n in nodes if n["network"] in outside)
+        raise FabricError("peering address %s is outside the subnet %s of rack %s (node %s): the nodes "
+                          "cannot reach it directly" % (address, first["network"], rack, first["host"]),
+                          host=device["name"], field="racks.%s" % rack,
+                          fix="use the device's address in %s, or correct the nodes' bgp_ipv4_address"
+                              % first["network"])
+
+
+def _check_uplink_passwords(device, peer):
+    if (device["password"] or None) != (peer["password"] or None):
+        which = ("%s has a bgp_password and %s none" % (device["name"], peer["name"])
+                 if device["password"] and not peer["password"] else
+                 "%s has a bgp_password and %s none" % (peer["name"], device["name"])
+                 if peer["password"] and not device["password"] else
+                 "%s and %s have different bgp_password values" % (device["name"], peer["name"]))
+        raise FabricError("the two ends of the uplink %s - %s would use different BGP passwords (%s): the "
+                          "session never comes up" % (device["name"], peer["name"], which),
+                          host=device["name"], field="bgp_password",
+                          fix="give %s and %s the same bgp_password, or neither" % (device["name"], peer["name"]))
 
 
 def _check_local_as_loop(fabric, node_peers, nodes_by_name):
@@ -736,11 +782,19 @@ def module_args(calico, devices):
 
 def build_plan(fabric):
     """Validate everything, then plan both sides and the expected sessions."""
-    normal = normalise_fabric(fabric)
-    calico = plan_calico(normal)
-    node_peers = peering.compute_peerings(calico_resources(calico))
-    devices = plan_devices(normal, node_peers)
-    warnings = check_consistency(normal, node_peers, devices, calico)
-    sessions = plan_sessions(normal, node_peers, devices)
-    return {"pattern": normal["pattern"], "calico": calico, "devices": devices, "sessions": sessions,
-            "warnings": warnings, "dot": to_dot(normal, sessions), "module_args": module_args(calico, devices)}
+    # the plan is a tree of many small objects and no cycles: the cyclic collector would only rescan
+    # the growing heap (a quarter of the time at 10,000 nodes, and what made planning superlinear)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        normal = normalise_fabric(fabric)
+        calico = plan_calico(normal)
+        node_peers = peering.compute_peerings(calico_resources(calico))
+        devices = plan_devices(normal, node_peers)
+        warnings = check_consistency(normal, node_peers, devices, calico)
+        sessions = plan_sessions(normal, node_peers, devices)
+        return {"pattern": normal["pattern"], "calico": calico, "devices": devices, "sessions": sessions,
+                "warnings": warnings, "dot": to_dot(normal, sessions), "module_args": module_args(calico, devices)}
+    finally:
+        if collecting:
+            gc.enable()

@@ -183,3 +183,26 @@ def test_index_hint():
 def test_equality_and_hash_use_canonical_form():
     assert parse("has(a)&&has(b)") == parse("has(a) && has(b)")
     assert len({parse("a=='x'"), parse('a == "x"')}) == 1
+
+
+# ---- the label index answers a selector as evaluating it on every object would
+
+@pytest.mark.parametrize("text,good,bad", MATCH_CASES)
+def test_label_index_matches_the_case_table(text, good, bad):
+    objects = {"good%d" % i: labels for i, labels in enumerate(good)}
+    objects.update({"bad%d" % i: labels for i, labels in enumerate(bad)})
+    assert sel.LabelIndex(objects).matching(text) == {"good%d" % i for i in range(len(good))}
+
+
+def test_label_index_on_racks():
+    nodes = {"n1": {"rack": "r1", "rr-id": "r1", "rr-group": "r1"}, "n2": {"rack": "r1", "rr-group": "r1"},
+             "n3": {"rack": "r2", "rr-group": "r2"}, "n4": {"rack": "r2", "rr-id": "r2", "rr-group": "r2", "x": "abc"}}
+    index = sel.LabelIndex(nodes)
+    assert index.matching("rr-group == 'r1' && !has(rr-id)") == {"n2"}
+    assert index.matching("rr-id == 'r2'") == {"n4"}
+    assert index.matching("has(rr-id)") == {"n1", "n4"}
+    assert index.matching("all()") == {"n1", "n2", "n3", "n4"}
+    assert index.matching("rack == 'r2' && x contains 'b'") == {"n4"}  # evaluated on rack r2 only
+    assert index.matching("rack != 'r1'") == {"n3", "n4"}
+    assert index.matching("rack in {'r1'} || x == 'abc'") == {"n1", "n2", "n4"}
+    assert index.matching("rack == 'r3'") == set()
