@@ -12,6 +12,7 @@ import os
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import clusters as clusters_plan
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import schema
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import (
     DEVICE_VARS, NODE_VARS, OPTION_VARS)
@@ -54,7 +55,10 @@ def _cluster_groups(hostvars, name):
     parent = groups.get(name)
     if parent is None:
         return {}
-    return {child.name: sorted(h.name for h in child.get_hosts()) for child in parent.child_groups}
+    # a cluster group without hosts only carries variables (e.g. the lab's per-cluster kubeconfig of a
+    # cluster that another inventory source of the run describes): it is no cluster of this run
+    clusters = {child.name: sorted(h.name for h in child.get_hosts()) for child in parent.child_groups}
+    return {name: hosts for name, hosts in clusters.items() if hosts}
 
 
 def _cluster_options(hostvars, cluster, hosts, templar):
@@ -112,6 +116,7 @@ class ActionModule(ActionBase):
             if clusters:  # several clusters on one fabric
                 node_group = args.get("node_group") or "k8s_nodes"
                 in_node_group = set(groups.get(node_group, []))
+                clusters_plan.check_nodes_once(clusters)
                 args["clusters"] = {}
                 for cluster, hosts in sorted(clusters.items()):
                     for host in hosts:
@@ -121,7 +126,7 @@ class ActionModule(ActionBase):
                                               host=host, field=node_group,
                                               fix="list the cluster groups as children of %s" % node_group)
                     args["clusters"][cluster] = {
-                        "options": _cluster_options(hostvars, cluster, hosts, self._templar) if hosts else {},
+                        "options": _cluster_options(hostvars, cluster, hosts, self._templar),
                         "nodes": {h: _host_vars(hostvars, h, NODE_VARS) for h in hosts}}
                 in_clusters = {h for hosts in clusters.values() for h in hosts}
                 for host in sorted(in_node_group - in_clusters):

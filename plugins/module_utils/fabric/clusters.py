@@ -46,6 +46,18 @@ def _racks_of(cluster):
     return racks
 
 
+def check_nodes_once(hosts_of):
+    """Every node in one cluster: ``hosts_of`` is ``{cluster: [node hosts]}``.  (A host in two cluster
+    groups gets the group vars of both: the action plugin checks this before it reads any.)"""
+    seen = {}
+    for name in sorted(hosts_of):
+        for host in sorted(hosts_of[name]):
+            if host in seen:
+                raise FabricError("node %s is in clusters %s and %s" % (host, seen[host], name), host=host,
+                                  field=CLUSTER_GROUP, fix="put the node in the group of one cluster only")
+            seen[host] = name
+
+
 def check_membership(fabric):
     """Names, owner scopes and racks: each node, rack and device rack in exactly one cluster.
 
@@ -55,16 +67,11 @@ def check_membership(fabric):
         raise FabricError("the group %s has no cluster groups" % CLUSTER_GROUP, host=CLUSTER_GROUP,
                           field="children", fix="add one child group per cluster, or remove the empty group")
     owners = {name: _owner.scope(fabric.get("fabric_id"), name, _cluster_host(name)) for name in sorted(clusters)}
-    seen_node = {}
     for name in sorted(clusters):
         if not clusters[name]["nodes"]:
             raise FabricError("cluster %s has no nodes" % name, host=_cluster_host(name), field="hosts",
                               fix="add the cluster's nodes to its group, or remove the group from %s" % CLUSTER_GROUP)
-        for host in sorted(clusters[name]["nodes"]):
-            if host in seen_node:
-                raise FabricError("node %s is in clusters %s and %s" % (host, seen_node[host], name), host=host,
-                                  field=CLUSTER_GROUP, fix="put the node in the group of one cluster only")
-            seen_node[host] = name
+    check_nodes_once({name: list(spec["nodes"]) for name, spec in clusters.items()})
     rack_cluster = {}
     for name in sorted(clusters):
         for rack in sorted(_racks_of(clusters[name])):
@@ -363,8 +370,8 @@ def build_fabric_plan(fabric):
     fabric = copy.deepcopy(fabric)
     fabric_owner = _owner.check_owner(fabric.get("fabric_id"), "all")
     owners, rack_cluster = check_membership(fabric)
-    check_subnets(fabric, rack_cluster)
     check_addresses(fabric)
+    check_subnets(fabric, rack_cluster)
     plans = plan_clusters(fabric, rack_cluster)
     check_ranges(fabric, plans)
     check_as_paths(fabric, plans)
