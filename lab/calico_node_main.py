@@ -1,4 +1,5 @@
-"""``python -m lab.calico_node_main LABDIR``: run the emulated calico-node for every node of a lab."""
+"""``python -m lab.calico_node_main LABDIR [CLUSTER]``: run the emulated calico-node for every node of a
+lab (of one cluster of the lab, when the inventory has several: ``LABDIR/clusters/CLUSTER``)."""
 import json
 import signal
 import sys
@@ -19,14 +20,18 @@ def api_client(kubeconfig):
 def main(argv):
     paths.ensure_collection_importable()
     lab_dir = Path(argv[0])
+    cluster = argv[1] if len(argv) > 1 else None
+    where = lab_dir if cluster is None else lab_dir / "clusters" / cluster
     state = json.loads((lab_dir / "state.json").read_text())
+    if cluster is not None:
+        state = dict(state, nodes={h: n for h, n in state["nodes"].items() if n.get("cluster") == cluster})
     runtimes = []
     for host, node in sorted(state["nodes"].items()):
         bird = BirdInstance(Netns(node["ns"]), lab_dir / "nodes" / host, name=host)
         runtimes.append(NodeRuntime(node["name"], bird, [node["block"]]))
-    emulator = CalicoNodeEmulator(api_client(lab_dir / "kubeconfig"), runtimes,
+    emulator = CalicoNodeEmulator(api_client(where / "kubeconfig"), runtimes,
                                   log=lambda msg: print(msg, flush=True))
-    kubelet = Kubelet(api_client(lab_dir / "kubeconfig"), pods_of_state(state),
+    kubelet = Kubelet(api_client(where / "kubeconfig"), pods_of_state(state),
                       log=lambda msg: print(msg, flush=True))
 
     def stop(*_):
@@ -36,7 +41,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     threading.Thread(target=kubelet.run, daemon=True, name="kubelet").start()
-    thread = threading.Thread(target=emulator.run, kwargs={"ready_file": lab_dir / "calico-node.ready"},
+    thread = threading.Thread(target=emulator.run, kwargs={"ready_file": where / "calico-node.ready"},
                               daemon=True)
     thread.start()
     while thread.is_alive():

@@ -12,7 +12,10 @@ work as they do for the playbooks).  What is built, per ARCHITECTURE.md:
   the emulators backed by real FRR;
 - the Kubernetes API emulator on 127.0.0.1, preloaded with the inventory's Node objects (names,
   addresses as calico-node's startup writes them, labels) and Calico's default IPPool;
-- the emulated calico-node (one process for every node) that configures each node's BIRD 1.6.
+- the emulated calico-node (one process for every node) that configures each node's BIRD 1.6;
+- several clusters on one fabric (docs/multi_cluster.md: child groups of ``kubefabric_clusters``):
+  one API emulator and one calico-node emulator per cluster (``clusters/<cluster>/`` in the state
+  directory), each with the cluster's nodes and its ``pod_cidr``; the devices are shared.
 
 ``up`` is idempotent (a lab that is up is left as it is), ``down`` removes every namespace, bridge and
 process the lab made (by PID, from its state directory, also after a crash); ``status`` prints every
@@ -39,6 +42,7 @@ from .paths import REPO, RUN_DIR
 
 LABS_DIR = RUN_DIR / "labs"
 DEFAULT_POOL = "192.168.0.0/16"
+CLUSTER_GROUP = "kubefabric_clusters"
 BLOCK_PREFIX = 26
 
 
@@ -70,7 +74,27 @@ def read_inventory(path):
     devices = {h: dict(hostvars.get(h, {})) for h in members("network_devices")}
     if not nodes:
         raise LabError("%s has no hosts in group k8s_nodes" % path)
-    return {"vars": allvars, "nodes": nodes, "devices": devices}
+    # several clusters on one fabric: each child group of kubefabric_clusters is one cluster
+    clusters = {}
+    for name in sorted(data.get(CLUSTER_GROUP, {}).get("children", [])):
+        clusters[name] = {"vars": dict(data.get(name, {}).get("vars", {})), "nodes": sorted(set(members(name)))}
+        for host in clusters[name]["nodes"]:
+            if host not in nodes:
+                raise LabError("%s: node %s of cluster %s is not in k8s_nodes" % (path, host, name))
+    return {"vars": allvars, "nodes": nodes, "devices": devices, "clusters": clusters}
+
+
+def cluster_of(inv):
+    """``{node host: cluster}`` (``None`` for every node of a single-cluster inventory)."""
+    out = {host: None for host in inv["nodes"]}
+    for name, spec in inv.get("clusters", {}).items():
+        out.update((host, name) for host in spec["nodes"])
+    return out
+
+
+def cluster_pool(inv, cluster):
+    spec = inv.get("clusters", {}).get(cluster) or {}
+    return spec.get("vars", {}).get("pod_cidr") or inv["vars"].get("pod_cidr") or DEFAULT_POOL
 
 
 def lab_name(inventory_path):
@@ -233,14 +257,20 @@ def up(inventory_path, log=print):
         netns.veth_between(ns, ifname, sw, peer)
         netns.attach_to_bridge(sw, peer, bridges[rack])
 
-    # nodes, their pods and IPAM blocks
-    pool = inv["vars"].get("pod_cidr") or DEFAULT_POOL
-    blocks = _blocks(pool, len(inv["nodes"]))
-    objects = [{"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
-                "metadata": {"name": "default-ipv4-ippool"},
-                "spec": {"cidr": pool, "blockSize": BLOCK_PREFIX, "ipipMode": "Never", "vxlanMode": "Never",
-                         "natOutgoing": True, "nodeSelector": "all()"}}]
-    for index, (host, spec) in enumerate(sorted(inv["nodes"].items())):
+    # nodes, their pods and IPAM blocks (per cluster: its own pool, API objects and block numbering)
+    clusters = cluster_of(inv)
+    objects_of, blocks_of, index_of = {}, {}, {}
+    for cluster in sorted(set(clusters.values()), key=str):
+        pool = cluster_pool(inv, cluster)
+        blocks_of[cluster] = _blocks(pool, sum(1 for c in clusters.values() if c == cluster))
+        objects_of[cluster] = [{"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+                                "metadata": {"name": "default-ipv4-ippool"},
+                                "spec": {"cidr": pool, "blockSize": BLOCK_PREFIX, "ipipMode": "Never",
+                                         "vxlanMode": "Never", "natOutgoing": True, "nodeSelector": "all()"}}]
+    for host, spec in sorted(inv["nodes"].items()):
+        cluster = clusters[host]
+        index = index_of[cluster] = index_of.get(cluster, -1) + 1
+        blocks, objects = blocks_of[cluster], objects_of[cluster]
         name = spec.get("calico_node_name") or host
         ns = make_ns(host)
         plug(ns, "eth0", spec.get("rack") or "default")
@@ -259,6 +289,8 @@ def up(inventory_path, log=print):
         state["nodes"][host] = {"name": name, "ns": ns.name, "pod_ns": pod.name, "block": str(block),
                                 "pod_ip": pod_ip, "address": spec["bgp_ipv4_address"],
                                 "rack": spec.get("rack") or "default"}
+        if cluster is not None:
+            state["nodes"][host]["cluster"] = cluster
         objects.append(_k8s_node(host, spec, name))
         objects.append(_pod("probe-%s" % name, name, pod_ip))
     lab.save(state)
@@ -307,26 +339,16 @@ def up(inventory_path, log=print):
         state["devices"][host].update({k: v for k, v in info.items() if v})
         lab.save(state)
 
-    # the Kubernetes API and calico-node
-    preload = lab.dir / "preload.yaml"
-    preload.write_text("".join("---\n%s\n" % json.dumps(obj) for obj in objects))
-    kubeconfig = lab.dir / "kubeconfig"
-    ready = lab.dir / "kubeapi.ready"
-    if ready.exists():
-        ready.unlink()
-    users = _api_users(lab)
-    api = _start_process(lab, "kubeapi", [sys.executable, "-m", "lab", "kubeapi", "--host", "127.0.0.1",
-                                          "--port", "0", "--workdir", str(lab.dir / "kubeapi"),
-                                          "--kubeconfig", str(kubeconfig), "--preload",
-                                          str(preload), "--ready-file", str(ready),
-                                          "--token-auth-file", str(users)], lab.dir / "kubeapi.log")
-    _wait_file(ready, api, 30, "the Kubernetes API emulator")
-    _user_kubeconfigs(lab, kubeconfig)
-    cn_ready = lab.dir / "calico-node.ready"
-    node = _start_process(lab, "calico-node", [sys.executable, "-m", "lab.calico_node_main", str(lab.dir)],
-                          lab.dir / "calico-node.log")
-    # its first reconcile starts every node's BIRD: seconds per node on a loaded 2-core machine
-    _wait_file(cn_ready, node, 60 + 5 * len(inv["nodes"]), "the calico-node emulator")
+    # the Kubernetes API and calico-node: one of each per cluster
+    kubeconfigs = {}
+    for cluster, objects in sorted(objects_of.items(), key=lambda item: str(item[0])):
+        kubeconfigs[cluster] = _start_kube(lab, cluster, objects, len(objects) // 2)
+    if None in kubeconfigs:
+        kubeconfig = kubeconfigs.pop(None)
+    else:  # several clusters: the first is the home of fabric-wide tasks (the fabric lock)
+        kubeconfig = kubeconfigs[sorted(kubeconfigs)[0]]
+        state["clusters"] = {c: {"dir": str(_cluster_dir(lab, c)), "kubeconfig": str(k)}
+                             for c, k in kubeconfigs.items()}
 
     # what the playbooks need
     known_hosts = lab.dir / "known_hosts"
@@ -335,7 +357,7 @@ def up(inventory_path, log=print):
     for host, device in state["devices"].items():
         if device.get("inventory_mgmt"):
             creds_all[host]["ansible_host"] = device["mgmt"]
-    write_lab_inventory(lab, inv, creds_all, kubeconfig, known_hosts)
+    write_lab_inventory(lab, inv, creds_all, kubeconfig, known_hosts, kubeconfigs)
     state["complete"] = True
     state["up_seconds"] = round(time.time() - started, 2)
     lab.save(state)
@@ -344,6 +366,39 @@ def up(inventory_path, log=print):
     log("run a playbook against it: ansible-playbook -i %s -i %s playbooks/<pattern>.yml"
         % (inventory_path, lab.dir / "lab-inventory.yml"))
     return state
+
+
+def _cluster_dir(lab, cluster):
+    """Where a cluster's API and calico-node keep their files: the lab's directory for a single cluster."""
+    return lab.dir if cluster is None else lab.dir / "clusters" / cluster
+
+
+def _start_kube(lab, cluster, objects, node_count):
+    """The Kubernetes API emulator preloaded with ``objects`` and the calico-node emulator of one
+    cluster (``None``: the only one); returns the admin kubeconfig."""
+    where = _cluster_dir(lab, cluster)
+    where.mkdir(parents=True, exist_ok=True)
+    suffix = "" if cluster is None else "-" + cluster
+    preload = where / "preload.yaml"
+    preload.write_text("".join("---\n%s\n" % json.dumps(obj) for obj in objects))
+    kubeconfig = where / "kubeconfig"
+    ready = where / "kubeapi.ready"
+    if ready.exists():
+        ready.unlink()
+    users = _api_users(where)
+    api = _start_process(lab, "kubeapi" + suffix, [sys.executable, "-m", "lab", "kubeapi", "--host", "127.0.0.1",
+                                                   "--port", "0", "--workdir", str(where / "kubeapi"),
+                                                   "--kubeconfig", str(kubeconfig), "--preload",
+                                                   str(preload), "--ready-file", str(ready),
+                                                   "--token-auth-file", str(users)], where / "kubeapi.log")
+    _wait_file(ready, api, 30, "the Kubernetes API emulator" + suffix)
+    _user_kubeconfigs(where, kubeconfig)
+    cn_ready = where / "calico-node.ready"
+    args = [sys.executable, "-m", "lab.calico_node_main", str(lab.dir)] + ([] if cluster is None else [cluster])
+    node = _start_process(lab, "calico-node" + suffix, args, where / "calico-node.log")
+    # its first reconcile starts every node's BIRD: seconds per node on a loaded 2-core machine
+    _wait_file(cn_ready, node, 60 + 5 * node_count, "the calico-node emulator" + suffix)
+    return kubeconfig
 
 
 # Identities besides the admin (system:masters), authorised by RBAC in the API emulator:
@@ -356,8 +411,8 @@ API_USERS = {
 }
 
 
-def _api_users(lab):
-    path = lab.dir / "kubeapi-tokens.csv"
+def _api_users(where):
+    path = where / "kubeapi-tokens.csv"
     tokens = {}
     lines = []
     for name, (user, groups) in sorted(API_USERS.items()):
@@ -368,9 +423,9 @@ def _api_users(lab):
     return path
 
 
-def _user_kubeconfigs(lab, kubeconfig):
+def _user_kubeconfigs(where, kubeconfig):
     rows = {}
-    for line in (lab.dir / "kubeapi-tokens.csv").read_text().splitlines():
+    for line in (where / "kubeapi-tokens.csv").read_text().splitlines():
         token, _user, name = line.split(",")[:3]
         rows[name] = token
     base = yaml.safe_load(kubeconfig.read_text())
@@ -378,14 +433,15 @@ def _user_kubeconfigs(lab, kubeconfig):
         config = json.loads(json.dumps(base))
         config["users"] = [{"name": "kubefabric-%s" % name, "user": {"token": token}}]
         config["contexts"][0]["context"]["user"] = "kubefabric-%s" % name
-        path = lab.dir / ("kubeconfig-%s" % name)
+        path = where / ("kubeconfig-%s" % name)
         path.write_text(yaml.safe_dump(config))
         os.chmod(path, 0o600)
 
 
-def write_lab_inventory(lab, inv, creds_all, kubeconfig, known_hosts):
+def write_lab_inventory(lab, inv, creds_all, kubeconfig, known_hosts, kubeconfigs=None):
     """An inventory with what only the lab knows (API kubeconfig, device credentials, CA, known_hosts),
-    to pass as a second ``-i`` beside the user's inventory."""
+    to pass as a second ``-i`` beside the user's inventory.  Several clusters: each cluster group's
+    ``k8s_kubeconfig`` is its own API's, the ``all`` one the first cluster's."""
     hosts = {}
     for host, creds in creds_all.items():
         entry = {"bgp_device_username": creds["username"], "bgp_device_password": creds["password"]}
@@ -398,6 +454,9 @@ def write_lab_inventory(lab, inv, creds_all, kubeconfig, known_hosts):
         hosts[host] = entry
     data = {"all": {"vars": {"k8s_kubeconfig": str(kubeconfig)},
                     "children": {"network_devices": {"hosts": hosts}}}}
+    if kubeconfigs:
+        data["all"]["children"][CLUSTER_GROUP] = {"children": {
+            c: {"vars": {"k8s_kubeconfig": str(k)}} for c, k in sorted(kubeconfigs.items())}}
     path = lab.dir / "lab-inventory.yml"
     path.write_text(json.dumps(data, indent=2))
     os.chmod(path, 0o600)
@@ -423,6 +482,9 @@ def down(inventory_path, log=print):
     lab = Lab(inventory_path)
     for tag in ("calico-node", "kubeapi"):
         _kill_pidfile(lab.dir / ("%s.pid" % tag))
+    for tag in ("calico-node-", "kubeapi-"):  # several clusters: one of each per cluster
+        for path in sorted(lab.dir.glob("%s*.pid" % tag)) if lab.dir.exists() else []:
+            _kill_pidfile(path)
     state = lab.load() or {}
     names = set(state.get("namespaces", [])) | {n for n in netns.list_recorded() if n.startswith(lab.name + "-")}
     for name in sorted(names, reverse=True):

@@ -12,6 +12,7 @@ import os
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import clusters as clusters_plan
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import schema
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import (
     DEVICE_VARS, NODE_VARS, OPTION_VARS)
@@ -38,6 +39,47 @@ def _device_vars(hostvars, host, keys, run_key):
         digest = hmac.new(run_key, str(password).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
         data["bgp_password"] = "%s#%s" % (PASSWORD_PLACEHOLDER, digest)
     return data
+
+
+# planner options read per cluster (the rest of OPTION_VARS is fabric-wide: pattern, the variable checks)
+FABRIC_WIDE_OPTIONS = ("pattern", "unknown_variables", "extra_variables")
+
+
+def _cluster_groups(hostvars, name):
+    """``{cluster: [node hosts]}``: the child groups of the group ``name`` (docs/multi_cluster.md).
+
+    Ansible gives a task the groups' hosts but not their children: they are read from the inventory
+    behind ``hostvars`` (the HostVars object every task gets)."""
+    inventory = getattr(hostvars, "_inventory", None)
+    groups = getattr(inventory, "groups", None) or {}
+    parent = groups.get(name)
+    if parent is None:
+        return {}
+    # a cluster group without hosts only carries variables (e.g. the lab's per-cluster kubeconfig of a
+    # cluster that another inventory source of the run describes): it is no cluster of this run
+    clusters = {child.name: sorted(h.name for h in child.get_hosts()) for child in parent.child_groups}
+    return {name: hosts for name, hosts in clusters.items() if hosts}
+
+
+def _cluster_options(hostvars, cluster, hosts, templar):
+    """A cluster's planner options: its group vars, as every one of its nodes sees them (they must agree)."""
+    options = {}
+    for option, var in OPTION_VARS.items():
+        if option in FABRIC_WIDE_OPTIONS:
+            continue
+        values = {}
+        for host in hosts:
+            value = hostvars[host].get(var)
+            values[host] = templar.template(value) if value is not None else None
+        first = values[hosts[0]]
+        for host in hosts[1:]:
+            if values[host] != first:
+                raise FabricError("nodes %s and %s of cluster %s have different values of %s" % (hosts[0], host, cluster,
+                                                                                                  var),
+                                  host=host, field=var,
+                                  fix="set %s once, in the group vars of cluster %s (not per node)" % (var, cluster))
+        options[option] = first
+    return options
 
 
 def _names(variables):
@@ -68,6 +110,31 @@ class ActionModule(ActionBase):
                 group = args.get("device_group") or "network_devices"
                 args["devices"] = {h: _device_vars(hostvars, h, DEVICE_VARS, run_key) for h in groups.get(group, [])}
                 names.update((h, _names(hostvars[h])) for h in groups.get(group, []))
+            cluster_group = args.get("cluster_group") or task_vars.get("kubefabric_cluster_group") or \
+                "kubefabric_clusters"
+            clusters = _cluster_groups(hostvars, cluster_group) if args.get("clusters") is None else {}
+            if clusters:  # several clusters on one fabric
+                node_group = args.get("node_group") or "k8s_nodes"
+                in_node_group = set(groups.get(node_group, []))
+                clusters_plan.check_nodes_once(clusters)
+                args["clusters"] = {}
+                for cluster, hosts in sorted(clusters.items()):
+                    for host in hosts:
+                        if host not in in_node_group:
+                            raise FabricError("node %s of cluster %s is not in the node group %s" % (host, cluster,
+                                                                                                    node_group),
+                                              host=host, field=node_group,
+                                              fix="list the cluster groups as children of %s" % node_group)
+                    args["clusters"][cluster] = {
+                        "options": _cluster_options(hostvars, cluster, hosts, self._templar),
+                        "nodes": {h: _host_vars(hostvars, h, NODE_VARS) for h in hosts}}
+                in_clusters = {h for hosts in clusters.values() for h in hosts}
+                for host in sorted(in_node_group - in_clusters):
+                    raise FabricError("node %s is in no cluster of %s" % (host, cluster_group), host=host,
+                                      field=cluster_group, fix="add the node to the group of its cluster")
+                args["cluster_group"] = cluster_group
+                if args.get("fabric_id") is None and task_vars.get("kubefabric_fabric_id") is not None:
+                    args["fabric_id"] = str(self._templar.template(task_vars["kubefabric_fabric_id"]))
         except FabricError as exc:
             result.update(failed=True, msg=str(exc), error=exc.as_dict())
             return result

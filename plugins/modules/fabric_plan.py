@@ -120,6 +120,25 @@ options:
         C(bgp_password) on the controller (length and characters per platform) and passes the module a
         fingerprint instead (the two ends of an uplink must have the same password).
     type: dict
+  clusters:
+    description:
+      - Several clusters on one fabric (docs/multi_cluster.md), cluster name ->
+        C({options, nodes}) (C(options) the planner options of that cluster, C(nodes) its nodes as in
+        O(nodes)). Every cluster is planned and the whole fabric checked across clusters; the plan holds
+        C(clusters), the merged C(devices), C(device_scopes) and C(sessions).
+      - The action plugin fills it from the child groups of O(cluster_group) when that group has any;
+        otherwise the inventory is one cluster, as before.
+    type: dict
+  cluster_group:
+    description: Inventory group whose child groups are the clusters (C(kubefabric_cluster_group)).
+    type: str
+    default: kubefabric_clusters
+  fabric_id:
+    description:
+      - The fabric's owner scope (C(kubefabric_fabric_id)); with several clusters the owner of a
+        cluster's device neighbours is C(<fabric_id>.<cluster>).
+    type: str
+    default: default
   node_group:
     description: Inventory group of the Kubernetes nodes.
     type: str
@@ -170,6 +189,9 @@ plan:
   description:
     - The plan (C(calico), C(devices), C(sessions), C(warnings), C(dot)). Passwords are not included.
     - C(warnings) lists planning warnings, for example a rack with a single route reflector.
+    - Several clusters (O(clusters)) add C(clusters) (each cluster's plan with its C(owner) and C(hosts)),
+      C(device_scopes) (per device one config per owner scope) and a C(cluster) on every session row
+      and device neighbour.
   returned: success
   type: dict
 sessions_total:

@@ -46,6 +46,26 @@ def check_owner(owner, host=None):
     return owner
 
 
+def scope(fabric_id, cluster=None, host=None):
+    """The owner scope of a cluster's neighbours on shared devices (docs/multi_cluster.md).
+
+    ``<fabric_id>`` for the fabric's own neighbours and for every neighbour of a single-cluster
+    inventory (unchanged), ``<fabric_id>.<cluster>`` for the neighbours of one cluster of several, so
+    that a run of one cluster never touches another's.  Raises FabricError when the result is not a
+    valid owner (at most 24 characters in all).
+    """
+    fabric = check_owner(fabric_id, host)
+    if cluster in (None, ""):
+        return fabric
+    text = "%s.%s" % (fabric, cluster)
+    if not _OWNER_RE.match(text):
+        raise FabricError("the owner scope %r of cluster %s is not a valid ownership marker owner" % (text, cluster),
+                          host=host or str(cluster), field="kubefabric_fabric_id",
+                          fix="keep kubefabric_fabric_id plus '.' plus the cluster's group name within 24 characters "
+                              "of a-z 0-9 . _ - (shorten the fabric id or rename the cluster group)")
+    return text
+
+
 def fingerprint(password, owner, address):
     """8 hex digits of PBKDF2-HMAC-SHA256(password, salt=owner/address): detects a changed password,
     reveals nothing usable about it (a 32-bit truncation matches millions of candidate keys)."""

@@ -9,7 +9,7 @@ import copy
 
 from ..common.errors import FabricError
 from ..common.query import check_expectations
-from . import patterns, schema
+from . import clusters, patterns, schema
 from .plan import OPTION_VARS, build_plan
 
 # NODE_VARS / DEVICE_VARS: what the action plugin passes per host (schema.py checks them)
@@ -38,6 +38,9 @@ def argument_spec():
         secret_namespace=dict(type="str", default="kube-system", no_log=False),
         nodes=dict(type="dict"),
         devices=dict(type="dict"),
+        clusters=dict(type="dict"),
+        cluster_group=dict(type="str", default="kubefabric_clusters"),
+        fabric_id=dict(type="str", default="default"),
         node_group=dict(type="str", default="k8s_nodes"),
         device_group=dict(type="str", default="network_devices"),
         expect=dict(type="raw"),
@@ -67,8 +70,13 @@ def run(params):
     fabric.update(nodes=params["nodes"], devices=params.get("devices") or {}, variables=params.get("variables"),
                   inventory_pattern=params.get("inventory_pattern"),
                   dynamic_neighbors=params.get("dynamic_neighbors"), secret_namespace=params.get("secret_namespace"))
-    plan = build_plan(fabric)
-    result = {"plan": _redact(plan), "sessions_total": plan["sessions"]["total"]}
+    if params.get("clusters"):  # several clusters on one fabric (docs/multi_cluster.md)
+        fabric = dict(fabric, clusters=params["clusters"], fabric_id=params.get("fabric_id"))
+        plan = clusters.build_fabric_plan(fabric)
+        result = {"plan": clusters.redact(plan, _redact), "sessions_total": plan["sessions"]["total"]}
+    else:
+        plan = build_plan(fabric)
+        result = {"plan": _redact(plan), "sessions_total": plan["sessions"]["total"]}
     failures = check_expectations(result, params.get("expect"))
     if failures:
         raise FabricError("expectations not met: %s" % "; ".join(failures), field="expect",

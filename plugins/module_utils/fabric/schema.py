@@ -302,6 +302,9 @@ VARIABLES = (
     Var("kubefabric_fabric_id", "all", "owner scope", lambda v, h, f: check_owner(to_str(v, h, f), h), "default",
         "the owner scope in the ownership marker of every device neighbour this fabric creates "
         "(1-24 characters a-z 0-9 . _ -); two fabrics or clusters sharing a leaf use different ids"),
+    Var("kubefabric_cluster_group", "all", "group name", to_str, "kubefabric_clusters",
+        "several clusters on one fabric: the group whose child groups are the clusters (docs/multi_cluster.md)",
+        option="cluster_group"),
     Var("kubefabric_unknown_variables", "all", "str", to_choice(("error", "warn", "ignore")), "error",
         "what an unknown variable of the collection's namespace is: error, warn or ignore"),
     Var("kubefabric_extra_variables", "all", "list of str", list_of(to_str), [],
@@ -383,6 +386,7 @@ ROLE_VARS = frozenset((
     "kubefabric_preflight_device_state", "kubefabric_preflight_calico", "kubefabric_preflight_access",
     "kubefabric_preflight_result", "kubefabric_lock", "kubefabric_lock_name", "kubefabric_lock_namespace",
     "kubefabric_lock_duration", "kubefabric_lock_result", "kubefabric_lock_holder",
+    "kubefabric_device_scopes", "kubefabric_cluster", "kubefabric_cluster_auth", "kubefabric_verify_plan",
 ))
 
 STRICT_PREFIXES = ("bgp_", "kubefabric_", "fabric_", "tor_", "route_refl", "rr_")

@@ -32,7 +32,8 @@ def test_every_variable_the_action_plugin_and_roles_read_is_known():
     used = {n for n in used if schema.owned(n)}
     modules = {p.stem for p in (REPO / "plugins" / "modules").glob("*.py")}
     not_vars = modules | {"bgp_configuration", "bgp_peers", "fabric_passwords", "fabric_plan", "bgp_password_update",
-                          "calico_labels", "route_reflector_cluster_id", "calico_node_name", "fabric_role"}
+                          "calico_labels", "route_reflector_cluster_id", "calico_node_name", "fabric_role",
+                          "fabric_id"}
     assert {n for n in used - not_vars if n not in schema.KNOWN} == set()
 
 
