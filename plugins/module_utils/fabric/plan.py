@@ -31,6 +31,7 @@ from . import patterns, schema
 from .schema import PLATFORMS
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubefabric"}
+DEFAULT_AS = 64512
 
 
 class FabricPlan(TypedDict):
@@ -49,7 +50,6 @@ class FabricPlan(TypedDict):
     warnings: list
     dot: str
     module_args: dict
-DEFAULT_AS = 64512
 
 
 # ------------------------------------------------------------------------------------------------
