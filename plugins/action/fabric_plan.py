@@ -73,8 +73,8 @@ def _cluster_options(hostvars, cluster, hosts, templar):
         first = values[hosts[0]]
         for host in hosts[1:]:
             if values[host] != first:
-                raise FabricError("nodes %s and %s of cluster %s have different values of %s" % (hosts[0], host, cluster,
-                                                                                                  var),
+                raise FabricError("nodes %s and %s of cluster %s have different values of %s"
+                                  % (hosts[0], host, cluster, var),
                                   host=host, field=var,
                                   fix="set %s once, in the group vars of cluster %s (not per node)" % (var, cluster))
         options[option] = first
@@ -114,8 +114,8 @@ class ActionModule(ControllerAction):
                 for cluster, hosts in sorted(clusters.items()):
                     for host in hosts:
                         if host not in in_node_group:
-                            raise FabricError("node %s of cluster %s is not in the node group %s" % (host, cluster,
-                                                                                                    node_group),
+                            raise FabricError("node %s of cluster %s is not in the node group %s"
+                                              % (host, cluster, node_group),
                                               host=host, field=node_group,
                                               fix="list the cluster groups as children of %s" % node_group)
                     args["clusters"][cluster] = {
