@@ -8,20 +8,14 @@ from __future__ import annotations
 
 import os
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import lock
+from ansible_collections.kubefabric.bgp.plugins.plugin_utils.controller_action import ControllerAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars or {})
-        args = dict(self._task.args)
+class ActionModule(ControllerAction):
+    def run_controller(self, args, task_vars, result):
         state = args.get("state") or "acquired"
         if state not in ("acquired", "renewed", "released"):
             return dict(result, failed=True, msg="state: one of acquired, renewed, released")

@@ -9,13 +9,12 @@ import hashlib
 import hmac
 import os
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import clusters as clusters_plan
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import schema
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import (
     DEVICE_VARS, NODE_VARS, OPTION_VARS)
+from ansible_collections.kubefabric.bgp.plugins.plugin_utils.controller_action import ControllerAction
 
 
 # what the module gets instead of a device's bgp_password: the plan only needs to know that there is
@@ -74,8 +73,8 @@ def _cluster_options(hostvars, cluster, hosts, templar):
         first = values[hosts[0]]
         for host in hosts[1:]:
             if values[host] != first:
-                raise FabricError("nodes %s and %s of cluster %s have different values of %s" % (hosts[0], host, cluster,
-                                                                                                  var),
+                raise FabricError("nodes %s and %s of cluster %s have different values of %s"
+                                  % (hosts[0], host, cluster, var),
                                   host=host, field=var,
                                   fix="set %s once, in the group vars of cluster %s (not per node)" % (var, cluster))
         options[option] = first
@@ -87,16 +86,10 @@ def _names(variables):
     return sorted(name for name in variables if schema.owned(str(name)))
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     """Fill nodes/devices and unset options from the inventory, then run the module locally."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
+    def run_controller(self, args, task_vars, result):
         groups = task_vars.get("groups", {})
         hostvars = task_vars.get("hostvars", {})
         run_key = os.urandom(32)
@@ -121,8 +114,8 @@ class ActionModule(ActionBase):
                 for cluster, hosts in sorted(clusters.items()):
                     for host in hosts:
                         if host not in in_node_group:
-                            raise FabricError("node %s of cluster %s is not in the node group %s" % (host, cluster,
-                                                                                                    node_group),
+                            raise FabricError("node %s of cluster %s is not in the node group %s"
+                                              % (host, cluster, node_group),
                                               host=host, field=node_group,
                                               fix="list the cluster groups as children of %s" % node_group)
                     args["clusters"][cluster] = {

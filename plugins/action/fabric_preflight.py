@@ -7,27 +7,43 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.kubefabric.bgp.plugins.action.fabric_verify import session_params
 from ansible_collections.kubefabric.bgp.plugins.filter.fabric import fabric_passwords
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s, manage
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import preflight
+from ansible_collections.kubefabric.bgp.plugins.plugin_utils.controller_action import ControllerAction
 
 CONFIG_OPTIONS = [option for option, _field, _kind in manage.CONFIG_FIELDS]
 
 
-class ActionModule(ActionBase):
+def _devices(planned, wanted, hostvars, state, early):
+    """``(host, platform, session params, config, state)`` per device to check; problems go to ``early``."""
+    devices = []
+    for host in sorted(planned if wanted is None else wanted):
+        if host not in planned:
+            continue
+        if host not in hostvars:
+            early.append(preflight._row(host, "device", FabricError(  # pylint: disable=protected-access
+                "the plan has device %s but the inventory has no such host" % host, host=host, field="hosts",
+                fix="add the device to the inventory")))
+            continue
+        data = hostvars[host]
+        try:
+            config = fabric_passwords(planned[host], data.get("bgp_password") or "")
+        except AnsibleFilterError as exc:
+            early.append(preflight._row(host, "device", FabricError(  # pylint: disable=protected-access
+                str(exc), host=host, field="bgp_password", fix="set bgp_password for %s (vault)" % host)))
+            continue
+        devices.append((host, data.get("platform"), session_params(hostvars, host), config, state))
+    return devices
+
+
+class ActionModule(ControllerAction):
     """Read-only: dry runs, access reviews and device reads; fails naming every endpoint that failed."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
+    def run_controller(self, args, task_vars, result):
         plan = args.get("plan") or {}
         module_args = plan.get("module_args") if isinstance(plan, dict) else None
         if not module_args:
@@ -56,25 +72,7 @@ class ActionModule(ActionBase):
                                  if k in CONFIG_OPTIONS and v is not None)
             calico = {"nodes": module_args.get("nodes") or [], "peers": peers, "configuration": configuration,
                       "exclusive": boolean(args.get("exclusive", True))}
-        devices = []
-        wanted = args.get("devices")
-        planned = module_args.get("devices") or {}
-        for host in sorted(planned if wanted is None else wanted):
-            if host not in planned:
-                continue
-            if host not in hostvars:
-                early.append(preflight._row(host, "device", FabricError(  # pylint: disable=protected-access
-                    "the plan has device %s but the inventory has no such host" % host, host=host, field="hosts",
-                    fix="add the device to the inventory")))
-                continue
-            data = hostvars[host]
-            try:
-                config = fabric_passwords(planned[host], data.get("bgp_password") or "")
-            except AnsibleFilterError as exc:
-                early.append(preflight._row(host, "device", FabricError(  # pylint: disable=protected-access
-                    str(exc), host=host, field="bgp_password", fix="set bgp_password for %s (vault)" % host)))
-                continue
-            devices.append((host, data.get("platform"), session_params(hostvars, host), config, state))
+        devices = _devices(module_args.get("devices") or {}, args.get("devices"), hostvars, state, early)
         auth = dict((k, args.get(k)) for k in k8s.AUTH_ARG_SPEC)
         params = dict(auth, api_group=args.get("api_group") or "auto",
                       request_timeout=int(args.get("request_timeout") or 30))

@@ -231,7 +231,7 @@ def main():
         secret_namespace=dict(type="str", default="kube-system", no_log=False),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    manage.run_module(module, manage.plan_bgp_configuration)
+    manage.BGP_CONFIGURATION.run_module(module)
 
 
 if __name__ == "__main__":

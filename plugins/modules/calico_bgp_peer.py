@@ -228,7 +228,7 @@ def main():
         secret_namespace=dict(type="str", default="kube-system", no_log=False),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    manage.run_module(module, manage.plan_peers)
+    manage.BGP_PEER.run_module(module)
 
 
 if __name__ == "__main__":

@@ -128,7 +128,7 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    manage.run_module(module, manage.plan_nodes)
+    manage.NODE.run_module(module)
 
 
 if __name__ == "__main__":

@@ -145,7 +145,7 @@ def main():
         expect=dict(type="raw"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    manage.run_info_module(module, manage.gather_node_status)
+    manage.NODE_STATUS_INFO.run_module(module)
 
 
 if __name__ == "__main__":

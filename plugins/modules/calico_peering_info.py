@@ -150,28 +150,7 @@ sessions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import peering, status
-from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError, fail_module
-from ansible_collections.kubefabric.bgp.plugins.module_utils.common.query import check_expectations
-
-
-def run(params):
-    if params["src"]:
-        try:
-            with open(params["src"], encoding="utf-8") as handle:
-                text = handle.read()
-        except OSError as exc:
-            raise FabricError("cannot read %s: %s" % (params["src"], exc.strerror), field="src",
-                              fix="give the path of a YAML file on the host the module runs on")
-        resources = peering.load_documents(text, where="src")
-    else:
-        resources = params["resources"]
-    namespace = params["namespace"]
-    secrets = {(namespace, name): dict(data or {}) for name, data in (params["secrets"] or {}).items()}
-    result = status.peering_info(resources, node=params["node"], calico_version=params["calico_version"],
-                                 order=params["order"], namespace=namespace, secrets=secrets)
-    failures = check_expectations(result, params["expect"])
-    return result, failures
+from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import manage, peering, status
 
 
 def main():
@@ -190,14 +169,7 @@ def main():
         mutually_exclusive=[("resources", "src")],
         supports_check_mode=True,
     )
-    try:
-        result, failures = run(module.params)
-    except FabricError as exc:
-        fail_module(module, exc)
-    if failures:
-        module.fail_json(msg="expectations failed: %s" % "; ".join(failures), failed_expectations=failures,
-                         changed=False, **result)
-    module.exit_json(changed=False, **result)
+    manage.PEERING_INFO.run_module(module)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ description:
   - O(state=released) deletes the Lease only when this run holds it.
 extends_documentation_fragment:
   - kubefabric.bgp.k8s_auth
+  - kubefabric.bgp.controller
 options:
   state:
     description:
@@ -47,26 +48,10 @@ options:
     description: Seconds the lock stays valid without a renewal (C(leaseDurationSeconds)).
     type: int
     default: 900
-  api_group:
-    description: Not used (the Lease is a built-in kind); accepted for the C(kubefabric.bgp.k8s) module defaults.
-    type: str
-    default: auto
-    choices: [auto, projectcalico.org/v3, crd.projectcalico.org/v1]
-  request_timeout:
-    description: Seconds to wait for each answer of the API server.
-    type: int
-    default: 30
 attributes:
   check_mode:
     support: full
     description: Reads the lock and reports who holds it; takes, renews and releases nothing (and does not fail).
-  diff_mode:
-    support: none
-    description: No diff.
-  platform:
-    platforms: controller
-    support: full
-    description: Runs on the controller.
   action:
     support: full
     description: The action plugin runs on the controller, so that the holder names the ansible-playbook process.
@@ -122,11 +107,11 @@ held_by:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s
-from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError, fail_module
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import lock
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import LOCK
 
 
 def argument_spec():
@@ -141,17 +126,7 @@ def argument_spec():
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            required_if=[("state", "renewed", ["holder"]), ("state", "released", ["holder"])])
-    if not k8s.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
-    result, error = None, None
-    try:
-        result = lock.run(module.params, check_mode=module.check_mode)
-    except FabricError as exc:
-        error = exc
-    if error is not None:
-        fail_module(module, error, **error.details)
-        return
-    module.exit_json(**result)
+    LOCK.run_module(module)
 
 
 if __name__ == "__main__":

@@ -203,24 +203,12 @@ sessions_total:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError, fail_module
-from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import argument_spec, run
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import PLAN, argument_spec
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    # a device's bgp_password sits inside the devices dict, which is not a no_log option: mask it in
-    # everything returned (invocation.module_args included)
-    for device in (module.params.get("devices") or {}).values():
-        if isinstance(device, dict) and device.get("bgp_password") not in (None, ""):
-            module.no_log_values.add(str(device["bgp_password"]))
-    try:
-        result = run(module.params)
-    except FabricError as exc:
-        fail_module(module, exc, **exc.details)
-    for warning in result["plan"]["warnings"]:
-        module.warn(warning)
-    module.exit_json(changed=False, **result)
+    PLAN.run_module(module)
 
 
 if __name__ == "__main__":

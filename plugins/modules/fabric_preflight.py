@@ -28,6 +28,7 @@ description:
     hosts' variables, as for M(kubefabric.bgp.fabric_verify).
 extends_documentation_fragment:
   - kubefabric.bgp.k8s_auth
+  - kubefabric.bgp.controller
 options:
   plan:
     description: The C(plan) returned by M(kubefabric.bgp.fabric_plan) (the target of the run).
@@ -71,26 +72,10 @@ options:
     description: Threads (devices checked at the same time).
     type: int
     default: 16
-  api_group:
-    description: The Calico API group (C(auto) discovers it).
-    type: str
-    default: auto
-    choices: [auto, projectcalico.org/v3, crd.projectcalico.org/v1]
-  request_timeout:
-    description: Seconds to wait for each answer of the API server (a hung API fails after this).
-    type: int
-    default: 30
 attributes:
   check_mode:
     support: full
     description: Only reads and dry runs, in check mode as in a normal run.
-  diff_mode:
-    support: none
-    description: Changes nothing.
-  platform:
-    platforms: controller
-    support: full
-    description: Runs on the controller.
   action:
     support: full
     description: The action plugin reads the devices' inventory variables and runs every check in parallel.
@@ -140,6 +125,7 @@ devices:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico.k8s import argument_spec as k8s_spec
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.module import PREFLIGHT
 
 
 def argument_spec():
@@ -155,8 +141,7 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    module.fail_json(msg="kubefabric.bgp.fabric_preflight runs through its action plugin: call it by that name "
-                         "in a play (it needs the inventory's device variables)")
+    PREFLIGHT.run_module(module)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ Every module follows the same order, so that bad input never leaves a half-appli
 2. validate them with the collection's one Calico model (``resources.validate``), whichever API
    group is served (the ``crd.projectcalico.org/v1`` CRDs skip Calico's validation, so the
    collection does it);
-3. read what exists and plan the writes (:class:`Plan`), computing ``changed`` and the diff;
+3. read what exists and plan the writes (:class:`CalicoChange`), computing ``changed`` and the diff;
 4. only then write, through :class:`~.k8s.KubeClient` (server-side dry run in check mode).
 
 Secrets: a password given in clear is stored in a Secret labelled managed-by kubefabric and the
@@ -34,6 +34,8 @@ from .k8s import MANAGED_BY, MANAGED_BY_LABEL
 from . import resources
 from . import nodes as calico_nodes
 from . import selector as calico_selector
+from . import status
+from .peering import load_documents
 
 SECRET_KEY = "password"
 
@@ -63,7 +65,7 @@ def _status(exc):
     return (getattr(exc, "details", None) or {}).get("status")
 
 
-class Plan:
+class CalicoChange:
     """Planned writes with their diff; ``run()`` performs them (dry run in check mode).
 
     A write that fails part-way raises one FabricError whose ``details`` name the objects written
@@ -82,6 +84,7 @@ class Plan:
         self._current = {}        # ref -> the object as read when planned
         self.written = []
         self.not_written = []
+        self.extra = {}           # what the module returns besides the objects (e.g. the resulting spec)
 
     @property
     def changed(self):
@@ -195,12 +198,12 @@ class Plan:
     def diff(self):
         return {"before": self.before, "after": self.after}
 
-    def result(self, **extra):
+    def result(self):
         result = dict(changed=self.changed, api_group=self.client._group, objects=self.objects,
                       writes=len(self.client.writes))
         if self.warnings:
             result["warnings"] = list(self.warnings)
-        result.update(extra)
+        result.update(self.extra)
         return result
 
 
@@ -407,7 +410,7 @@ def plan_peers(client, params):
         stored = validate_for_group([peer for peer, _clear in built], client)
         built = [(obj, clear) for obj, (_peer, clear) in zip(stored, built)]
     group = client.calico_group
-    plan = Plan(client)
+    plan = CalicoChange(client)
     existing = dict((item["metadata"]["name"], item) for item in client.list("BGPPeer"))
     same = same_calico(group)
     for peer, clear in built:
@@ -515,7 +518,7 @@ def plan_bgp_configuration(client, params):
     name = config_name(params)
     namespace = params.get("secret_namespace") or "kube-system"
     state = params.get("state") or "present"
-    plan = Plan(client)
+    plan = CalicoChange(client)
     if state == "absent":
         have = client.get("BGPConfiguration", name)
         if have is None:
@@ -523,7 +526,7 @@ def plan_bgp_configuration(client, params):
         else:
             plan.delete("BGPConfiguration", have)
             plan_secret_removal(plan, (have.get("spec") or {}).get("nodeMeshPassword"), namespace)
-        return plan, {}
+        return plan
     given = build_config_spec(params)
     # Offline: what the user asked for, by Calico's rules, before any request.
     validate(calico_object("BGPConfiguration", name, copy.deepcopy(given)))
@@ -547,7 +550,8 @@ def plan_bgp_configuration(client, params):
         plan_secret(plan, secret_ref["name"], namespace, secret_ref["key"], clear, "BGPConfiguration/%s" % name)
     plan.ensure("BGPConfiguration", desired, have, same_calico(client.calico_group))
     plan_orphaned_secret(plan, have, "nodeMeshPassword", desired["spec"], namespace)
-    return plan, {"spec": desired["spec"]}
+    plan.extra["spec"] = desired["spec"]
+    return plan
 
 
 # -- Calico Node (core/v1 Node annotations and labels) ---------------------------------------------
@@ -584,7 +588,7 @@ def plan_nodes(client, params):
             if "asNumber" in setting:
                 bgp["asNumber"] = parse_asn(setting["asNumber"])
         wanted.append((entry["name"], bgp, labels))
-    plan = Plan(client)
+    plan = CalicoChange(client)
     existing = dict((item["metadata"]["name"], item) for item in client.list("Node"))
     missing = [name for name in names if name not in existing]
     if missing:
@@ -721,53 +725,74 @@ def gather_node_status(client, params, sleep=time.sleep, clock=time.monotonic):
 
 
 # -- the module edge -------------------------------------------------------------------------------
-def run_module(module, planner, **extra):
-    """Connect, plan, write (dry run in check mode), exit; one FabricError -> fail_json."""
-    if not k8s.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
-    error, plan = None, None
-    try:
-        client = k8s.connect(module.params, check_mode=module.check_mode)
-        outcome = planner(client, module.params)
-        plan, data = outcome if isinstance(outcome, tuple) else (outcome, None)
-        plan.run()
-        result = plan.result(**extra)
-        if data is not None:
-            result.update(data)
-        if module._diff:
-            result["diff"] = plan.diff()
-    except FabricError as exc:
-        error = exc
-    if error is not None:
-        # Outside the except block: ansible-core >= 2.19 would attach the traceback of the handled
-        # exception to the result. A FabricError is a user's error, not a crash.
-        partial = {}
-        if plan is not None and (plan.written or plan.not_written):
-            partial = dict(changed=bool(plan.written) and not module.check_mode, written=plan.written,
-                           not_written=plan.not_written)
-        fail_module(module, error, **partial)
-        return
-    for warning in result.get("warnings") or ():
-        module.warn(warning)
-    module.exit_json(**result)
+def gather_peering_info(_client, params):
+    """``calico_peering_info``: the peering engine on resources given inline or in a YAML file (offline)."""
+    if params["src"]:
+        try:
+            with open(params["src"], encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise FabricError("cannot read %s: %s" % (params["src"], exc.strerror), field="src",
+                              fix="give the path of a YAML file on the host the module runs on")
+        objects = load_documents(text, where="src")
+    else:
+        objects = params["resources"]
+    namespace = params["namespace"]
+    secrets = {(namespace, name): dict(data or {}) for name, data in (params["secrets"] or {}).items()}
+    return status.peering_info(objects, node=params["node"], calico_version=params["calico_version"],
+                               order=params["order"], namespace=namespace, secrets=secrets)
 
 
-def run_info_module(module, gather):
-    """The info-module edge: gather, evaluate ``expect``, exit; never ``changed``."""
-    if not k8s.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
-    error = None
-    try:
-        client = k8s.connect(module.params, check_mode=module.check_mode)
-        result = gather(client, module.params)
-        result["api_group"] = client.calico_group
-        failures = check_expectations(result, module.params.get("expect"))
-    except FabricError as exc:
-        error = exc
-    if error is not None:
-        fail_module(module, error)  # outside the except block, see run_module
-        return
-    if failures:
-        module.fail_json(msg="expectation(s) not met: %s" % "; ".join(failures), failures=failures,
-                         changed=False, **result)
-    module.exit_json(changed=False, **result)
+class CalicoModule:
+    """The edge of one calico_* module: ``run_module(module)`` does everything after ``AnsibleModule``.
+
+    A write module has a ``plan(client, params)`` returning a :class:`CalicoChange`; an info module a
+    ``gather(client, params)`` returning its result (``connect=False``: offline, no client).  Either way
+    the result is ``exit_json(changed=..., **result)``, a FabricError becomes ``fail_json`` with the
+    structured error (and, for a write that stopped part-way, what was written and what was not), and
+    unmet ``expect`` checks fail with ``failures``.
+    """
+
+    def __init__(self, plan=None, gather=None, connect=True):
+        self.plan, self.gather, self.connect = plan, gather, connect
+
+    def run_module(self, module):
+        if self.connect and not k8s.HAS_KUBERNETES:
+            module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
+        error, change, result, failures = None, None, None, []
+        try:
+            client = k8s.connect(module.params, check_mode=module.check_mode) if self.connect else None
+            if self.plan is not None:
+                change = self.plan(client, module.params)
+                change.run()
+                result = change.result()
+                if module._diff:
+                    result["diff"] = change.diff()
+            else:
+                result = dict(self.gather(client, module.params), changed=False)
+                if client is not None:
+                    result["api_group"] = client.calico_group
+                failures = check_expectations(result, module.params.get("expect"))
+        except FabricError as exc:
+            error = exc
+        if error is not None:
+            # Outside the except block: ansible-core >= 2.19 would attach the traceback of the handled
+            # exception to the result. A FabricError is a user's error, not a crash.
+            partial = {}
+            if change is not None and (change.written or change.not_written):
+                partial = dict(changed=bool(change.written) and not module.check_mode, written=change.written,
+                               not_written=change.not_written)
+            fail_module(module, error, **partial)
+            return
+        if failures:
+            module.fail_json(msg="expectation(s) not met: %s" % "; ".join(failures), failures=failures, **result)
+        for warning in result.get("warnings") or ():
+            module.warn(warning)
+        module.exit_json(**result)
+
+
+BGP_CONFIGURATION = CalicoModule(plan=plan_bgp_configuration)
+BGP_PEER = CalicoModule(plan=plan_peers)
+NODE = CalicoModule(plan=plan_nodes)
+NODE_STATUS_INFO = CalicoModule(gather=gather_node_status)
+PEERING_INFO = CalicoModule(gather=gather_peering_info, connect=False)

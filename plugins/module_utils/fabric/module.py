@@ -1,15 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubefabric.bgp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fabric_plan module's argument spec and body (shared with its action plugin)."""
+"""The fabric family's module edge: ``PLAN``, ``LOCK`` and ``PREFLIGHT``, each with ``run_module(module)``.
+
+fabric_plan's argument spec and body live here too (its action plugin reads the variable names).
+"""
 
 from __future__ import annotations
 
 import copy
 
-from ..common.errors import FabricError
+from ansible.module_utils.basic import missing_required_lib
+
+from ..calico import k8s
+from ..common.errors import FabricError, fail_module
 from ..common.query import check_expectations
-from . import clusters, patterns, schema
+from . import clusters, lock, patterns, schema
 from .plan import OPTION_VARS, build_plan
 
 # NODE_VARS / DEVICE_VARS: what the action plugin passes per host (schema.py checks them)
@@ -58,7 +64,8 @@ def _redact(plan):
     return plan
 
 
-def run(params):
+def plan_result(params, check_mode=False):
+    """fabric_plan: the redacted :class:`~.plan.FabricPlan` and the session count (pure: same in check mode)."""
     if not params.get("pattern"):
         raise FabricError("no pattern", field="fabric_pattern",
                           fix="set fabric_pattern (or the pattern option) to %s or %s"
@@ -83,3 +90,50 @@ def run(params):
                           fix="compare the plan with what you expected (the result holds the whole plan)",
                           details={"plan": result["plan"]})
     return result
+
+
+def _hide_device_passwords(module):
+    """A device's bgp_password sits inside the devices dict, which is not a no_log option: mask it in
+    everything returned (invocation.module_args included)."""
+    for device in (module.params.get("devices") or {}).values():
+        if isinstance(device, dict) and device.get("bgp_password") not in (None, ""):
+            module.no_log_values.add(str(device["bgp_password"]))
+
+
+class FabricModule:
+    """The edge of one fabric_* module: ``run_module(module)`` does everything after ``AnsibleModule``.
+
+    ``body(params, check_mode)`` returns the result; a FabricError becomes ``fail_json`` with the
+    structured error and its details; ``warnings`` of the result (or of its plan) are shown.  A module
+    that only works through its action plugin has ``action_only``: the message it fails with otherwise.
+    """
+
+    def __init__(self, body=None, needs_kubernetes=False, prepare=None, action_only=None):
+        self.body, self.needs_kubernetes, self.prepare, self.action_only = body, needs_kubernetes, prepare, action_only
+
+    def run_module(self, module):
+        if self.action_only:
+            module.fail_json(msg=self.action_only)
+            return
+        if self.needs_kubernetes and not k8s.HAS_KUBERNETES:
+            module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
+            return
+        if self.prepare:
+            self.prepare(module)
+        result, error = None, None
+        try:
+            result = self.body(module.params, check_mode=module.check_mode)
+        except FabricError as exc:
+            error = exc
+        if error is not None:
+            fail_module(module, error, **error.details)  # outside the except block: no traceback attached
+            return
+        for warning in (result.get("plan") or {}).get("warnings") or ():
+            module.warn(warning)
+        module.exit_json(**dict({"changed": False}, **result))
+
+
+PLAN = FabricModule(plan_result, prepare=_hide_device_passwords)
+LOCK = FabricModule(lock.run, needs_kubernetes=True)
+PREFLIGHT = FabricModule(action_only="kubefabric.bgp.fabric_preflight runs through its action plugin: call it by "
+                                     "that name in a play (it needs the inventory's device variables)")

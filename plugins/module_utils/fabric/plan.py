@@ -4,7 +4,7 @@
 """The fabric planner: inventory -> what each side must be configured with, and which sessions result.
 
 Pure and offline.  ``build_plan(fabric)`` validates the whole fabric first (errors name the host,
-the field and the fix; nothing is planned when anything is wrong) and returns::
+the field and the fix; nothing is planned when anything is wrong) and returns a :class:`FabricPlan`::
 
     {"pattern": ..., "calico": {"bgp_configuration": {...}, "bgp_peers": [...], "nodes": {...}},
      "devices": {name: {"platform", "mgmt_address", "config": <device model>}},
@@ -13,7 +13,8 @@ the field and the fix; nothing is planned when anything is wrong) and returns::
 
 The node-side session table is computed by the Calico peering engine from ``plan.calico`` (the
 same engine the lab's calico-node and ``calico_peering_info`` use), then every session to an address
-that is not a node is paired with the device neighbor that must mirror it.
+that is not a node is paired with the device neighbor that must mirror it.  What differs between
+the patterns is asked of the pattern object (``patterns.py``); the planner never compares names.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import functools
 import gc
 import ipaddress
+from typing import TypedDict
 
 from ..calico import peering
 from ..calico.selector import LabelIndex, parse as parse_selector
@@ -30,6 +32,24 @@ from .schema import PLATFORMS
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubefabric"}
 DEFAULT_AS = 64512
+
+
+class FabricPlan(TypedDict):
+    """What ``build_plan`` returns (and fabric_plan returns as ``plan``, passwords redacted): a plain dict.
+
+    ``calico`` (BGPConfiguration, BGPPeers, per-node settings, Secrets), ``devices`` (per device its
+    platform, management address and device-model config), ``sessions`` (per node and per device the
+    expected rows, and the distinct ``total``), ``warnings``, ``dot`` (Graphviz) and ``module_args``
+    (``calico`` and ``devices`` in the option format of the modules the roles call).
+    """
+
+    pattern: str
+    calico: dict
+    devices: dict
+    sessions: dict
+    warnings: list
+    dot: str
+    module_args: dict
 
 
 # ------------------------------------------------------------------------------------------------
@@ -780,7 +800,7 @@ def module_args(calico, devices):
             "nodes": nodes, "devices": {name: d["config"] for name, d in devices.items()}}
 
 
-def build_plan(fabric):
+def build_plan(fabric) -> FabricPlan:
     """Validate everything, then plan both sides and the expected sessions."""
     # the plan is a tree of many small objects and no cycles: the cyclic collector would only rescan
     # the growing heap (a quarter of the time at 10,000 nodes, and what made planning superlinear)
@@ -793,8 +813,8 @@ def build_plan(fabric):
         devices = plan_devices(normal, node_peers)
         warnings = check_consistency(normal, node_peers, devices, calico)
         sessions = plan_sessions(normal, node_peers, devices)
-        return {"pattern": normal["pattern"], "calico": calico, "devices": devices, "sessions": sessions,
-                "warnings": warnings, "dot": to_dot(normal, sessions), "module_args": module_args(calico, devices)}
+        return FabricPlan(pattern=normal["pattern"], calico=calico, devices=devices, sessions=sessions,
+                          warnings=warnings, dot=to_dot(normal, sessions), module_args=module_args(calico, devices))
     finally:
         if collecting:
             gc.enable()

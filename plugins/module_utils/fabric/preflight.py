@@ -144,7 +144,7 @@ def _calico_planners(nodes, peers, configuration, exclusive, secret_namespace):
                                                     "secret_namespace": secret_namespace}))
     if configuration:
         params = dict(configuration, name="default", state="present", secret_namespace=secret_namespace)
-        out.append(("BGPConfiguration default", lambda c, p: manage.plan_bgp_configuration(c, p)[0], params))
+        out.append(("BGPConfiguration default", manage.plan_bgp_configuration, params))
     return out
 
 

@@ -387,6 +387,7 @@ ROLE_VARS = frozenset((
     "kubefabric_preflight_result", "kubefabric_lock", "kubefabric_lock_name", "kubefabric_lock_namespace",
     "kubefabric_lock_duration", "kubefabric_lock_result", "kubefabric_lock_holder",
     "kubefabric_device_scopes", "kubefabric_cluster", "kubefabric_cluster_auth", "kubefabric_verify_plan",
+    "kubefabric_pattern_role",
 ))
 
 STRICT_PREFIXES = ("bgp_", "kubefabric_", "fabric_", "tor_", "route_refl", "rr_")

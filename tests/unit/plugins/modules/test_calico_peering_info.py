@@ -88,7 +88,8 @@ def test_expect_passes_and_fails(run_info):
     ok = run_info({"resources": SEED004, "expect": [{"query": "sessions_total", "equals": 3}]})
     assert ok["sessions_total"] == 3
     bad = run_info({"resources": SEED004, "expect": [{"query": "sessions_total", "equals": 4}]}, expect_fail=True)
-    assert bad["failed_expectations"] == ["sessions_total is 3, expected 4"]
+    assert bad["failures"] == ["sessions_total is 3, expected 4"]
+    assert bad["msg"] == "expectation(s) not met: sessions_total is 3, expected 4" and bad["changed"] is False
 
 
 def test_bad_selector_names_object_field_and_position(run_info):

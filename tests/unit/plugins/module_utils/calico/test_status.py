@@ -108,3 +108,18 @@ def test_rows_carry_the_session_facts():
     table = status.render_table([dict(row, state="up", since="09:36:15", info="Established")])
     assert re.search(r"\| 10\.0\.0\.2 +\| node-to-node mesh \| up +\| 09:36:15 \| Established \|", table)
     assert peering.PEER_TYPE_LABELS["global"] == "global"
+
+
+def test_the_engine_runs_once_when_the_configuration_comes_first(monkeypatch):
+    calls = []
+    real = status.compute_peerings
+    monkeypatch.setattr(status, "compute_peerings", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    config = {"apiVersion": V3, "kind": "BGPConfiguration", "metadata": {"name": "default"},
+              "spec": {"nodeToNodeMeshEnabled": True, "asNumber": 64513}}
+    nodes = [node("a", "10.0.0.1/24"), node("b", "10.0.0.2/24")]
+    first = status.peering_info([config] + nodes)
+    assert len(calls) == 1
+    del calls[:]
+    last = status.peering_info(nodes + [config])  # applied after the nodes: it may restart their sessions
+    assert len(calls) == 2
+    assert first["nodes"] == last["nodes"]

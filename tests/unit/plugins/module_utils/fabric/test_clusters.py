@@ -44,7 +44,7 @@ def plan_inventory(tmp_path, data, task_args=None):
         params = {k: v.get("default") for k, v in fabric_module.argument_spec().items()}
         params.update({k: v for k, v in module_args.items() if v is not None})
         try:
-            return fabric_module.run(params)
+            return fabric_module.plan_result(params)
         except FabricError as exc:
             return {"failed": True, "msg": str(exc), "error": exc.as_dict()}
 

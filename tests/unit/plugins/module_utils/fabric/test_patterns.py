@@ -40,7 +40,7 @@ def test_what_each_pattern_plans(name, tor_peering, selector, mesh, rack_device)
 def test_cluster_peers_per_pattern():
     fabric = {"tor_peering": "route_reflectors", "rr_label": "rr", "racks": {"r1": {}, "r2": {}, "r3": {}}}
     assert patterns.PATTERNS["full_mesh"].cluster_peers(fabric, {"r1"}) == []
-    assert [n for n, _ in patterns.PATTERNS["route_reflector"].cluster_peers(fabric, {None})] == \
+    assert [name for name, _spec in patterns.PATTERNS["route_reflector"].cluster_peers(fabric, {None})] == \
         ["peer-to-rrs", "rrs-to-rrs"]
     assert patterns.PATTERNS["rr_per_leaf"].cluster_peers(fabric, {"r1", "r2"}) == [
         ("r1-clients-to-rrs", {"nodeSelector": "rr-group == 'r1' && !has(rr-id)", "peerSelector": "rr-id == 'r1'"}),
