@@ -22,10 +22,94 @@ the journal (``journal.py``) that the engine writes before every push that creat
 from __future__ import annotations
 
 import copy
+import ipaddress
 
 from ..common.errors import FabricError
+from . import model as _model
 from . import resource as _resource
 from . import ssh as _ssh
+from . import templates as _templates
+
+FAMILY_VIEWS = {"ipv4": "address-family ipv4 unicast", "ipv6": "address-family ipv6 unicast"}
+FAMILY_OF_VIEW = {("ipv4", ""): "ipv4", ("ipv4", "unicast"): "ipv4", ("ipv6", ""): "ipv6",
+                  ("ipv6", "unicast"): "ipv6"}
+
+
+def is_ip(text):
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def families(neighbor):
+    """The address families a neighbor is active in that a CLI driver manages (unset: ipv4)."""
+    wanted = neighbor.get("address_families")
+    return ["ipv4"] if wanted is None else [fam for fam in wanted if fam in FAMILY_VIEWS]
+
+
+def timers(neighbor):
+    """(keepalive, hold) as the CLI sets them together (keepalive defaults to a third of hold), or None."""
+    hold = neighbor.get("hold_time")
+    if hold is None:
+        return None
+    keepalive = neighbor.get("keepalive_time")
+    return (hold // 3 if keepalive is None else keepalive), hold
+
+
+def check_route_reflection(after, asn, host):
+    """Route reflection is for iBGP neighbors, multihop for eBGP ones (both CLIs refuse the others)."""
+    for neighbor in after.get("neighbors") or []:
+        if neighbor.get("route_reflector_client") and neighbor.get("remote_as") not in (None, asn):
+            raise FabricError("neighbor %s (AS %s) cannot be a route-reflector client of AS %s: route reflection "
+                              "is for iBGP peers" % (neighbor["address"], neighbor["remote_as"], asn), host=host,
+                              field="config.neighbors[address=%s].route_reflector_client" % neighbor["address"],
+                              fix="set route_reflector_client: false, or give the neighbor remote_as %s" % asn)
+        if neighbor.get("multihop") and neighbor.get("remote_as") == asn:
+            raise FabricError("neighbor %s is iBGP (AS %s); multihop is for eBGP sessions (iBGP is multihop "
+                              "already)" % (neighbor["address"], asn), host=host,
+                              field="config.neighbors[address=%s].multihop" % neighbor["address"],
+                              fix="leave multihop out for iBGP neighbors")
+
+
+def transition_asn(before, after, host, remove_all, asn_change):
+    """The AS a transition renders under, after the checks both CLIs share.
+
+    Returns ``(asn, lines)``: ``lines`` is the whole answer when it is already decided (remove the
+    instance: ``remove_all``; nothing to do: ``[]``), else None.  ``asn_change`` is ``(message, fix)``
+    for an AS change, which neither CLI can make on a running instance.
+    """
+    if after.get("asn") is None and before.get("asn") is not None and not after.get("neighbors") \
+            and not after.get("listen_ranges"):
+        return None, [remove_all]
+    asn = after.get("asn") or before.get("asn")
+    if asn is None:
+        if after.get("neighbors") or after.get("listen_ranges") or after.get("router_id"):
+            raise FabricError("no AS number: the device runs no BGP yet", host=host, field="config.asn",
+                              fix="give config.asn")
+        return None, []
+    if before.get("asn") is not None and after.get("asn") is not None and before["asn"] != after["asn"]:
+        raise FabricError(asn_change[0] % before["asn"], host=host, field="config.asn",
+                          fix=asn_change[1] % before["asn"])
+    check_route_reflection(after, asn, host)
+    return asn, None
+
+
+def sorted_ips(items):
+    return sorted(items, key=_model.ip_sort_key)
+
+
+def module_argument_spec():
+    """The argument spec of comware_bgp and frr_bgp: the resource options, the SSH options, ``save``."""
+    spec = _model.resource_argument_spec()
+    spec.update(_ssh.argument_spec())
+    spec.update(save=dict(type="bool", default=True))
+    return spec
+
+
+MODULE_RULES = dict(required_if=_model.RESOURCE_REQUIRED_IF, mutually_exclusive=_model.RESOURCE_MUTUALLY_EXCLUSIVE)
+OFFLINE_STATES = ("rendered", "parsed")
 
 
 class CliDriver(_resource.Driver):
@@ -40,6 +124,8 @@ class CliDriver(_resource.Driver):
     show_config = None
     save_command = None
     cli_name = "the device"
+    show_sessions = None  # the command whose output parse_sessions reads
+    route_commands = ()  # the commands whose outputs parse_routes reads (with routes)
 
     def __init__(self, params, offline=False, connect=None):
         self.params = params or {}
@@ -65,6 +151,30 @@ class CliDriver(_resource.Driver):
     def redact(self, lines):  # pragma: no cover - interface
         raise NotImplementedError
 
+    def check_supported(self, config):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def parse_sessions(self, text):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def parse_routes(self, text, command):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def validate(self, want, state):
+        if state == "deleted":
+            return  # only the keys (address, prefix) matter
+        self.check_supported(want or _model.empty_config())
+
+    def missing_requirement(self, state):
+        if not _templates.HAS_TEXTFSM:
+            return "textfsm", _templates.TEXTFSM_IMPORT_ERROR
+        if not _ssh.HAS_NETMIKO and state not in OFFLINE_STATES:
+            return "netmiko", _ssh.NETMIKO_IMPORT_ERROR
+        return None
+
+    def result_extras(self, state):
+        return {"saved": self.saved} if state in _resource.ACTION_STATES else {}
+
     # -- connection
     def _open(self):
         if self.offline:
@@ -77,10 +187,7 @@ class CliDriver(_resource.Driver):
 
     def close(self):
         if self.conn is not None:
-            try:
-                self.conn.disconnect()
-            except Exception:  # pylint: disable=broad-except  # closing a dead session must not mask the result
-                pass
+            _resource.close_quietly(self.conn.disconnect)
             self.conn = None
             self.session = None
 
@@ -185,3 +292,34 @@ class CliDriver(_resource.Driver):
 
     def save_ok(self, output):  # pragma: no cover - interface
         raise NotImplementedError
+
+    # -- sessions and routes
+    def read_state(self, routes=False):
+        """Sessions (and with ``routes`` the BGP routes) on one connection, closed after."""
+        try:
+            session = self._open()
+            rows = self.parse_sessions(session.show(self.show_sessions))
+            table = None
+            if routes:
+                table = []
+                for command in self.route_commands:
+                    table.extend(self.parse_routes(session.show(command), command))
+            return {"sessions": rows, "routes": table}
+        finally:
+            self.close()
+
+
+def entry_points(driver_class):
+    """A CLI driver module's entry points: ``read_state(params, routes)``, ``read_sessions(params)`` (for
+    bgp_session_info and fabric_verify) and ``run_module(module)`` (the module edge)."""
+    def read_state(params, routes=False):
+        return driver_class(params).read_state(routes=routes)
+
+    def read_sessions(params):
+        return read_state(params)["sessions"]
+
+    def run_module(module):
+        offline = (module.params.get("state") or "merged") in OFFLINE_STATES
+        _resource.run_module(module, driver_class(module.params, offline=offline))
+
+    return read_state, read_sessions, run_module

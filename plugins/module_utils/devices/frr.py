@@ -44,8 +44,7 @@ import re
 from ..common.errors import FabricError
 from . import cli as _cli
 from . import model as _model
-from . import resource as _resource
-from . import sessions as _sessions
+from . import rows as _rows
 from . import ssh as _ssh
 from .templates import run_template
 from .templates import frr_bgp_config as _cfg_template
@@ -62,9 +61,7 @@ SAVE_COMMAND = "write memory"
 # a few messages without "%" ("BGP is already running; AS is N", "Can't ...").
 ERROR_RE = re.compile(r"^\s*(?:%.*|BGP is already running.*|Can't .*|Cannot .*|.*\b[Ee]rror\b.*)$", re.M)
 
-FAMILY_VIEWS = {"ipv4": "address-family ipv4 unicast", "ipv6": "address-family ipv6 unicast"}
-_FAMILY_OF_VIEW = {("ipv4", ""): "ipv4", ("ipv4", "unicast"): "ipv4", ("ipv6", ""): "ipv6",
-                   ("ipv6", "unicast"): "ipv6"}
+FAMILY_VIEWS = _cli.FAMILY_VIEWS
 
 
 # --------------------------------------------------------------------------- parsing
@@ -79,13 +76,6 @@ def _empty_entry():
 def _family(entry, family):
     return entry["families"].setdefault(family, {"activate": None, "rr_client": False, "in": None, "out": None})
 
-
-def _is_ip(text):
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def parse_raw(text, host=None):
@@ -102,7 +92,7 @@ def parse_raw(text, host=None):
         if len(row["indent"]) == 1:
             family = None
             if keyword == "address-family":
-                family = _FAMILY_OF_VIEW.get((row["target"], row["attr"]), "other")
+                family = _cli.FAMILY_OF_VIEW.get((row["target"], row["attr"]), "other")
                 continue
         elif family in (None, "other"):
             continue
@@ -176,7 +166,7 @@ def raw_to_model(raw):
     config["router_id"] = raw["router_id"]
     entries = raw["entries"]
     for target, entry in entries.items():
-        if entry["is_group"] or not _is_ip(target):
+        if entry["is_group"] or not _cli.is_ip(target):
             continue
         group = entries.get(entry["peer_group"]) if entry["peer_group"] else None
 
@@ -273,17 +263,6 @@ def check_supported(config, host=None):
 # --------------------------------------------------------------------------- rendering
 
 
-def _families(neighbor):
-    families = neighbor.get("address_families")
-    return ["ipv4"] if families is None else [fam for fam in families if fam in FAMILY_VIEWS]
-
-
-def _timers(neighbor):
-    hold = neighbor.get("hold_time")
-    if hold is None:
-        return None
-    keepalive = neighbor.get("keepalive_time")
-    return (hold // 3 if keepalive is None else keepalive), hold
 
 
 def _neighbor_lines(old, new):
@@ -303,8 +282,8 @@ def _neighbor_lines(old, new):
                      else "no neighbor %s update-source" % ip)
     if bool(new.get("multihop")) != bool(old.get("multihop")):
         lines.append("neighbor %s ebgp-multihop 255" % ip if new.get("multihop") else "no neighbor %s ebgp-multihop" % ip)
-    if _timers(new) != _timers(old):
-        timers = _timers(new)
+    if _cli.timers(new) != _cli.timers(old):
+        timers = _cli.timers(new)
         lines.append("neighbor %s timers %d %d" % (ip, timers[0], timers[1]) if timers
                      else "no neighbor %s timers" % ip)
     if bool(new.get("bfd")) != bool(old.get("bfd")):
@@ -334,18 +313,6 @@ def _family_lines(old, new, family, default_on):
     return lines
 
 
-def _check_route_reflection(after, asn, host):
-    for neighbor in after.get("neighbors") or []:
-        if neighbor.get("route_reflector_client") and neighbor.get("remote_as") not in (None, asn):
-            raise FabricError("neighbor %s (AS %s) cannot be a route-reflector client of AS %s: route reflection "
-                              "is for iBGP peers" % (neighbor["address"], neighbor["remote_as"], asn), host=host,
-                              field="config.neighbors[address=%s].route_reflector_client" % neighbor["address"],
-                              fix="set route_reflector_client: false, or give the neighbor remote_as %s" % asn)
-        if neighbor.get("multihop") and neighbor.get("remote_as") == asn:
-            raise FabricError("neighbor %s is iBGP (AS %s); multihop is for eBGP sessions (iBGP is multihop "
-                              "already)" % (neighbor["address"], asn), host=host,
-                              field="config.neighbors[address=%s].multihop" % neighbor["address"],
-                              fix="leave multihop out for iBGP neighbors")
 
 
 def render_transition(before, after, host=None, default_ipv4=True):
@@ -356,20 +323,11 @@ def render_transition(before, after, host=None, default_ipv4=True):
     """
     before = before or _model.empty_config()
     check_supported(after, host=host)
-    if after.get("asn") is None and before.get("asn") is not None and not after.get("neighbors") \
-            and not after.get("listen_ranges"):
-        return ["no router bgp %s" % before["asn"]]
-    asn = after.get("asn") or before.get("asn")
-    if asn is None:
-        if after.get("neighbors") or after.get("listen_ranges") or after.get("router_id"):
-            raise FabricError("no AS number: the device runs no BGP yet", host=host, field="config.asn",
-                              fix="give config.asn")
-        return []
-    if before.get("asn") is not None and after.get("asn") is not None and before["asn"] != after["asn"]:
-        raise FabricError("the device runs router bgp %s; the AS of a running instance cannot be changed in "
-                          "place" % before["asn"], host=host, field="config.asn",
-                          fix="remove BGP first (state: deleted without config), or use asn %s" % before["asn"])
-    _check_route_reflection(after, asn, host)
+    asn, decided = _cli.transition_asn(before, after, host, "no router bgp %s" % before.get("asn"), (
+        "the device runs router bgp %s; the AS of a running instance cannot be changed in place",
+        "remove BGP first (state: deleted without config), or use asn %s"))
+    if decided is not None:
+        return decided
     creating = before.get("asn") is None
     view, families = [], {fam: [] for fam in FAMILY_VIEWS}
     if creating:
@@ -387,10 +345,10 @@ def render_transition(before, after, host=None, default_ipv4=True):
     for ip in sorted(new_n, key=_model._ip_sort_key):  # pylint: disable=protected-access
         new, old = new_n[ip], old_n.get(ip)
         view.extend(_neighbor_lines(old, new))
-        old_fams = set(_families(old)) if old is not None else set()
+        old_fams = set(_cli.families(old)) if old is not None else set()
         for family in FAMILY_VIEWS:
             default_on = family == "ipv4" and default_ipv4
-            if family in _families(new):
+            if family in _cli.families(new):
                 families[family].extend(_family_lines(old if family in old_fams else None, new, family, default_on))
             elif family in old_fams or (old is None and default_on):
                 families[family].extend(_family_lines(old or new, None, family, default_on))
@@ -452,13 +410,13 @@ def parse_summary(text, host=None):
             if address in rows:
                 continue
             state = peer.get("state")
-            rows[address] = _sessions.session_row(
+            rows[address] = _rows.session_row(
                 address, remote_as=peer.get("remoteAs"), local_as=peer.get("localAs", table.get("as")),
                 state=state,
                 uptime=(peer.get("peerUptimeMsec") // 1000) if isinstance(peer.get("peerUptimeMsec"), int)
                 else peer.get("peerUptime"),
                 prefixes_received=peer.get("pfxRcd", peer.get("prefixReceivedCount")))
-    return _sessions.sort_rows(list(rows.values()))
+    return _rows.sort_rows(list(rows.values()))
 
 
 def parse_routes(text, host=None, command=SHOW_ROUTES[0]):
@@ -480,7 +438,7 @@ def parse_routes(text, host=None, command=SHOW_ROUTES[0]):
             selected = bool(entry.get("selected"))
             hops = [hop for hop in entry.get("nexthops") or [] if isinstance(hop, dict) and not hop.get("resolver")]
             for hop in hops or [{}]:
-                rows.append(_sessions.route_row(entry.get("prefix") or prefix, hop.get("ip"),
+                rows.append(_rows.route_row(entry.get("prefix") or prefix, hop.get("ip"),
                                                 active=selected and hop.get("active", True) is not False))
     return rows
 
@@ -502,6 +460,8 @@ class FrrDriver(_cli.CliDriver):
     show_config = SHOW_CONFIG
     save_command = SAVE_COMMAND
     cli_name = "vtysh"
+    show_sessions = SHOW_SUMMARY
+    route_commands = SHOW_ROUTES
 
     def __init__(self, params, offline=False, connect=None):
         super().__init__(params, offline=offline, connect=connect)
@@ -526,10 +486,8 @@ class FrrDriver(_cli.CliDriver):
     def parse(self, running_config):
         return parse_config(running_config, host=self.host)
 
-    def validate(self, want, state):
-        if state == "deleted":
-            return  # only the keys (address, prefix) matter
-        check_supported(want or _model.empty_config(), host=self.host)
+    def check_supported(self, config):
+        check_supported(config, host=self.host)
 
     def render(self, plan):
         self._check_policy_requirement(plan)
@@ -561,46 +519,12 @@ class FrrDriver(_cli.CliDriver):
     def save_ok(self, output):
         return not ERROR_RE.search(output) or "[OK]" in output
 
-    def read_state(self, routes=False):
-        """``show bgp summary json`` (and the BGP routes of zebra) on one connection, closed after."""
-        try:
-            session = self._open()
-            rows = parse_summary(session.show(SHOW_SUMMARY), host=self.host)
-            table = None
-            if routes:
-                table = []
-                for command in SHOW_ROUTES:
-                    table.extend(parse_routes(session.show(command), host=self.host, command=command))
-            return {"sessions": rows, "routes": table}
-        finally:
-            self.close()
+    def parse_sessions(self, text):
+        return parse_summary(text, host=self.host)
 
-    def read_sessions(self):
-        return self.read_state()["sessions"]
-
-
-def read_state(params, routes=False):
-    """``bgp_session_info`` entry point: ``{"sessions": rows of show bgp summary json, "routes": the BGP
-    routes of show ip route bgp json and show ipv6 route bgp json, or None without routes}``, over one
-    SSH connection."""
-    return FrrDriver(params).read_state(routes=routes)
-
-
-def read_sessions(params):
-    """``bgp_session_info`` entry point: normalised rows of ``show bgp summary json``."""
-    return read_state(params)["sessions"]
+    def parse_routes(self, text, command):
+        return parse_routes(text, host=self.host, command=command)
 
 
 DRIVER = FrrDriver
-
-
-def run_module(params, check_mode=False):
-    """The whole body of the module: ``resource.run`` with this driver; adds ``saved``."""
-    state = params.get("state") or "merged"
-    driver = DRIVER(params, offline=state in ("rendered", "parsed"))
-    result = _resource.run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
-                           check_mode=check_mode, password_update=params.get("password_update") or "on_change",
-                           host=params.get("hostname"), owner=params.get("owner"), adopt=bool(params.get("adopt")))
-    if state in _resource.ACTION_STATES:
-        result["saved"] = driver.saved
-    return result
+read_state, read_sessions, run_module = _cli.entry_points(FrrDriver)

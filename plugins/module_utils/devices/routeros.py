@@ -34,11 +34,12 @@ import shlex
 import socket
 import ssl
 
-from ansible.module_utils.basic import missing_required_lib
 
-from ..common.errors import FabricError, fail_module
-from . import connection, model, sessions
-from .resource import Driver, run
+from ..common.errors import FabricError
+from . import connection, model
+from . import rows as rowlib
+from . import resource
+from .resource import Driver
 
 try:
     import librouteros
@@ -180,7 +181,7 @@ def _duration(value):
         return None
     if isinstance(value, str) and value.strip() == "infinity":
         return 0
-    return sessions.parse_duration(value)
+    return rowlib.parse_duration(value)
 
 
 def _bool(value):
@@ -810,11 +811,18 @@ class RouterOSDriver(Driver):
 
     def close(self):
         if self.api is not None:
-            try:
-                self.api.close()
-            except Exception:  # pylint: disable=broad-except  # closing a dead socket must not mask the result
-                pass
+            resource.close_quietly(self.api.close)
             self.api = None
+
+    def missing_requirement(self, state):
+        if state in CONNECTED_STATES and not HAS_LIBROUTEROS:
+            return "librouteros", LIBROUTEROS_IMPORT_ERROR
+        return None
+
+    def result_extras(self, state):
+        if self.layout is not None and state in CONNECTED_STATES:
+            return {"routeros_version": format_version(self.layout.version)}
+        return {}
 
 
 def _managed(have_rows, path):
@@ -916,14 +924,14 @@ def session_rows(version, session_table, instances=()):
             established = _bool(row.get("established"))
             if established is None:
                 established = str(state or "").lower() == "established"
-            rows.append(sessions.session_row(
+            rows.append(rowlib.session_row(
                 row.get("remote-address"), row.get("remote-as"), local_as.get(row.get("instance") or "default"),
                 state=state or ("established" if established else "idle"), established=established,
                 uptime=row.get("uptime"), prefixes_received=row.get("prefix-count")))
         return rows
     for row in session_table:
         established = bool(_bool(row.get("established")))
-        rows.append(sessions.session_row(
+        rows.append(rowlib.session_row(
             row.get("remote.address"), row.get("remote.as"), row.get("local.as"),
             state=row.get("state") or ("established" if established else "active"), established=established,
             uptime=row.get("uptime"), prefixes_received=row.get("prefix-count")))
@@ -944,7 +952,7 @@ def _query(api, path, host, fields, where):
 
 
 def route_rows(table):
-    """Normalised route rows (``sessions.route_row``) from ``/ip/route`` rows: BGP ones only."""
+    """Normalised route rows (``rowlib.route_row``) from ``/ip/route`` rows: BGP ones only."""
     rows = []
     for row in table:
         if not _bool(row.get("bgp")) or not row.get("dst-address"):
@@ -952,7 +960,7 @@ def route_rows(table):
         active = bool(_bool(row.get("active")))
         hops = [hop.strip() for hop in str(row.get("gateway") or "").split(",") if hop.strip()] or [None]
         for hop in hops:
-            rows.append(sessions.route_row(row["dst-address"], hop, active=active))
+            rows.append(rowlib.route_row(row["dst-address"], hop, active=active))
     return rows
 
 
@@ -974,10 +982,7 @@ def read_state(params, routes=False, api_factory=None):
             table = route_rows(_query(api, ROUTE_PATH, host, ROUTE_FIELDS, [_Key("bgp") == "true"]))
         return {"sessions": rows, "routes": table}
     finally:
-        try:
-            api.close()
-        except Exception:  # pylint: disable=broad-except  # closing a dead socket must not mask the result
-            pass
+        resource.close_quietly(api.close)
 
 
 def read_sessions(params, api_factory=None):
@@ -1008,21 +1013,6 @@ MODULE_REQUIRED_IF = list(model.RESOURCE_REQUIRED_IF) + [
 
 def run_module(module):
     """The body of routeros_bgp: one connection, one read per path, writes gated by the engine."""
-    params = module.params
-    state = params["state"]
-    if state in CONNECTED_STATES and not HAS_LIBROUTEROS:
-        module.fail_json(msg=missing_required_lib("librouteros"), exception=str(LIBROUTEROS_IMPORT_ERROR))
-    host = params.get("hostname") or "routeros"
-    try:
-        driver = RouterOSDriver(params, version=params.get("routeros_version") if state == "rendered" else None)
-        result = run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
-                     check_mode=module.check_mode, password_update=params["password_update"], host=host,
-                     owner=params.get("owner"), adopt=bool(params.get("adopt")))
-    except FabricError as exc:
-        if exc.host is None:
-            exc.host = host
-        fail_module(module, exc)
-        return
-    if driver.layout is not None and state in CONNECTED_STATES:
-        result["routeros_version"] = format_version(driver.layout.version)
-    module.exit_json(**result)
+    state = module.params["state"]
+    driver = RouterOSDriver(module.params, version=module.params.get("routeros_version") if state == "rendered" else None)
+    resource.run_module(module, driver)
