@@ -25,6 +25,7 @@ import copy
 import ipaddress
 
 from ..common.errors import FabricError
+from . import fields as _fields
 from . import model as _model
 from . import resource as _resource
 from . import ssh as _ssh
@@ -49,13 +50,55 @@ def families(neighbor):
     return ["ipv4"] if wanted is None else [fam for fam in wanted if fam in FAMILY_VIEWS]
 
 
-def timers(neighbor):
-    """(keepalive, hold) as the CLI sets them together (keepalive defaults to a third of hold), or None."""
-    hold = neighbor.get("hold_time")
-    if hold is None:
-        return None
-    keepalive = neighbor.get("keepalive_time")
-    return (hold // 3 if keepalive is None else keepalive), hold
+timers = _fields.cli_timers
+
+
+def store_attr(entry, platform, attr, value):
+    """Store a parsed ``peer/neighbor X <attr> <value>`` line of a table field in ``entry``; False when
+    ``attr`` is not a table field's keyword (the dialect handles it)."""
+    found = _fields.cli_keywords(platform).get(attr)
+    if found is None:
+        return False
+    row, on = found
+    parsed = on.parse(value or "")
+    if on.fields:
+        if any(part is not None for part in parsed):  # e.g. FRR "timers connect 5" is not keepalive/hold
+            entry.update(zip(on.fields, parsed))
+    else:
+        entry[row.name] = parsed
+    return True
+
+
+def inherit_fields(neighbor, platform, entry, group):
+    """The table fields of ``neighbor`` from its parsed entry, a field it leaves unset from its group."""
+    for row in _fields.cli_fields(platform):
+        for key in row.on_cli(platform).fields or (row.name,):
+            value = entry[key]
+            if value in (None, False) and group is not None:
+                value = group[key]
+            neighbor[key] = bool(value) if row.default is False else value
+
+
+def _cli_form(row, neighbor):
+    value = row.cli_value(neighbor)
+    return bool(value) if row.default is False else (value or None)
+
+
+def field_lines(platform, old, new, prefix, undo):
+    """The lines that change the table fields of one neighbor from ``old`` to ``new``, in table order:
+    ``<prefix> IP <keyword> <value>`` to set, ``<undo> IP <keyword>`` to unset."""
+    lines = []
+    for row in _fields.cli_fields(platform):
+        on = row.on_cli(platform)
+        value = _cli_form(row, new)
+        if value == _cli_form(row, old):
+            continue
+        if value in (None, False):
+            lines.append("%s %s %s" % (undo, new["address"], on.name))
+            continue
+        text = on.render(value)
+        lines.append(" ".join(part for part in (prefix, new["address"], on.name, text) if part))
+    return lines
 
 
 def check_route_reflection(after, asn, host):

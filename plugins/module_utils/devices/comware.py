@@ -43,6 +43,7 @@ import re
 
 from ..common.errors import FabricError
 from . import cli as _cli
+from . import fields as _fields
 from . import model as _model
 from . import rows as _rows
 from . import ssh as _ssh
@@ -73,7 +74,7 @@ LOG_RE = re.compile(LOG_PATTERN)
 
 # Comware shows a configured password as "cipher $c$<n>$<base64>"; such a value can be sent back
 # unchanged with "password cipher" (that is how a rollback restores it).
-CIPHER_RE = re.compile(r"^\$c\$\d+\$\S+$")
+CIPHER_RE = _fields.CIPHER_RE
 
 FAMILY_VIEWS = _cli.FAMILY_VIEWS
 
@@ -82,9 +83,7 @@ FAMILY_VIEWS = _cli.FAMILY_VIEWS
 
 
 def _empty_peer():
-    return {"as_number": None, "group": None, "description": None, "password": None,
-            "connect_interface": None, "ebgp_max_hop": False, "keepalive": None, "hold": None,
-            "bfd": False, "families": {}}
+    return dict(_fields.cli_entry(PLATFORM), as_number=None, group=None, families={})
 
 
 def _family_entry(peer, family):
@@ -157,28 +156,8 @@ def _apply_attr(entry, attr, value, family):
         entry["group"] = parts[0]
         if len(parts) == 3 and parts[1] == "as-number":  # peer IP group NAME as-number N
             entry["as_number"] = _model.parse_asn(parts[2])
-    elif attr == "description":
-        entry["description"] = value
-    elif attr == "password":
-        parts = value.split(None, 1)
-        entry["password"] = parts[1] if len(parts) == 2 and parts[0] in ("cipher", "simple") else value
-    elif attr == "connect-interface":
-        entry["connect_interface"] = value
-    elif attr == "ebgp-max-hop":
-        entry["ebgp_max_hop"] = True
-    elif attr == "bfd":
-        entry["bfd"] = True
-    elif attr == "timer":
-        match = re.search(r"keepalive\s+(\d+)\s+hold\s+(\d+)", value)
-        if match:
-            entry["keepalive"], entry["hold"] = int(match.group(1)), int(match.group(2))
-
-
-def _inherit(entry, group, key):
-    value = entry[key]
-    if value in (None, False) and group is not None:
-        value = group[key]
-    return value
+    else:
+        _cli.store_attr(entry, PLATFORM, attr, value)
 
 
 def _families_of(entry, group):
@@ -209,13 +188,7 @@ def raw_to_model(raw):
             if remote_as is None and group.get("type") == "internal":
                 remote_as = raw["asn"]
         neighbor["remote_as"] = remote_as
-        neighbor["description"] = _inherit(entry, group, "description")
-        neighbor["password"] = _inherit(entry, group, "password")
-        neighbor["update_source"] = _inherit(entry, group, "connect_interface")
-        neighbor["multihop"] = bool(_inherit(entry, group, "ebgp_max_hop"))
-        neighbor["bfd"] = bool(_inherit(entry, group, "bfd"))
-        neighbor["keepalive_time"] = _inherit(entry, group, "keepalive")
-        neighbor["hold_time"] = _inherit(entry, group, "hold")
+        _cli.inherit_fields(neighbor, PLATFORM, entry, group)
         families = _families_of(entry, group)
         enabled = [fam for fam in _model.ADDRESS_FAMILIES if families.get(fam, {}).get("enable")]
         neighbor["address_families"] = enabled
@@ -291,11 +264,6 @@ def check_supported(config, host=None):
 
 
 
-def _password_line(target, password):
-    kind = "cipher" if CIPHER_RE.match(password) else "simple"
-    return "peer %s password %s %s" % (target, kind, password)
-
-
 
 def _neighbor_view_lines(old, new):
     """BGP-view lines for one neighbor; ``old`` None means the peer is created."""
@@ -304,24 +272,7 @@ def _neighbor_view_lines(old, new):
     if old is None:
         lines.append("peer %s as-number %s" % (ip, new["remote_as"]))
         old = _model.empty_neighbor(ip)
-        old["multihop"] = old["bfd"] = False
-    if (new.get("description") or None) != (old.get("description") or None):
-        lines.append("peer %s description %s" % (ip, new["description"]) if new.get("description")
-                     else "undo peer %s description" % ip)
-    if new.get("password") != old.get("password"):
-        lines.append(_password_line(ip, new["password"]) if new.get("password")
-                     else "undo peer %s password" % ip)
-    if new.get("update_source") != old.get("update_source"):
-        lines.append("peer %s connect-interface %s" % (ip, new["update_source"]) if new.get("update_source")
-                     else "undo peer %s connect-interface" % ip)
-    if bool(new.get("multihop")) != bool(old.get("multihop")):
-        lines.append("peer %s ebgp-max-hop 255" % ip if new.get("multihop") else "undo peer %s ebgp-max-hop" % ip)
-    if _cli.timers(new) != _cli.timers(old):
-        timers = _cli.timers(new)
-        lines.append("peer %s timer keepalive %d hold %d" % (ip, timers[0], timers[1]) if timers
-                     else "undo peer %s timer" % ip)
-    if bool(new.get("bfd")) != bool(old.get("bfd")):
-        lines.append("peer %s bfd" % ip if new.get("bfd") else "undo peer %s bfd" % ip)
+    lines.extend(_cli.field_lines(PLATFORM, old, new, "peer", "undo peer"))
     return lines
 
 

@@ -245,11 +245,29 @@ def _comware_password_render(password):
     return "%s %s" % ("cipher" if CIPHER_RE.match(password) else "simple", password)
 
 
+def cli_timers(neighbor):
+    """(keepalive, hold) as both CLIs set them, in one line (keepalive defaults to a third of hold), or None."""
+    hold = neighbor.get("hold_time")
+    if hold is None:
+        return None
+    keepalive = neighbor.get("keepalive_time")
+    return (hold // 3 if keepalive is None else keepalive), hold
+
+
+def _two_ints(pattern):
+    def parse(text):
+        match = re.search(pattern, text)
+        return (int(match.group(1)), int(match.group(2))) if match else (None, None)
+    return parse
+
+
 class On:
     """How one platform holds a neutral field (see the module docstring)."""
 
-    def __init__(self, name, parse=None, render=None, unset="", default=None, since=None, until=None, secret=False):
+    def __init__(self, name, parse=None, render=None, unset="", default=None, since=None, until=None, secret=False,
+                 fields=None):
         self.name = name
+        self.fields = fields  # CLI: parse returns a tuple, one value per field named here (timers)
         self.parse = parse or _text_or_none
         self.render = render or (lambda value: value)
         self.unset = unset
@@ -265,8 +283,10 @@ class On:
 class Field:
     """One neutral neighbor field (see the module docstring)."""
 
-    def __init__(self, name, option, normalise, default=None, check=None, routeros=(), comware=None, frr=None):
+    def __init__(self, name, option, normalise, default=None, check=None, routeros=(), comware=None, frr=None,
+                 cli_value=None):
         self.name = name
+        self.cli_value = cli_value or (lambda neighbor: neighbor.get(name))
         self.option = option
         self.normalise = normalise
         self.default = default
@@ -305,14 +325,19 @@ NEIGHBOR_TABLE = (
     Field("route_reflector_client", dict(type="bool"), boolean, default=False,
           # RouterOS 7 derives it into local.role=ibgp-rr (routeros._role)
           routeros=[On("route-reflect", until=V7, **_ROS_BOOL)]),
+    Field("update_source", dict(type="str"), _source,
+          routeros=[On("update-source", unset="none", until=V7), On("local.address", since=V7)],
+          comware=On("connect-interface"), frr=On("update-source")),
     Field("multihop", dict(type="bool"), boolean, default=False,
           routeros=[On("multihop", **_ROS_BOOL)],
           comware=On("ebgp-max-hop", parse=lambda text: True, render=lambda value: "255" if value else None),
           frr=On("ebgp-multihop", parse=lambda text: True, render=lambda value: "255" if value else None)),
-    Field("update_source", dict(type="str"), _source,
-          routeros=[On("update-source", unset="none", until=V7), On("local.address", since=V7)],
-          comware=On("connect-interface"), frr=On("update-source")),
-    Field("hold_time", dict(type="int"), _seconds_field("hold_time"), check=_check_hold,
+    Field("hold_time", dict(type="int"), _seconds_field("hold_time"), check=_check_hold, cli_value=cli_timers,
+          # the CLIs set keepalive and hold time in one line, read back into both fields
+          comware=On("timer", parse=_two_ints(r"keepalive\s+(\d+)\s+hold\s+(\d+)"),
+                     render=lambda timers: "keepalive %d hold %d" % timers, fields=("keepalive_time", "hold_time")),
+          frr=On("timers", parse=_two_ints(r"^(\d+)\s+(\d+)$"), render=lambda timers: "%d %d" % timers,
+                 fields=("keepalive_time", "hold_time")),
           # RouterOS 6 prints its default hold time (3m); unset and 180 s are the same there
           routeros=[On("hold-time", unset="3m", default=180, until=V7, **_ROS_TIME),
                     On("hold-time", since=V7, **_ROS_TIME)]),
@@ -346,8 +371,23 @@ def neighbor_options():
 
 
 def cli_fields(platform):
-    """The rows a CLI driver (``comware``/``frr``) reads and writes as one neighbor line each."""
+    """The rows a CLI driver (``comware``/``frr``) reads and writes as one neighbor line each (in the
+    order of the table, which is the order of the lines)."""
     return [row for row in NEIGHBOR_TABLE if row.on_cli(platform) is not None]
+
+
+def cli_keywords(platform):
+    """``{keyword after peer/neighbor IP: (Field, On)}`` of a CLI platform."""
+    return {row.on_cli(platform).name: (row, row.on_cli(platform)) for row in cli_fields(platform)}
+
+
+def cli_entry(platform):
+    """The neutral fields of a parsed CLI peer/group entry, unset (``False`` for the boolean ones)."""
+    entry = {}
+    for row in cli_fields(platform):
+        for key in row.on_cli(platform).fields or (row.name,):
+            entry[key] = False if row.default is False else None
+    return entry
 
 
 # --------------------------------------------------------------------------- RouterOS, by version

@@ -43,6 +43,7 @@ import re
 
 from ..common.errors import FabricError
 from . import cli as _cli
+from . import fields as _fields
 from . import model as _model
 from . import rows as _rows
 from . import ssh as _ssh
@@ -68,9 +69,7 @@ FAMILY_VIEWS = _cli.FAMILY_VIEWS
 
 
 def _empty_entry():
-    return {"remote_as": None, "peer_group": None, "is_group": False, "description": None, "password": None,
-            "update_source": None, "multihop": False, "keepalive": None, "hold": None, "bfd": False,
-            "families": {}}
+    return dict(_fields.cli_entry(PLATFORM), remote_as=None, peer_group=None, is_group=False, families={})
 
 
 def _family(entry, family):
@@ -133,20 +132,8 @@ def _apply_attr(entry, negated, attr, value, family):
             entry["is_group"] = True
     elif attr == "remote-as":
         entry["remote_as"] = value
-    elif attr == "description":
-        entry["description"] = value
-    elif attr == "password":
-        entry["password"] = value
-    elif attr == "update-source":
-        entry["update_source"] = value
-    elif attr == "ebgp-multihop":
-        entry["multihop"] = True
-    elif attr == "bfd":
-        entry["bfd"] = True
-    elif attr == "timers":
-        parts = value.split()
-        if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
-            entry["keepalive"], entry["hold"] = int(parts[0]), int(parts[1])
+    else:
+        _cli.store_attr(entry, PLATFORM, attr, value)
 
 
 def _remote_as(value, asn):
@@ -169,22 +156,9 @@ def raw_to_model(raw):
         if entry["is_group"] or not _cli.is_ip(target):
             continue
         group = entries.get(entry["peer_group"]) if entry["peer_group"] else None
-
-        def pick(key, entry=entry, group=group):
-            value = entry[key]
-            if value in (None, False) and group is not None:
-                value = group[key]
-            return value
-
         neighbor = _model.empty_neighbor(str(ipaddress.ip_address(target)))
-        neighbor["remote_as"] = _remote_as(pick("remote_as"), raw["asn"])
-        neighbor["description"] = pick("description")
-        neighbor["password"] = pick("password")
-        neighbor["update_source"] = pick("update_source")
-        neighbor["multihop"] = bool(pick("multihop"))
-        neighbor["bfd"] = bool(pick("bfd"))
-        neighbor["keepalive_time"] = pick("keepalive")
-        neighbor["hold_time"] = pick("hold")
+        neighbor["remote_as"] = _remote_as(entry["remote_as"] or (group or {}).get("remote_as"), raw["asn"])
+        _cli.inherit_fields(neighbor, PLATFORM, entry, group)
         families = {}
         for source in (group, entry):
             if source is None:
@@ -270,24 +244,7 @@ def _neighbor_lines(old, new):
     lines = []
     if old is None or old.get("remote_as") != new.get("remote_as"):
         lines.append("neighbor %s remote-as %s" % (ip, new["remote_as"]))
-    old = old or {}
-    if (new.get("description") or None) != (old.get("description") or None):
-        lines.append("neighbor %s description %s" % (ip, new["description"]) if new.get("description")
-                     else "no neighbor %s description" % ip)
-    if new.get("password") != old.get("password"):
-        lines.append("neighbor %s password %s" % (ip, new["password"]) if new.get("password")
-                     else "no neighbor %s password" % ip)
-    if new.get("update_source") != old.get("update_source"):
-        lines.append("neighbor %s update-source %s" % (ip, new["update_source"]) if new.get("update_source")
-                     else "no neighbor %s update-source" % ip)
-    if bool(new.get("multihop")) != bool(old.get("multihop")):
-        lines.append("neighbor %s ebgp-multihop 255" % ip if new.get("multihop") else "no neighbor %s ebgp-multihop" % ip)
-    if _cli.timers(new) != _cli.timers(old):
-        timers = _cli.timers(new)
-        lines.append("neighbor %s timers %d %d" % (ip, timers[0], timers[1]) if timers
-                     else "no neighbor %s timers" % ip)
-    if bool(new.get("bfd")) != bool(old.get("bfd")):
-        lines.append("neighbor %s bfd" % ip if new.get("bfd") else "no neighbor %s bfd" % ip)
+    lines.extend(_cli.field_lines(PLATFORM, old or {}, new, "neighbor", "no neighbor"))
     return lines
 
 
