@@ -232,6 +232,14 @@ def _text_or_none(value):
     return None if value in (None, "", "none") else str(value)
 
 
+def _blank_none(value):
+    return None if value == "" else value
+
+
+def _str_or_none(value):
+    return None if value in (None, "") else str(value)
+
+
 def _flag(value):
     return "" if value else None
 
@@ -265,10 +273,11 @@ class On:
     """How one platform holds a neutral field (see the module docstring)."""
 
     def __init__(self, name, parse=None, render=None, unset="", default=None, since=None, until=None, secret=False,
-                 fields=None):
+                 fields=None, canon=None):
         self.name = name
         self.fields = fields  # CLI: parse returns a tuple, one value per field named here (timers)
-        self.parse = parse or _text_or_none
+        self.parse = parse or _blank_none
+        self.canon = canon or self.parse  # RouterOS: the comparable form of a printed or desired value
         self.render = render or (lambda value: value)
         self.unset = unset
         self.default = default
@@ -313,8 +322,8 @@ _ROS_TIME = dict(parse=ros_duration, render=ros_seconds)
 NEIGHBOR_TABLE = (
     Field("address", dict(type="str", required=True, aliases=["peer"]), None),
     Field("remote_as", dict(type="str"), None,
-          routeros=[On("remote-as", parse=_text_or_none, render=str, until=V7),
-                    On("remote.as", parse=_text_or_none, render=str, since=V7)]),
+          routeros=[On("remote-as", parse=_str_or_none, render=str, until=V7),
+                    On("remote.as", parse=_str_or_none, render=str, since=V7)]),
     Field("description", dict(type="str"), one_line,
           routeros=[On("comment")],  # carries the ownership marker (owner.py, routeros._comment)
           comware=On("description"), frr=On("description")),
@@ -326,7 +335,7 @@ NEIGHBOR_TABLE = (
           # RouterOS 7 derives it into local.role=ibgp-rr (routeros._role)
           routeros=[On("route-reflect", until=V7, **_ROS_BOOL)]),
     Field("update_source", dict(type="str"), _source,
-          routeros=[On("update-source", unset="none", until=V7), On("local.address", since=V7)],
+          routeros=[On("update-source", parse=_text_or_none, unset="none", until=V7), On("local.address", since=V7)],
           comware=On("connect-interface"), frr=On("update-source")),
     Field("multihop", dict(type="bool"), boolean, default=False,
           routeros=[On("multihop", **_ROS_BOOL)],
@@ -353,9 +362,10 @@ NEIGHBOR_TABLE = (
           routeros=[On("out-filter", until=V7), On("output.filter-chain", since=V7)]),
     Field("address_families", dict(type="list", elements="str", choices=list(ADDRESS_FAMILIES)), _families,
           default=["ipv4"],
-          routeros=[On("address-families", parse=_ros_afi_parse, render=_ros_afi_render, default=("ip",),
-                       until=V7_19),
-                    On("afi", parse=_ros_afi_parse, render=_ros_afi_render, default=("ip",), since=V7_19)]),
+          routeros=[On("address-families", parse=_ros_afi_parse, render=_ros_afi_render, canon=ros_afi_set,
+                       default=("ip",), until=V7_19),
+                    On("afi", parse=_ros_afi_parse, render=_ros_afi_render, canon=ros_afi_set, default=("ip",),
+                       since=V7_19)]),
 )
 
 NEIGHBORS = {row.name: row for row in NEIGHBOR_TABLE}
@@ -400,6 +410,11 @@ def routeros_fields(version):
         if on is not None:
             out[on.name] = (row, on)
     return out
+
+
+def routeros_canon():
+    """``{device field: canon}`` over every RouterOS version (a field's name means one thing on all)."""
+    return {on.name: on.canon for row in NEIGHBOR_TABLE for on in row.routeros}
 
 
 def routeros_default(device_field, version):

@@ -47,7 +47,7 @@ class Driver:
     * ``result_extras(state)`` -> dict of the platform's keys beside the engine's result.
 
     ``password_readable`` says whether ``gather`` can read neighbor passwords back (RouterOS:
-    no, ``tcp-md5-key`` is write-only; FRR: yes).  When it cannot, password changes follow the
+    yes, print returns ``tcp-md5-key``; FRR: yes; Comware: no, it shows a cipher).  When it cannot, password changes follow the
     ``password_update`` option (``on_create``: only when the neighbor is added; ``always``: sent
     on every run, which then always reports changed).
     """
