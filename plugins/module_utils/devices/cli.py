@@ -139,8 +139,52 @@ def transition_asn(before, after, host, remove_all, asn_change):
     return asn, None
 
 
-def sorted_ips(items):
-    return sorted(items, key=_model.ip_sort_key)
+def check_neighbor_text(config, host, cli_name, where):
+    """What both CLIs refuse in every neighbor: an address family they do not manage (``where``: "on
+    Comware"), and ``?`` (the CLI's help key) or control characters in the description or password."""
+    for index, neighbor in enumerate(config.get("neighbors") or []):
+        path = "config.neighbors[%d]" % index
+        for family in neighbor.get("address_families") or []:
+            if family not in FAMILY_VIEWS:
+                raise FabricError("address family %s is not managed %s" % (family, where), host=host,
+                                  field=path + ".address_families", fix="use ipv4 and/or ipv6")
+        for key in ("description", "password"):
+            value = neighbor.get(key)
+            if value is not None and (not str(value).isprintable() or "?" in str(value)):
+                raise FabricError("%s cannot take %s with '?' (its help key) or control characters" % (cli_name, key),
+                                  host=host, field="%s.%s" % (path, key), fix="use printable characters other than '?'")
+
+
+def set_families(neighbor, enabled, families, keys):
+    """The family-level fields of a parsed neighbor: the families it is enabled in, route-reflector
+    client in any of them, the policies of the first; ``keys`` name (rr client, import, export) in
+    the dialect's parsed family entries."""
+    neighbor["address_families"] = enabled
+    neighbor["route_reflector_client"] = any(families.get(fam, {}).get(keys[0]) for fam in enabled)
+    first = families.get(enabled[0], {}) if enabled else {}
+    neighbor["import_policy"] = first.get(keys[1])
+    neighbor["export_policy"] = first.get(keys[2])
+    return neighbor
+
+
+def sort_config(config):
+    config["neighbors"].sort(key=lambda n: _model.ip_sort_key(n["address"]))
+    config["listen_ranges"].sort(key=lambda r: _model.ip_sort_key(r["prefix"]))
+    return config
+
+
+def wrap_view(header, view, families, family_exit, view_exit, keep_empty):
+    """The lines of a transition: ``header``, the view's lines, each family's lines in its own view, the
+    exits.  ``[]`` when nothing changes, unless ``keep_empty`` (the instance is created empty)."""
+    body = list(view)
+    for family, lines in families.items():
+        if lines:
+            body.append(FAMILY_VIEWS[family])
+            body.extend(" " + line for line in lines)
+            body.append(family_exit)
+    if not body and not keep_empty:
+        return []
+    return [header] + [" " + line for line in body] + [view_exit]
 
 
 def module_argument_spec():

@@ -174,6 +174,16 @@ def _families_of(entry, group):
     return out
 
 
+def _remote_as(entry, group, asn):
+    """A peer's AS: its own, else its group's, else the local AS for an internal group."""
+    remote_as = entry["as_number"]
+    if remote_as is None and group is not None:
+        remote_as = group["as_number"]
+        if remote_as is None and group.get("type") == "internal":
+            remote_as = asn
+    return remote_as
+
+
 def raw_to_model(raw):
     """The platform-neutral model of a parsed BGP view (effective values, group settings inherited)."""
     config = _model.empty_config()
@@ -182,36 +192,19 @@ def raw_to_model(raw):
     for address, entry in raw["peers"].items():
         group = raw["groups"].get(entry["group"]) if entry["group"] else None
         neighbor = _model.empty_neighbor(str(ipaddress.ip_address(address)))
-        remote_as = entry["as_number"]
-        if remote_as is None and group is not None:
-            remote_as = group["as_number"]
-            if remote_as is None and group.get("type") == "internal":
-                remote_as = raw["asn"]
-        neighbor["remote_as"] = remote_as
+        neighbor["remote_as"] = _remote_as(entry, group, raw["asn"])
         _cli.inherit_fields(neighbor, PLATFORM, entry, group)
         families = _families_of(entry, group)
         enabled = [fam for fam in _model.ADDRESS_FAMILIES if families.get(fam, {}).get("enable")]
-        neighbor["address_families"] = enabled
-        neighbor["route_reflector_client"] = any(families[fam]["reflect_client"] for fam in enabled)
-        first = families.get(enabled[0]) if enabled else None
-        neighbor["import_policy"] = first["import"] if first else None
-        neighbor["export_policy"] = first["export"] if first else None
-        config["neighbors"].append(neighbor)
+        config["neighbors"].append(_cli.set_families(neighbor, enabled, families, ("reflect_client", "import", "export")))
     for key, entry in raw["ranges"].items():
         rng = _model.empty_listen_range(str(ipaddress.ip_network(key, strict=False)))
         group = raw["groups"].get(entry["group"]) if entry["group"] else None
-        remote_as = entry["as_number"]
-        if remote_as is None and group is not None:
-            remote_as = group["as_number"]
-            if remote_as is None and group.get("type") == "internal":
-                remote_as = raw["asn"]
-        rng["remote_as"] = remote_as
+        rng["remote_as"] = _remote_as(entry, group, raw["asn"])
         rng["peer_group"] = entry["group"]
         rng["_marker"] = (group if group is not None else entry)["description"]  # ownership (owner.py)
         config["listen_ranges"].append(rng)
-    config["neighbors"].sort(key=lambda n: _model._ip_sort_key(n["address"]))  # pylint: disable=protected-access
-    config["listen_ranges"].sort(key=lambda r: _model._ip_sort_key(r["prefix"]))  # pylint: disable=protected-access
-    return config
+    return _cli.sort_config(config)
 
 
 def parse_config(text, host=None):
@@ -224,12 +217,9 @@ def parse_config(text, host=None):
 
 def check_supported(config, host=None):
     """Reject what Comware cannot express, before anything is sent."""
+    _cli.check_neighbor_text(config, host, "Comware's CLI", "on Comware")
     for index, neighbor in enumerate(config.get("neighbors") or []):
         path = "config.neighbors[%d]" % index
-        for family in neighbor.get("address_families") or []:
-            if family not in FAMILY_VIEWS:
-                raise FabricError("address family %s is not managed on Comware" % family, host=host,
-                                  field=path + ".address_families", fix="use ipv4 and/or ipv6")
         source = neighbor.get("update_source")
         if source and _cli.is_ip(source):
             raise FabricError("Comware's connect-interface takes an interface, not an address (%s)" % source,
@@ -247,12 +237,6 @@ def check_supported(config, host=None):
         if password is not None and not CIPHER_RE.match(str(password)) and not 1 <= len(str(password)) <= 80:
             raise FabricError("a Comware BGP password has 1 to 80 characters", host=host,
                               field=path + ".password", fix="use a shorter password")
-        for key in ("description", "password"):
-            value = neighbor.get(key)
-            if value is not None and (not str(value).isprintable() or "?" in str(value)):
-                raise FabricError("Comware's CLI cannot take %s with '?' (its help key) or control characters"
-                                  % key, host=host, field="%s.%s" % (path, key),
-                                  fix="use printable characters other than '?'")
     for index, rng in enumerate(config.get("listen_ranges") or []):
         path = "config.listen_ranges[%d]" % index
         if rng.get("prefix") and ipaddress.ip_network(rng["prefix"]).version != 4:
@@ -361,6 +345,13 @@ def render_transition(before, after, host=None):
             elif family in old_fams:
                 families[family].extend(_neighbor_family_lines(old, None, family))
 
+    _range_lines(before, after, asn, view, families["ipv4"])
+    return _cli.wrap_view("bgp %s" % asn, view, families, "quit", "quit", keep_empty=before.get("asn") is None)
+
+
+def _range_lines(before, after, asn, view, enables):
+    """Add the lines of the dynamic-peer ranges (and their groups) to ``view``, their ``enable`` lines to
+    ``enables`` (address family ipv4)."""
     old_r = {r["prefix"]: r for r in before.get("listen_ranges") or []}
     new_r = {r["prefix"]: r for r in after.get("listen_ranges") or []}
     changed = {p for p in set(old_r) & set(new_r)
@@ -380,18 +371,8 @@ def render_transition(before, after, host=None):
             view.extend(group_lines[name])
             group_lines[name] = []
         view.extend(lines)
-        if enable not in families["ipv4"]:
-            families["ipv4"].append(enable)
-
-    body = list(view)
-    for family, lines in families.items():
-        if lines:
-            body.append(FAMILY_VIEWS[family])
-            body.extend(" " + line for line in lines)
-            body.append("quit")
-    if not body and before.get("asn") is not None:
-        return []
-    return ["bgp %s" % asn] + [" " + line for line in body] + ["quit"]
+        if enable not in enables:
+            enables.append(enable)
 
 
 def align_passwords(plan):

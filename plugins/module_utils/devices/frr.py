@@ -176,12 +176,7 @@ def raw_to_model(raw):
             default = fam == "ipv4" and raw["default_ipv4"]  # every neighbor, IPv6 ones too
             if values.get("activate") is True or (values.get("activate") is None and default):
                 enabled.append(fam)
-        neighbor["address_families"] = enabled
-        neighbor["route_reflector_client"] = any(families.get(fam, {}).get("rr_client") for fam in enabled)
-        first = families.get(enabled[0], {}) if enabled else {}
-        neighbor["import_policy"] = first.get("in")
-        neighbor["export_policy"] = first.get("out")
-        config["neighbors"].append(neighbor)
+        config["neighbors"].append(_cli.set_families(neighbor, enabled, families, ("rr_client", "in", "out")))
     for prefix, group_name in raw["ranges"].items():
         rng = _model.empty_listen_range(str(ipaddress.ip_network(prefix, strict=False)))
         rng["peer_group"] = group_name
@@ -189,9 +184,7 @@ def raw_to_model(raw):
         rng["remote_as"] = _remote_as(group["remote_as"], raw["asn"]) if group else None
         rng["_marker"] = group["description"] if group else None  # ownership (owner.py)
         config["listen_ranges"].append(rng)
-    config["neighbors"].sort(key=lambda n: _model._ip_sort_key(n["address"]))  # pylint: disable=protected-access
-    config["listen_ranges"].sort(key=lambda r: _model._ip_sort_key(r["prefix"]))  # pylint: disable=protected-access
-    return config
+    return _cli.sort_config(config)
 
 
 def parse_config(text, host=None):
@@ -204,21 +197,13 @@ def parse_config(text, host=None):
 
 def check_supported(config, host=None):
     """Reject what this driver cannot express on FRR, before anything is sent."""
+    _cli.check_neighbor_text(config, host, "vtysh", "by frr_bgp")
     for index, neighbor in enumerate(config.get("neighbors") or []):
         path = "config.neighbors[%d]" % index
-        for family in neighbor.get("address_families") or []:
-            if family not in FAMILY_VIEWS:
-                raise FabricError("address family %s is not managed by frr_bgp" % family, host=host,
-                                  field=path + ".address_families", fix="use ipv4 and/or ipv6")
         password = neighbor.get("password")
         if password is not None and (not password or re.search(r"\s", password) or len(password) > 80):
             raise FabricError("an FRR BGP password is 1 to 80 characters without spaces", host=host,
                               field=path + ".password", fix="change the password")
-        for key in ("description", "password"):
-            value = neighbor.get(key)
-            if value is not None and (not str(value).isprintable() or "?" in str(value)):
-                raise FabricError("vtysh cannot take %s with '?' (its help key) or control characters" % key,
-                                  host=host, field="%s.%s" % (path, key), fix="use printable characters other than '?'")
     for index, rng in enumerate(config.get("listen_ranges") or []):
         if rng.get("prefix") and not rng.get("peer_group"):
             raise FabricError("FRR binds a listen range to a peer group", host=host,
@@ -310,6 +295,13 @@ def render_transition(before, after, host=None, default_ipv4=True):
             elif family in old_fams or (old is None and default_on):
                 families[family].extend(_family_lines(old or new, None, family, default_on))
 
+    view.extend(_range_lines(before, after))
+    return _cli.wrap_view("router bgp %s" % asn, view, families, "exit-address-family", "exit", keep_empty=False)
+
+
+def _range_lines(before, after):
+    """Lines for the listen ranges and their peer groups (FRR binds a range to a peer group)."""
+    lines = []
     old_r = {r["prefix"]: r for r in before.get("listen_ranges") or []}
     new_r = {r["prefix"]: r for r in after.get("listen_ranges") or []}
     old_groups = {r["peer_group"]: r["remote_as"] for r in old_r.values() if r.get("peer_group")}
@@ -317,31 +309,22 @@ def render_transition(before, after, host=None, default_ipv4=True):
     for prefix in sorted(old_r, key=_model._ip_sort_key):  # pylint: disable=protected-access
         rng = old_r[prefix]
         if prefix not in new_r or new_r[prefix].get("peer_group") != rng.get("peer_group"):
-            view.append("no bgp listen range %s peer-group %s" % (prefix, rng["peer_group"]))
+            lines.append("no bgp listen range %s peer-group %s" % (prefix, rng["peer_group"]))
     for name in sorted(set(old_groups) - set(new_groups)):
-        view.append("no neighbor %s peer-group" % name)
+        lines.append("no neighbor %s peer-group" % name)
     markers = {r["peer_group"]: r.get("_marker") for r in new_r.values() if r.get("peer_group")}
     for name in sorted(new_groups):
         if name not in old_groups:
-            view.append("neighbor %s peer-group" % name)
+            lines.append("neighbor %s peer-group" % name)
             if markers.get(name):
-                view.append("neighbor %s description %s" % (name, markers[name]))
+                lines.append("neighbor %s description %s" % (name, markers[name]))
         if old_groups.get(name) != new_groups[name] or name not in old_groups:
-            view.append("neighbor %s remote-as %s" % (name, new_groups[name]))
+            lines.append("neighbor %s remote-as %s" % (name, new_groups[name]))
     for prefix in sorted(new_r, key=_model._ip_sort_key):  # pylint: disable=protected-access
         rng = new_r[prefix]
         if prefix not in old_r or old_r[prefix].get("peer_group") != rng.get("peer_group"):
-            view.append("bgp listen range %s peer-group %s" % (prefix, rng["peer_group"]))
-
-    body = list(view)
-    for family, lines in families.items():
-        if lines:
-            body.append(FAMILY_VIEWS[family])
-            body.extend(" " + line for line in lines)
-            body.append("exit-address-family")
-    if not body:
-        return []
-    return ["router bgp %s" % asn] + [" " + line for line in body] + ["exit"]
+            lines.append("bgp listen range %s peer-group %s" % (prefix, rng["peer_group"]))
+    return lines
 
 
 def redact_commands(lines):

@@ -46,10 +46,6 @@ DEFAULTS = fields.DEFAULTS
 # the scalar parsers live with the table that uses them
 parse_asn = fields.parse_asn
 parse_ip = fields.parse_ip
-_bool = fields.boolean
-_int = fields.integer
-_name = fields.name
-_text = fields.one_line
 
 
 def config_argument_spec():
@@ -182,7 +178,7 @@ def _normalise_range(item, path, host, require_remote_as):
     if require_remote_as and out["remote_as"] is None:
         raise FabricError("listen range %s has no remote_as" % out["prefix"], host=host, field=path + ".remote_as",
                           fix="give the AS number of the dynamic peers")
-    out["peer_group"] = _name(item.get("peer_group"), path + ".peer_group", host, "peer_group")
+    out["peer_group"] = fields.name(item.get("peer_group"), path + ".peer_group", host, "peer_group")
     return out
 
 

@@ -181,6 +181,26 @@ def _plan_items(ops, after_items, want_items, have_items, obj, fields, key_field
                 after_items.pop(key, None)
 
 
+def _delete_all(want, have, shared, password_update):
+    """``deleted`` with no neighbor or range listed: remove everything owned (the global object too,
+    unless the instance is shared)."""
+    ops = []
+    for neighbor in have["neighbors"]:
+        ops.append(dict(action="delete", object="neighbor", key=neighbor["address"], before=neighbor,
+                        after=None, changes={}))
+    for rng in have["listen_ranges"]:
+        ops.append(dict(action="delete", object="listen_range", key=rng["prefix"], before=rng,
+                        after=None, changes={}))
+    after = model.empty_config()
+    if shared:
+        after["asn"], after["router_id"] = have.get("asn"), have.get("router_id")
+    elif have.get("asn") is not None or have.get("router_id") is not None:
+        ops.append(dict(action="delete", object="global", key=None,
+                        before={"asn": have.get("asn"), "router_id": have.get("router_id")}, after=None,
+                        changes={}))
+    return DeviceChange("deleted", want, have, after, ops, password_update)
+
+
 def compute(want, have, state, password_readable=False, password_update="on_create", rotate=(), shared=False):
     """Plan the operations that take the device from ``have`` to ``want`` under ``state``.
 
@@ -204,20 +224,7 @@ def compute(want, have, state, password_readable=False, password_update="on_crea
     ops = []
 
     if state == "deleted" and not want.get("neighbors") and not want.get("listen_ranges"):
-        for neighbor in have["neighbors"]:
-            ops.append(dict(action="delete", object="neighbor", key=neighbor["address"], before=neighbor,
-                            after=None, changes={}))
-        for rng in have["listen_ranges"]:
-            ops.append(dict(action="delete", object="listen_range", key=rng["prefix"], before=rng,
-                            after=None, changes={}))
-        after = model.empty_config()
-        if shared:
-            after["asn"], after["router_id"] = have.get("asn"), have.get("router_id")
-        elif have.get("asn") is not None or have.get("router_id") is not None:
-            ops.append(dict(action="delete", object="global", key=None,
-                            before={"asn": have.get("asn"), "router_id": have.get("router_id")}, after=None,
-                            changes={}))
-        return DeviceChange(state, want, have, after, ops, password_update)
+        return _delete_all(want, have, shared, password_update)
 
     if state != "deleted":
         before_global = {"asn": have.get("asn"), "router_id": have.get("router_id")}

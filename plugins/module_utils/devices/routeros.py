@@ -792,12 +792,8 @@ def _norm_path(text):
     return _PATH_ALIASES.get(" ".join(text.split()))
 
 
-def parse_export(text, version=None, host=None):
-    """The model from ``/routing/bgp ... export`` text (or this module's rendered commands).
-
-    The version comes from the export header (``by RouterOS 7.10.2``), else ``version``, else the
-    layout is recognised from the paths and fields used.
-    """
+def _joined_lines(text):
+    """The lines of an export, a line continued with ``\\`` joined to the next."""
     lines = []
     buffer = ""
     for raw in (text or "").splitlines():
@@ -809,6 +805,16 @@ def parse_export(text, version=None, host=None):
         buffer = ""
     if buffer:
         lines.append(buffer.strip())
+    return lines
+
+
+def parse_export(text, version=None, host=None):
+    """The model from ``/routing/bgp ... export`` text (or this module's rendered commands).
+
+    The version comes from the export header (``by RouterOS 7.10.2``), else ``version``, else the
+    layout is recognised from the paths and fields used.
+    """
+    lines = _joined_lines(text)
     header = re.search(r"by RouterOS (\d+\.\d+(?:\.\d+)?)", text or "")
     rows = {}
     current = None

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubefabric.bgp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Normalised BGP session rows, the same for every platform (``kubefabric.bgp.bgp_session_info``).
+"""Reading BGP sessions and routes of any platform (``kubefabric.bgp.bgp_session_info``, fabric_verify).
+
+The rows are built by the drivers with ``rows.py`` (which imports no driver, so that this module can
+import the drivers without an import circle).
 
 A row is ``{peer_address, remote_as, local_as, state, established, uptime, prefixes_received}``:
 ``state`` is a BGP FSM state name spelt the RFC 4271 way, ``uptime`` is seconds (int) or None,
@@ -22,19 +25,10 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ..common.errors import FabricError, fail_module
 from ..common.query import check_expectations
-from . import comware, connection, frr, routeros, rows, ssh
+from . import comware, connection, frr, routeros, ssh
+from . import rows as rowlib
 
 PLATFORMS = ("routeros", "comware", "frr")
-
-# the row helpers live in rows.py (no driver import there); named here for the callers of sessions
-normalise_state = rows.normalise_state
-parse_duration = rows.parse_duration
-session_row = rows.session_row
-sort_rows = rows.sort_rows
-route_row = rows.route_row
-sort_routes = rows.sort_routes
-STATES = rows.STATES
-
 
 DRIVERS = {"routeros": routeros, "comware": comware, "frr": frr}
 
@@ -49,7 +43,7 @@ def read(platform, params):
     if platform not in PLATFORMS:
         raise FabricError("unknown platform %r" % (platform,), host=params.get("hostname"), field="platform",
                           fix="use one of %s" % ", ".join(PLATFORMS))
-    return sort_rows(_driver(platform).read_sessions(params))
+    return rowlib.sort_rows(_driver(platform).read_sessions(params))
 
 
 def read_state(platform, params, routes=False):
@@ -60,8 +54,8 @@ def read_state(platform, params, routes=False):
                           fix="use one of %s" % ", ".join(PLATFORMS))
     state = _driver(platform).read_state(params, routes=bool(routes))
     table = state.get("routes")
-    return {"sessions": sort_rows(state.get("sessions") or []),
-            "routes": sort_routes(table) if routes and table is not None else None}
+    return {"sessions": rowlib.sort_rows(state.get("sessions") or []),
+            "routes": rowlib.sort_routes(table) if routes and table is not None else None}
 
 
 # --------------------------------------------------------------------------- module glue

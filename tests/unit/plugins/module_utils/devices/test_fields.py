@@ -1,6 +1,6 @@
 """The neighbor field table (fields.py) against what it drives: the doc fragment, the model, the
-# pylint: disable=protected-access
 RouterOS version facts, and the CLI lines.  Expected values are written out here."""
+# pylint: disable=protected-access
 import yaml
 
 from ansible_collections.kubefabric.bgp.plugins.doc_fragments.bgp_config import ModuleDocFragment

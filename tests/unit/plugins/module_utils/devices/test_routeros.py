@@ -8,6 +8,7 @@ from librouteros.exceptions import TrapError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import owner
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import model, resource, routeros, sessions
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import rows as rowlib
 
 from tests.unit.plugins.module_utils.devices.fake_routeros import FakeRouterOS
 
@@ -361,7 +362,7 @@ def test_read_sessions_v7():
     rows = routeros.read_sessions(PARAMS, api_factory=fake.api)
     # the driver keeps the device's order; sessions.read() sorts by address for every platform
     assert [r["peer_address"] for r in rows] == ["172.16.30.102", "172.16.30.9"]
-    assert sessions.sort_rows(rows) == [
+    assert rowlib.sort_rows(rows) == [
         {"peer_address": "172.16.30.9", "remote_as": 65000, "local_as": 64513, "state": "Active",
          "established": False, "uptime": None, "prefixes_received": None},
         {"peer_address": "172.16.30.102", "remote_as": 64513, "local_as": 64513, "state": "Established",
