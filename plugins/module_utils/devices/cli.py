@@ -139,11 +139,16 @@ def transition_asn(before, after, host, remove_all, asn_change):
     return asn, None
 
 
-def check_neighbor_text(config, host, cli_name, where):
-    """What both CLIs refuse in every neighbor: an address family they do not manage (``where``: "on
-    Comware"), and ``?`` (the CLI's help key) or control characters in the description or password."""
+def check_neighbor_text(config, host, cli_name, where, platform):
+    """What both CLIs refuse in every neighbor: a field the platform cannot express, an address family
+    they do not manage (``where``: "on Comware"), and ``?`` (the CLI's help key) or control characters
+    in the description or password."""
     for index, neighbor in enumerate(config.get("neighbors") or []):
         path = "config.neighbors[%d]" % index
+        for row in _fields.cli_unsupported(platform):
+            if neighbor.get(row.name) not in (None, row.default):
+                raise FabricError("%s is not managed %s" % (row.name, where), host=host,
+                                  field="%s.%s" % (path, row.name), fix="leave %s out for this device" % row.name)
         for family in neighbor.get("address_families") or []:
             if family not in FAMILY_VIEWS:
                 raise FabricError("address family %s is not managed %s" % (family, where), host=host,

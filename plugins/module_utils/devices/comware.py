@@ -217,7 +217,7 @@ def parse_config(text, host=None):
 
 def check_supported(config, host=None):
     """Reject what Comware cannot express, before anything is sent."""
-    _cli.check_neighbor_text(config, host, "Comware's CLI", "on Comware")
+    _cli.check_neighbor_text(config, host, "Comware's CLI", "on Comware", PLATFORM)
     for index, neighbor in enumerate(config.get("neighbors") or []):
         path = "config.neighbors[%d]" % index
         source = neighbor.get("update_source")

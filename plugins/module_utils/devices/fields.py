@@ -269,6 +269,10 @@ def _two_ints(pattern):
     return parse
 
 
+# A CLI platform that cannot express a field: setting it there is an error before anything is sent.
+UNSUPPORTED = "unsupported"
+
+
 class On:
     """How one platform holds a neutral field (see the module docstring)."""
 
@@ -383,7 +387,12 @@ def neighbor_options():
 def cli_fields(platform):
     """The rows a CLI driver (``comware``/``frr``) reads and writes as one neighbor line each (in the
     order of the table, which is the order of the lines)."""
-    return [row for row in NEIGHBOR_TABLE if row.on_cli(platform) is not None]
+    return [row for row in NEIGHBOR_TABLE if isinstance(row.on_cli(platform), On)]
+
+
+def cli_unsupported(platform):
+    """The rows a CLI platform cannot express (``UNSUPPORTED``)."""
+    return [row for row in NEIGHBOR_TABLE if row.on_cli(platform) == UNSUPPORTED]
 
 
 def cli_keywords(platform):

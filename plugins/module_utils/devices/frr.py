@@ -197,7 +197,7 @@ def parse_config(text, host=None):
 
 def check_supported(config, host=None):
     """Reject what this driver cannot express on FRR, before anything is sent."""
-    _cli.check_neighbor_text(config, host, "vtysh", "by frr_bgp")
+    _cli.check_neighbor_text(config, host, "vtysh", "by frr_bgp", PLATFORM)
     for index, neighbor in enumerate(config.get("neighbors") or []):
         path = "config.neighbors[%d]" % index
         password = neighbor.get("password")

@@ -342,7 +342,7 @@ def rows_from_config(config, layout):
 def neighbor_from_row(row, address, layout):
     """The neutral neighbor of a printed row, field by field as the table says.
 
-    A printed boolean is false when absent; a scalar default the version prints (RouterOS 6 hold-time
+    A boolean field is false when absent; a scalar default the version prints (RouterOS 6 hold-time
     3m) reads as unset, since unset and that value are the same there.
     """
     neighbor = {"address": address, "description": _description(row.get("comment")),
@@ -351,7 +351,7 @@ def neighbor_from_row(row, address, layout):
         if field.name in _SPECIAL_FIELDS:
             continue
         value = on.parse(row.get(device_field))
-        if on.default is False:
+        if isinstance(on.default, bool):
             value = bool(value)
         elif on.default is not None and not isinstance(on.default, tuple) and value == on.default:
             value = None
