@@ -78,6 +78,12 @@ options:
             description:
               - Use BFD for the session. Unset means false.
             type: bool
+          passive:
+            description:
+              - Wait for the neighbor to open the session, never connect to it. Unset means false.
+              - RouterOS 6 C(passive=yes), RouterOS 7 C(connect=no), FRR C(neighbor IP passive); not managed on
+                Comware.
+            type: bool
           import_policy:
             description:
               - Name of the inbound routing policy (RouterOS filter chain, Comware route-policy, FRR

@@ -28,7 +28,7 @@ def test_model_takes_fields_defaults_and_spec_from_the_table():
     neighbors = model.config_argument_spec()["options"]["neighbors"]["options"]
     assert neighbors["password"] == {"type": "str", "no_log": True}
     assert neighbors["address"] == {"type": "str", "required": True, "aliases": ["peer"]}
-    assert model.DEFAULTS == {"route_reflector_client": False, "multihop": False, "bfd": False,
+    assert model.DEFAULTS == {"route_reflector_client": False, "multihop": False, "bfd": False, "passive": False,
                               "address_families": ["ipv4"]}
     assert model.SECRET_FIELDS == ("password",)
 
@@ -36,8 +36,8 @@ def test_model_takes_fields_defaults_and_spec_from_the_table():
 def test_routeros_names_per_version():
     assert sorted(fields.routeros_fields((6, 49, 0))) == [
         "address-families", "comment", "hold-time", "in-filter", "keepalive-time", "multihop", "out-filter",
-        "remote-as", "route-reflect", "tcp-md5-key", "update-source", "use-bfd"]
-    v7 = ["comment", "hold-time", "input.filter", "keepalive-time", "local.address", "multihop",
+        "passive", "remote-as", "route-reflect", "tcp-md5-key", "update-source", "use-bfd"]
+    v7 = ["comment", "connect", "hold-time", "input.filter", "keepalive-time", "local.address", "multihop",
           "output.filter-chain", "remote.as", "tcp-md5-key", "use-bfd"]
     assert sorted(fields.routeros_fields((7, 18, 0))) == sorted(v7 + ["address-families"])
     assert sorted(fields.routeros_fields((7, 19, 0))) == sorted(v7 + ["afi"])

@@ -33,7 +33,7 @@ def test_parse_full_config():
     spine = model.find(cfg["neighbors"], "address", "10.9.9.9")
     assert spine == {"address": "10.9.9.9", "remote_as": 65000, "description": "spine-1", "password": "topsecret",
                      "route_reflector_client": False, "multihop": True, "update_source": "172.20.0.1",
-                     "hold_time": 90, "keepalive_time": 30, "bfd": True, "import_policy": "IN",
+                     "hold_time": 90, "keepalive_time": 30, "bfd": True, "passive": False, "import_policy": "IN",
                      "export_policy": "OUT", "address_families": ["ipv4"]}
     client = model.find(cfg["neighbors"], "address", "172.20.0.12")
     assert client["route_reflector_client"] is True and client["remote_as"] == 65001
