@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
@@ -41,17 +40,7 @@ def platform(request):
 
 
 @pytest.fixture
-def run(monkeypatch, platform):
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs, False)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise Exit(kwargs, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
+def run(monkeypatch, platform, module_exit):  # pylint: disable=unused-argument,redefined-outer-name
     def invoke(args, conn=None, check=False, expect_fail=False, connect_error=None):
         def connect(params, device_type):
             assert device_type == platform["device_type"]
