@@ -1,7 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubefabric.bgp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the two SSH/CLI drivers (Comware, FRR) share: connection, line-by-line push, rollback, save.
+"""The one CLI driver that Comware and FRR specialise with a dialect (commands, prompts, parsing).
+
+Shared here: connection, line-by-line push, rollback, save, sessions and routes (``CliDriver``); the
+lines of the neighbor fields of the field table (``field_lines``/``store_attr``/``inherit_fields``);
+the checks and the shape of a transition; the module's argument spec and entry points
+(``entry_points``: ``read_state``, ``read_sessions``, ``run_module``).
 
 A push stops at the first line the device refuses, or at the first line after which the session
 is lost (no prompt: the management link dropped, the SSH session was killed).  In both cases the
