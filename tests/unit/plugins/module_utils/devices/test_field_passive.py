@@ -66,5 +66,5 @@ def test_comware_refuses_passive_before_anything_is_sent():
     with pytest.raises(FabricError) as err:
         resource.run(driver, "rendered", config=PASSIVE)
     assert err.value.field == "config.neighbors[0].passive" and "Comware" in err.value.message
-    assert resource.run(driver, "rendered", config=dict(PASSIVE, neighbors=[dict(PASSIVE["neighbors"][0],
-                                                                             passive=False)]))["rendered"]
+    not_passive = dict(PASSIVE, neighbors=[dict(PASSIVE["neighbors"][0], passive=False)])
+    assert resource.run(driver, "rendered", config=not_passive)["rendered"]
