@@ -136,7 +136,6 @@ def parse_raw(text, host=None):
     return raw
 
 
-
 def _apply_attr(entry, attr, value, family):
     if family is not None:
         fam = _family_entry(entry, family)
@@ -247,8 +246,6 @@ def check_supported(config, host=None):
 # --------------------------------------------------------------------------- rendering
 
 
-
-
 def _neighbor_view_lines(old, new):
     """BGP-view lines for one neighbor; ``old`` None means the peer is created."""
     ip = new["address"]
@@ -303,8 +300,6 @@ def _range_lines_add(rng, asn, groups_after_lines):
     if rng.get("_marker"):
         lines.append("peer %s description %s" % (target, rng["_marker"]))
     return lines, "peer %s enable" % target
-
-
 
 
 def render_transition(before, after, host=None):
@@ -412,8 +407,8 @@ def parse_peers(text, host=None):
         rows = run_template(_peer_template.TEMPLATE, text or "", host=host, what="'%s' output" % SHOW_PEERS)
     return _rows.sort_rows([
         _rows.session_row(row["peer"], remote_as=row["remote_asn"], local_as=row.get("local_as_number"),
-                              state=row["state"], uptime=row["up_down"],
-                              prefixes_received=row.get("prefixes_received"))
+                          state=row["state"], uptime=row["up_down"],
+                          prefixes_received=row.get("prefixes_received"))
         for row in rows])
 
 

@@ -76,7 +76,6 @@ def _family(entry, family):
     return entry["families"].setdefault(family, {"activate": None, "rr_client": False, "in": None, "out": None})
 
 
-
 def parse_raw(text, host=None):
     """The default-VRF ``router bgp`` block as data (FRR terms)."""
     rows = run_template(_cfg_template.TEMPLATE, text or "", host=host, what="'%s' output" % SHOW_CONFIG)
@@ -222,8 +221,6 @@ def check_supported(config, host=None):
 # --------------------------------------------------------------------------- rendering
 
 
-
-
 def _neighbor_lines(old, new):
     ip = new["address"]
     lines = []
@@ -253,8 +250,6 @@ def _family_lines(old, new, family, default_on):
             if new.get(key):
                 lines.append("neighbor %s route-map %s %s" % (ip, new[key], direction))
     return lines
-
-
 
 
 def render_transition(before, after, host=None, default_ipv4=True):
@@ -379,7 +374,7 @@ def parse_routes(text, host=None, command=SHOW_ROUTES[0]):
             hops = [hop for hop in entry.get("nexthops") or [] if isinstance(hop, dict) and not hop.get("resolver")]
             for hop in hops or [{}]:
                 rows.append(_rows.route_row(entry.get("prefix") or prefix, hop.get("ip"),
-                                                active=selected and hop.get("active", True) is not False))
+                                            active=selected and hop.get("active", True) is not False))
     return rows
 
 

@@ -15,6 +15,7 @@ from librouteros.exceptions import TrapError
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import routeros
 
+
 def _tables(version):
     schema = routeros.schema(version)
     read_only = {"fields": set(), "required": set(), "key": None, "read_only": True}
