@@ -1,5 +1,6 @@
 """Unit tests of devices/frr.py with output captured from FRR 8.4.4 (tests/unit/fixtures/frr)."""
 import json
+import functools
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors impor
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import owner
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import frr, model, resource
 
+from tests.unit.plugins.module_utils.devices import fake_cli
 from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, frr_readback
 
 FIX = Path(__file__).resolve().parents[4] / "unit" / "fixtures" / "frr"
@@ -19,12 +21,8 @@ NO_DEFAULT = (FIX / "show_running-config_bgpd_no_default_ipv4.txt").read_text()
 PARAMS = {"hostname": "leaf1", "username": "netops", "password": "pw-not-in-results"}
 
 
-def fake(texts, **kw):
-    return FakeCli("leaf1", "leaf1(config-router)#", {frr.SHOW_CONFIG: texts}, readback=frr_readback, **kw)
-
-
-def driver_with(conn, **params):
-    return frr.FrrDriver(dict(PARAMS, **params), connect=lambda p, t: conn)
+fake = functools.partial(fake_cli.device, frr)
+driver_with = functools.partial(fake_cli.connected, frr, PARAMS)
 
 
 def test_parse_full_config():
