@@ -300,6 +300,9 @@ def _connection_fields():
         Field("local.address", "ip"),
         Field("local.port", "int", lo=1, hi=65535),
         Field("local.ttl", "int", lo=1, hi=255),
+        # printed in clear like any string property, as RouterOS does (MikroTik's property reference:
+        # "tcp-md5-key (string; Default: )"; export hides it only with hide-sensitive); secret=True only
+        # masks it in the emulator's own write log
         Field("tcp-md5-key", "str", secret=True),
         Field("connect", "bool", default="true"),
         Field("listen", "bool", default="true"),

@@ -58,14 +58,14 @@ options:
               - The neighbor is a route-reflector client of this device.
               - Unset means false.
             type: bool
-          multihop:
-            description:
-              - Allow an eBGP session over more than one hop (TTL 255). Unset means false.
-            type: bool
           update_source:
             description:
               - Local address (or, where the platform allows, interface) the session is sourced from.
             type: str
+          multihop:
+            description:
+              - Allow an eBGP session over more than one hop (TTL 255). Unset means false.
+            type: bool
           hold_time:
             description:
               - Hold time in seconds, 0 or 3..65535.
@@ -77,6 +77,12 @@ options:
           bfd:
             description:
               - Use BFD for the session. Unset means false.
+            type: bool
+          passive:
+            description:
+              - Wait for the neighbor to open the session, never connect to it. Unset means false.
+              - RouterOS 6 C(passive=yes), RouterOS 7 C(connect=no), FRR C(neighbor IP passive); not managed on
+                Comware.
             type: bool
           import_policy:
             description:
@@ -135,7 +141,7 @@ options:
   password_update:
     description:
       - When O(config.neighbors[].password) is sent on a platform that cannot read passwords back
-        (RouterOS, Comware).
+        (Comware).
       - C(on_change) sends it when the neighbor is created and whenever it differs from the one set
         last (the ownership marker in the neighbor's description holds a salted, slow, truncated
         fingerprint of the password, never the password), so a rotation converges and a second run is
@@ -143,7 +149,7 @@ options:
         release) gets the password once.
       - C(on_create) sends it only when the neighbor is created; the fingerprint is not updated.
       - C(always) sends it on every run; the task then always reports a change.
-      - Platforms that can read the password back (FRR) compare it and ignore this option.
+      - Platforms that can read the password back (FRR, RouterOS) compare it and ignore this option.
     type: str
     choices: [on_change, on_create, always]
     default: on_change

@@ -228,7 +228,7 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import sess
 
 def main():
     module = AnsibleModule(argument_spec=sessions.info_argument_spec(), supports_check_mode=True)
-    sessions.run_info_module(module)
+    sessions.run_module(module)
 
 
 if __name__ == "__main__":

@@ -185,30 +185,14 @@ parsed:
   sample: {asn: 65001, router_id: 172.20.0.1, neighbors: [], listen_ranges: []}
 """
 
-import traceback
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError, fail_module
-from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import comware, model, ssh
-from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import templates
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import cli, comware as driver
 
 
 def main():
-    spec = model.resource_argument_spec()
-    spec.update(ssh.argument_spec())
-    spec.update(save=dict(type="bool", default=True))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, required_if=model.RESOURCE_REQUIRED_IF,
-                           mutually_exclusive=model.RESOURCE_MUTUALLY_EXCLUSIVE)
-    if not templates.HAS_TEXTFSM:
-        module.fail_json(msg=missing_required_lib("textfsm"), exception=traceback.format_exc())
-    if not ssh.HAS_NETMIKO and module.params["state"] not in ("rendered", "parsed"):
-        module.fail_json(msg=missing_required_lib("netmiko"), exception=str(ssh.NETMIKO_IMPORT_ERROR))
-    try:
-        result = comware.run_module(module.params, check_mode=module.check_mode)
-    except FabricError as exc:
-        fail_module(module, exc)
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=cli.module_argument_spec(), supports_check_mode=True, **cli.MODULE_RULES)
+    driver.run_module(module)
 
 
 if __name__ == "__main__":

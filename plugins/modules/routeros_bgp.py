@@ -51,7 +51,9 @@ notes:
     C(update-source) also takes an interface.
   - O(config.neighbors[].route_reflector_client) is C(local.role=ibgp-rr) on RouterOS 7 and C(route-reflect) on 6.
     The C(local.role) is derived, C(ibgp) when O(config.neighbors[].remote_as) equals O(config.asn), else C(ebgp).
-  - C(tcp-md5-key) is write-only on RouterOS, see O(password_update).
+  - RouterOS prints C(tcp-md5-key) (MikroTik documents it as an ordinary string property), so the key is read
+    back and compared with O(config.neighbors[].password); O(password_update) does not apply. It is never
+    returned, and is masked in RV(commands).
   - In RV(commands), a C(!field) word means the field is unset (back to its default).
 seealso:
   - name: The device model

@@ -308,8 +308,8 @@ def test_listen_range_accepts_a_dynamic_bird_peer(routeros, netns_factory, tmp_p
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_password_rotation_converges(routeros, netns_factory, tmp_path, version):
-    """RouterOS never prints tcp-md5-key: the fingerprint in the row's ownership marker detects that the
-    task's key changed; the new key is sent once and the session comes back with it (BIRD has only the
+    """RouterOS prints tcp-md5-key: the driver compares the key read back with the task's, so the
+    new key is sent once and the session comes back with it (BIRD has only the
     new one); the operator's own row is left exactly as it was."""
     if shutil.which("bird") is None:
         pytest.skip("BIRD 1.6 is not installed")

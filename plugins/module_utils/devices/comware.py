@@ -43,9 +43,9 @@ import re
 
 from ..common.errors import FabricError
 from . import cli as _cli
+from . import fields as _fields
 from . import model as _model
-from . import resource as _resource
-from . import sessions as _sessions
+from . import rows as _rows
 from . import ssh as _ssh
 from .templates import ntc_template, run_template
 from .templates import comware_bgp_config as _cfg_template
@@ -74,20 +74,16 @@ LOG_RE = re.compile(LOG_PATTERN)
 
 # Comware shows a configured password as "cipher $c$<n>$<base64>"; such a value can be sent back
 # unchanged with "password cipher" (that is how a rollback restores it).
-CIPHER_RE = re.compile(r"^\$c\$\d+\$\S+$")
+CIPHER_RE = _fields.CIPHER_RE
 
-FAMILY_VIEWS = {"ipv4": "address-family ipv4 unicast", "ipv6": "address-family ipv6 unicast"}
-_FAMILY_OF_VIEW = {("ipv4", ""): "ipv4", ("ipv4", "unicast"): "ipv4", ("ipv6", ""): "ipv6",
-                   ("ipv6", "unicast"): "ipv6"}
+FAMILY_VIEWS = _cli.FAMILY_VIEWS
 
 
 # --------------------------------------------------------------------------- parsing
 
 
 def _empty_peer():
-    return {"as_number": None, "group": None, "description": None, "password": None,
-            "connect_interface": None, "ebgp_max_hop": False, "keepalive": None, "hold": None,
-            "bfd": False, "families": {}}
+    return dict(_fields.cli_entry(PLATFORM), as_number=None, group=None, families={})
 
 
 def _family_entry(peer, family):
@@ -111,7 +107,7 @@ def parse_raw(text, host=None):
         if depth == 1:
             family = None
             if keyword == "address-family":
-                family = _FAMILY_OF_VIEW.get((row["target"], row["attr"]), "other")
+                family = _cli.FAMILY_OF_VIEW.get((row["target"], row["attr"]), "other")
                 continue
             if keyword.startswith("ip"):
                 family = "vrf"
@@ -131,21 +127,13 @@ def parse_raw(text, host=None):
         if row["mask"]:
             key = "%s/%s" % (target, row["mask"])
             entry = raw["ranges"].setdefault(key, _empty_peer())
-        elif _is_ip(target):
+        elif _cli.is_ip(target):
             entry = raw["peers"].setdefault(target, _empty_peer())
         else:
             entry = raw["groups"].setdefault(target, _empty_peer())
             entry.setdefault("type", "internal")
         _apply_attr(entry, row["attr"], row["value"], family)
     return raw
-
-
-def _is_ip(text):
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def _apply_attr(entry, attr, value, family):
@@ -167,28 +155,8 @@ def _apply_attr(entry, attr, value, family):
         entry["group"] = parts[0]
         if len(parts) == 3 and parts[1] == "as-number":  # peer IP group NAME as-number N
             entry["as_number"] = _model.parse_asn(parts[2])
-    elif attr == "description":
-        entry["description"] = value
-    elif attr == "password":
-        parts = value.split(None, 1)
-        entry["password"] = parts[1] if len(parts) == 2 and parts[0] in ("cipher", "simple") else value
-    elif attr == "connect-interface":
-        entry["connect_interface"] = value
-    elif attr == "ebgp-max-hop":
-        entry["ebgp_max_hop"] = True
-    elif attr == "bfd":
-        entry["bfd"] = True
-    elif attr == "timer":
-        match = re.search(r"keepalive\s+(\d+)\s+hold\s+(\d+)", value)
-        if match:
-            entry["keepalive"], entry["hold"] = int(match.group(1)), int(match.group(2))
-
-
-def _inherit(entry, group, key):
-    value = entry[key]
-    if value in (None, False) and group is not None:
-        value = group[key]
-    return value
+    else:
+        _cli.store_attr(entry, PLATFORM, attr, value)
 
 
 def _families_of(entry, group):
@@ -205,6 +173,16 @@ def _families_of(entry, group):
     return out
 
 
+def _remote_as(entry, group, asn):
+    """A peer's AS: its own, else its group's, else the local AS for an internal group."""
+    remote_as = entry["as_number"]
+    if remote_as is None and group is not None:
+        remote_as = group["as_number"]
+        if remote_as is None and group.get("type") == "internal":
+            remote_as = asn
+    return remote_as
+
+
 def raw_to_model(raw):
     """The platform-neutral model of a parsed BGP view (effective values, group settings inherited)."""
     config = _model.empty_config()
@@ -213,42 +191,19 @@ def raw_to_model(raw):
     for address, entry in raw["peers"].items():
         group = raw["groups"].get(entry["group"]) if entry["group"] else None
         neighbor = _model.empty_neighbor(str(ipaddress.ip_address(address)))
-        remote_as = entry["as_number"]
-        if remote_as is None and group is not None:
-            remote_as = group["as_number"]
-            if remote_as is None and group.get("type") == "internal":
-                remote_as = raw["asn"]
-        neighbor["remote_as"] = remote_as
-        neighbor["description"] = _inherit(entry, group, "description")
-        neighbor["password"] = _inherit(entry, group, "password")
-        neighbor["update_source"] = _inherit(entry, group, "connect_interface")
-        neighbor["multihop"] = bool(_inherit(entry, group, "ebgp_max_hop"))
-        neighbor["bfd"] = bool(_inherit(entry, group, "bfd"))
-        neighbor["keepalive_time"] = _inherit(entry, group, "keepalive")
-        neighbor["hold_time"] = _inherit(entry, group, "hold")
+        neighbor["remote_as"] = _remote_as(entry, group, raw["asn"])
+        _cli.inherit_fields(neighbor, PLATFORM, entry, group)
         families = _families_of(entry, group)
         enabled = [fam for fam in _model.ADDRESS_FAMILIES if families.get(fam, {}).get("enable")]
-        neighbor["address_families"] = enabled
-        neighbor["route_reflector_client"] = any(families[fam]["reflect_client"] for fam in enabled)
-        first = families.get(enabled[0]) if enabled else None
-        neighbor["import_policy"] = first["import"] if first else None
-        neighbor["export_policy"] = first["export"] if first else None
-        config["neighbors"].append(neighbor)
+        config["neighbors"].append(_cli.set_families(neighbor, enabled, families, ("reflect_client", "import", "export")))
     for key, entry in raw["ranges"].items():
         rng = _model.empty_listen_range(str(ipaddress.ip_network(key, strict=False)))
         group = raw["groups"].get(entry["group"]) if entry["group"] else None
-        remote_as = entry["as_number"]
-        if remote_as is None and group is not None:
-            remote_as = group["as_number"]
-            if remote_as is None and group.get("type") == "internal":
-                remote_as = raw["asn"]
-        rng["remote_as"] = remote_as
+        rng["remote_as"] = _remote_as(entry, group, raw["asn"])
         rng["peer_group"] = entry["group"]
         rng["_marker"] = (group if group is not None else entry)["description"]  # ownership (owner.py)
         config["listen_ranges"].append(rng)
-    config["neighbors"].sort(key=lambda n: _model._ip_sort_key(n["address"]))  # pylint: disable=protected-access
-    config["listen_ranges"].sort(key=lambda r: _model._ip_sort_key(r["prefix"]))  # pylint: disable=protected-access
-    return config
+    return _cli.sort_config(config)
 
 
 def parse_config(text, host=None):
@@ -261,14 +216,11 @@ def parse_config(text, host=None):
 
 def check_supported(config, host=None):
     """Reject what Comware cannot express, before anything is sent."""
+    _cli.check_neighbor_text(config, host, "Comware's CLI", "on Comware", PLATFORM)
     for index, neighbor in enumerate(config.get("neighbors") or []):
         path = "config.neighbors[%d]" % index
-        for family in neighbor.get("address_families") or []:
-            if family not in FAMILY_VIEWS:
-                raise FabricError("address family %s is not managed on Comware" % family, host=host,
-                                  field=path + ".address_families", fix="use ipv4 and/or ipv6")
         source = neighbor.get("update_source")
-        if source and _is_ip(source):
+        if source and _cli.is_ip(source):
             raise FabricError("Comware's connect-interface takes an interface, not an address (%s)" % source,
                               host=host, field=path + ".update_source",
                               fix="give the interface name, e.g. LoopBack0")
@@ -284,12 +236,6 @@ def check_supported(config, host=None):
         if password is not None and not CIPHER_RE.match(str(password)) and not 1 <= len(str(password)) <= 80:
             raise FabricError("a Comware BGP password has 1 to 80 characters", host=host,
                               field=path + ".password", fix="use a shorter password")
-        for key in ("description", "password"):
-            value = neighbor.get(key)
-            if value is not None and (not str(value).isprintable() or "?" in str(value)):
-                raise FabricError("Comware's CLI cannot take %s with '?' (its help key) or control characters"
-                                  % key, host=host, field="%s.%s" % (path, key),
-                                  fix="use printable characters other than '?'")
     for index, rng in enumerate(config.get("listen_ranges") or []):
         path = "config.listen_ranges[%d]" % index
         if rng.get("prefix") and ipaddress.ip_network(rng["prefix"]).version != 4:
@@ -300,28 +246,6 @@ def check_supported(config, host=None):
 # --------------------------------------------------------------------------- rendering
 
 
-def _families(neighbor):
-    families = neighbor.get("address_families")
-    if families is None:
-        return ["ipv4"]
-    return [fam for fam in families if fam in FAMILY_VIEWS]
-
-
-def _password_line(target, password):
-    kind = "cipher" if CIPHER_RE.match(password) else "simple"
-    return "peer %s password %s %s" % (target, kind, password)
-
-
-def _timer_values(neighbor):
-    hold = neighbor.get("hold_time")
-    if hold is None:
-        return None
-    keepalive = neighbor.get("keepalive_time")
-    if keepalive is None:
-        keepalive = hold // 3
-    return keepalive, hold
-
-
 def _neighbor_view_lines(old, new):
     """BGP-view lines for one neighbor; ``old`` None means the peer is created."""
     ip = new["address"]
@@ -329,24 +253,7 @@ def _neighbor_view_lines(old, new):
     if old is None:
         lines.append("peer %s as-number %s" % (ip, new["remote_as"]))
         old = _model.empty_neighbor(ip)
-        old["multihop"] = old["bfd"] = False
-    if (new.get("description") or None) != (old.get("description") or None):
-        lines.append("peer %s description %s" % (ip, new["description"]) if new.get("description")
-                     else "undo peer %s description" % ip)
-    if new.get("password") != old.get("password"):
-        lines.append(_password_line(ip, new["password"]) if new.get("password")
-                     else "undo peer %s password" % ip)
-    if new.get("update_source") != old.get("update_source"):
-        lines.append("peer %s connect-interface %s" % (ip, new["update_source"]) if new.get("update_source")
-                     else "undo peer %s connect-interface" % ip)
-    if bool(new.get("multihop")) != bool(old.get("multihop")):
-        lines.append("peer %s ebgp-max-hop 255" % ip if new.get("multihop") else "undo peer %s ebgp-max-hop" % ip)
-    if _timer_values(new) != _timer_values(old):
-        timers = _timer_values(new)
-        lines.append("peer %s timer keepalive %d hold %d" % (ip, timers[0], timers[1]) if timers
-                     else "undo peer %s timer" % ip)
-    if bool(new.get("bfd")) != bool(old.get("bfd")):
-        lines.append("peer %s bfd" % ip if new.get("bfd") else "undo peer %s bfd" % ip)
+    lines.extend(_cli.field_lines(PLATFORM, old, new, "peer", "undo peer"))
     return lines
 
 
@@ -395,20 +302,6 @@ def _range_lines_add(rng, asn, groups_after_lines):
     return lines, "peer %s enable" % target
 
 
-def _check_route_reflection(after, asn, host):
-    for neighbor in after.get("neighbors") or []:
-        if neighbor.get("route_reflector_client") and neighbor.get("remote_as") not in (None, asn):
-            raise FabricError("neighbor %s (AS %s) cannot be a route-reflector client of AS %s: route reflection "
-                              "is for iBGP peers" % (neighbor["address"], neighbor["remote_as"], asn), host=host,
-                              field="config.neighbors[address=%s].route_reflector_client" % neighbor["address"],
-                              fix="set route_reflector_client: false, or give the neighbor remote_as %s" % asn)
-        if neighbor.get("multihop") and neighbor.get("remote_as") == asn:
-            raise FabricError("neighbor %s is iBGP (AS %s); multihop is for eBGP sessions (iBGP is multihop "
-                              "already)" % (neighbor["address"], asn), host=host,
-                              field="config.neighbors[address=%s].multihop" % neighbor["address"],
-                              fix="leave multihop out for iBGP neighbors")
-
-
 def render_transition(before, after, host=None):
     """CLI lines (system-view) that turn BGP config ``before`` into ``after`` (both full models).
 
@@ -416,20 +309,12 @@ def render_transition(before, after, host=None):
     """
     before = before or _model.empty_config()
     check_supported(after, host=host)
-    if after.get("asn") is None and before.get("asn") is not None and not after.get("neighbors") \
-            and not after.get("listen_ranges"):
-        return ["undo bgp"]  # state=deleted without config: remove the BGP instance (Comware asks [Y/N])
-    asn = after.get("asn") or before.get("asn")
-    if asn is None:
-        if after.get("neighbors") or after.get("listen_ranges") or after.get("router_id"):
-            raise FabricError("no AS number: the device runs no BGP yet", host=host, field="config.asn",
-                              fix="give config.asn")
-        return []
-    if before.get("asn") is not None and after.get("asn") is not None and before["asn"] != after["asn"]:
-        raise FabricError("the device runs BGP AS %s; Comware cannot change the AS of a running BGP "
-                          "instance" % before["asn"], host=host, field="config.asn",
-                          fix="remove BGP from the device first (undo bgp), or use asn %s" % before["asn"])
-    _check_route_reflection(after, asn, host)
+    # state=deleted without config removes the BGP instance ("undo bgp": Comware asks [Y/N])
+    asn, decided = _cli.transition_asn(before, after, host, "undo bgp", (
+        "the device runs BGP AS %s; Comware cannot change the AS of a running BGP instance",
+        "remove BGP from the device first (undo bgp), or use asn %s"))
+    if decided is not None:
+        return decided
     view, families = [], {fam: [] for fam in FAMILY_VIEWS}
     if before.get("router_id") != after.get("router_id"):
         view.append("router-id %s" % after["router_id"] if after.get("router_id") else "undo router-id")
@@ -445,16 +330,23 @@ def render_transition(before, after, host=None):
             view.append("undo peer %s" % ip)  # Comware keeps a peer's AS; re-create it
             old = None
         view.extend(_neighbor_view_lines(old, new))
-        old_fams = set(_families(old)) if old is not None else set()
+        old_fams = set(_cli.families(old)) if old is not None else set()
         if old is not None and old.get("address_families") == []:
             old_fams = set()
         for family in FAMILY_VIEWS:
-            in_new = family in _families(new)
+            in_new = family in _cli.families(new)
             if in_new:
                 families[family].extend(_neighbor_family_lines(old if family in old_fams else None, new, family))
             elif family in old_fams:
                 families[family].extend(_neighbor_family_lines(old, None, family))
 
+    _range_lines(before, after, asn, view, families["ipv4"])
+    return _cli.wrap_view("bgp %s" % asn, view, families, "quit", "quit", keep_empty=before.get("asn") is None)
+
+
+def _range_lines(before, after, asn, view, enables):
+    """Add the lines of the dynamic-peer ranges (and their groups) to ``view``, their ``enable`` lines to
+    ``enables`` (address family ipv4)."""
     old_r = {r["prefix"]: r for r in before.get("listen_ranges") or []}
     new_r = {r["prefix"]: r for r in after.get("listen_ranges") or []}
     changed = {p for p in set(old_r) & set(new_r)
@@ -474,18 +366,8 @@ def render_transition(before, after, host=None):
             view.extend(group_lines[name])
             group_lines[name] = []
         view.extend(lines)
-        if enable not in families["ipv4"]:
-            families["ipv4"].append(enable)
-
-    body = list(view)
-    for family, lines in families.items():
-        if lines:
-            body.append(FAMILY_VIEWS[family])
-            body.extend(" " + line for line in lines)
-            body.append("quit")
-    if not body and before.get("asn") is not None:
-        return []
-    return ["bgp %s" % asn] + [" " + line for line in body] + ["quit"]
+        if enable not in enables:
+            enables.append(enable)
 
 
 def align_passwords(plan):
@@ -513,7 +395,7 @@ def redact_commands(lines):
 
 
 def parse_peers(text, host=None):
-    """``display bgp peer ipv4`` text -> normalised session rows (``sessions.session_row``)."""
+    """``display bgp peer ipv4`` text -> normalised session rows (``rows.session_row``)."""
     rows = None
     ntc = ntc_template("hp_comware", SHOW_PEERS)
     if ntc is not None:
@@ -523,15 +405,15 @@ def parse_peers(text, host=None):
             rows = None  # e.g. a dynamically created peer ("*"), which ntc's template rejects
     if rows is None:
         rows = run_template(_peer_template.TEMPLATE, text or "", host=host, what="'%s' output" % SHOW_PEERS)
-    return _sessions.sort_rows([
-        _sessions.session_row(row["peer"], remote_as=row["remote_asn"], local_as=row.get("local_as_number"),
-                              state=row["state"], uptime=row["up_down"],
-                              prefixes_received=row.get("prefixes_received"))
+    return _rows.sort_rows([
+        _rows.session_row(row["peer"], remote_as=row["remote_asn"], local_as=row.get("local_as_number"),
+                          state=row["state"], uptime=row["up_down"],
+                          prefixes_received=row.get("prefixes_received"))
         for row in rows])
 
 
 def parse_routes(text, host=None):
-    """``display ip routing-table`` text -> normalised route rows (``sessions.route_row``), BGP only.
+    """``display ip routing-table`` text -> normalised route rows (``rows.route_row``), BGP only.
 
     The command lists the active (optimal) routes only, so every row is ``active``; an ECMP route
     gives one row per next hop.
@@ -544,7 +426,7 @@ def parse_routes(text, host=None):
         raise FabricError("ntc-templates has no template for '%s'" % SHOW_ROUTES, host=host, field="routes",
                           fix="pip install ntc-templates (4.0 or later) on the controller")
     rows = run_template(ntc, text or "", host=host, what="'%s' output" % SHOW_ROUTES)
-    return [_sessions.route_row("%s/%s" % (row["network"], row["prefix_length"]), row["nexthop_ip"], active=True)
+    return [_rows.route_row("%s/%s" % (row["network"], row["prefix_length"]), row["nexthop_ip"], active=True)
             for row in rows if row.get("protocol", "").upper() in BGP_PROTOCOLS]
 
 
@@ -571,6 +453,8 @@ class ComwareDriver(_cli.CliDriver):
     device_type = DEVICE_TYPE
     show_config = SHOW_CONFIG
     save_command = SAVE_COMMAND
+    show_sessions = SHOW_PEERS
+    route_commands = (SHOW_ROUTES,)
 
     def _session(self, conn):
         return _ssh.CliSession(conn, _prompt_re(conn.base_prompt), ERROR_RE, host=self.host,
@@ -579,10 +463,8 @@ class ComwareDriver(_cli.CliDriver):
     def parse_text(self, text):
         return parse_config(text, host=self.host)
 
-    def validate(self, want, state):
-        if state == "deleted":
-            return  # only the keys (address, prefix) matter
-        check_supported(want or _model.empty_config(), host=self.host)
+    def check_supported(self, config):
+        check_supported(config, host=self.host)
 
     def render(self, plan):
         return render_transition(plan.have, align_passwords(plan), host=self.host)
@@ -596,42 +478,12 @@ class ComwareDriver(_cli.CliDriver):
     def save_ok(self, output):
         return not ERROR_RE.search(output)
 
-    # -- sessions and routes
-    def read_state(self, routes=False):
-        """``display bgp peer ipv4`` (and ``display ip routing-table``) on one connection, closed after."""
-        try:
-            session = self._open()
-            rows = parse_peers(session.show(SHOW_PEERS), host=self.host)
-            table = parse_routes(session.show(SHOW_ROUTES), host=self.host) if routes else None
-            return {"sessions": rows, "routes": table}
-        finally:
-            self.close()
+    def parse_sessions(self, text):
+        return parse_peers(text, host=self.host)
 
-    def read_sessions(self):
-        return self.read_state()["sessions"]
-
-
-def read_state(params, routes=False):
-    """``bgp_session_info`` entry point: ``{"sessions": rows of display bgp peer ipv4, "routes": the BGP
-    rows of display ip routing-table, or None without routes}``, over one SSH connection."""
-    return ComwareDriver(params).read_state(routes=routes)
-
-
-def read_sessions(params):
-    """``bgp_session_info`` entry point: normalised rows of ``display bgp peer ipv4``."""
-    return read_state(params)["sessions"]
+    def parse_routes(self, text, command):
+        return parse_routes(text, host=self.host)
 
 
 DRIVER = ComwareDriver
-
-
-def run_module(params, check_mode=False):
-    """The whole body of the module: ``resource.run`` with this driver; adds ``saved``."""
-    state = params.get("state") or "merged"
-    driver = DRIVER(params, offline=state in ("rendered", "parsed"))
-    result = _resource.run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
-                           check_mode=check_mode, password_update=params.get("password_update") or "on_change",
-                           host=params.get("hostname"), owner=params.get("owner"), adopt=bool(params.get("adopt")))
-    if state in _resource.ACTION_STATES:
-        result["saved"] = driver.saved
-    return result
+read_state, read_sessions, run_module = _cli.entry_points(ComwareDriver)

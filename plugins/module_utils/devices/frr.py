@@ -43,9 +43,9 @@ import re
 
 from ..common.errors import FabricError
 from . import cli as _cli
+from . import fields as _fields
 from . import model as _model
-from . import resource as _resource
-from . import sessions as _sessions
+from . import rows as _rows
 from . import ssh as _ssh
 from .templates import run_template
 from .templates import frr_bgp_config as _cfg_template
@@ -62,30 +62,18 @@ SAVE_COMMAND = "write memory"
 # a few messages without "%" ("BGP is already running; AS is N", "Can't ...").
 ERROR_RE = re.compile(r"^\s*(?:%.*|BGP is already running.*|Can't .*|Cannot .*|.*\b[Ee]rror\b.*)$", re.M)
 
-FAMILY_VIEWS = {"ipv4": "address-family ipv4 unicast", "ipv6": "address-family ipv6 unicast"}
-_FAMILY_OF_VIEW = {("ipv4", ""): "ipv4", ("ipv4", "unicast"): "ipv4", ("ipv6", ""): "ipv6",
-                   ("ipv6", "unicast"): "ipv6"}
+FAMILY_VIEWS = _cli.FAMILY_VIEWS
 
 
 # --------------------------------------------------------------------------- parsing
 
 
 def _empty_entry():
-    return {"remote_as": None, "peer_group": None, "is_group": False, "description": None, "password": None,
-            "update_source": None, "multihop": False, "keepalive": None, "hold": None, "bfd": False,
-            "families": {}}
+    return dict(_fields.cli_entry(PLATFORM), remote_as=None, peer_group=None, is_group=False, families={})
 
 
 def _family(entry, family):
     return entry["families"].setdefault(family, {"activate": None, "rr_client": False, "in": None, "out": None})
-
-
-def _is_ip(text):
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def parse_raw(text, host=None):
@@ -102,7 +90,7 @@ def parse_raw(text, host=None):
         if len(row["indent"]) == 1:
             family = None
             if keyword == "address-family":
-                family = _FAMILY_OF_VIEW.get((row["target"], row["attr"]), "other")
+                family = _cli.FAMILY_OF_VIEW.get((row["target"], row["attr"]), "other")
                 continue
         elif family in (None, "other"):
             continue
@@ -143,20 +131,8 @@ def _apply_attr(entry, negated, attr, value, family):
             entry["is_group"] = True
     elif attr == "remote-as":
         entry["remote_as"] = value
-    elif attr == "description":
-        entry["description"] = value
-    elif attr == "password":
-        entry["password"] = value
-    elif attr == "update-source":
-        entry["update_source"] = value
-    elif attr == "ebgp-multihop":
-        entry["multihop"] = True
-    elif attr == "bfd":
-        entry["bfd"] = True
-    elif attr == "timers":
-        parts = value.split()
-        if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
-            entry["keepalive"], entry["hold"] = int(parts[0]), int(parts[1])
+    else:
+        _cli.store_attr(entry, PLATFORM, attr, value)
 
 
 def _remote_as(value, asn):
@@ -176,25 +152,12 @@ def raw_to_model(raw):
     config["router_id"] = raw["router_id"]
     entries = raw["entries"]
     for target, entry in entries.items():
-        if entry["is_group"] or not _is_ip(target):
+        if entry["is_group"] or not _cli.is_ip(target):
             continue
         group = entries.get(entry["peer_group"]) if entry["peer_group"] else None
-
-        def pick(key, entry=entry, group=group):
-            value = entry[key]
-            if value in (None, False) and group is not None:
-                value = group[key]
-            return value
-
         neighbor = _model.empty_neighbor(str(ipaddress.ip_address(target)))
-        neighbor["remote_as"] = _remote_as(pick("remote_as"), raw["asn"])
-        neighbor["description"] = pick("description")
-        neighbor["password"] = pick("password")
-        neighbor["update_source"] = pick("update_source")
-        neighbor["multihop"] = bool(pick("multihop"))
-        neighbor["bfd"] = bool(pick("bfd"))
-        neighbor["keepalive_time"] = pick("keepalive")
-        neighbor["hold_time"] = pick("hold")
+        neighbor["remote_as"] = _remote_as(entry["remote_as"] or (group or {}).get("remote_as"), raw["asn"])
+        _cli.inherit_fields(neighbor, PLATFORM, entry, group)
         families = {}
         for source in (group, entry):
             if source is None:
@@ -212,12 +175,7 @@ def raw_to_model(raw):
             default = fam == "ipv4" and raw["default_ipv4"]  # every neighbor, IPv6 ones too
             if values.get("activate") is True or (values.get("activate") is None and default):
                 enabled.append(fam)
-        neighbor["address_families"] = enabled
-        neighbor["route_reflector_client"] = any(families.get(fam, {}).get("rr_client") for fam in enabled)
-        first = families.get(enabled[0], {}) if enabled else {}
-        neighbor["import_policy"] = first.get("in")
-        neighbor["export_policy"] = first.get("out")
-        config["neighbors"].append(neighbor)
+        config["neighbors"].append(_cli.set_families(neighbor, enabled, families, ("rr_client", "in", "out")))
     for prefix, group_name in raw["ranges"].items():
         rng = _model.empty_listen_range(str(ipaddress.ip_network(prefix, strict=False)))
         rng["peer_group"] = group_name
@@ -225,9 +183,7 @@ def raw_to_model(raw):
         rng["remote_as"] = _remote_as(group["remote_as"], raw["asn"]) if group else None
         rng["_marker"] = group["description"] if group else None  # ownership (owner.py)
         config["listen_ranges"].append(rng)
-    config["neighbors"].sort(key=lambda n: _model._ip_sort_key(n["address"]))  # pylint: disable=protected-access
-    config["listen_ranges"].sort(key=lambda r: _model._ip_sort_key(r["prefix"]))  # pylint: disable=protected-access
-    return config
+    return _cli.sort_config(config)
 
 
 def parse_config(text, host=None):
@@ -240,21 +196,13 @@ def parse_config(text, host=None):
 
 def check_supported(config, host=None):
     """Reject what this driver cannot express on FRR, before anything is sent."""
+    _cli.check_neighbor_text(config, host, "vtysh", "by frr_bgp", PLATFORM)
     for index, neighbor in enumerate(config.get("neighbors") or []):
         path = "config.neighbors[%d]" % index
-        for family in neighbor.get("address_families") or []:
-            if family not in FAMILY_VIEWS:
-                raise FabricError("address family %s is not managed by frr_bgp" % family, host=host,
-                                  field=path + ".address_families", fix="use ipv4 and/or ipv6")
         password = neighbor.get("password")
         if password is not None and (not password or re.search(r"\s", password) or len(password) > 80):
             raise FabricError("an FRR BGP password is 1 to 80 characters without spaces", host=host,
                               field=path + ".password", fix="change the password")
-        for key in ("description", "password"):
-            value = neighbor.get(key)
-            if value is not None and (not str(value).isprintable() or "?" in str(value)):
-                raise FabricError("vtysh cannot take %s with '?' (its help key) or control characters" % key,
-                                  host=host, field="%s.%s" % (path, key), fix="use printable characters other than '?'")
     for index, rng in enumerate(config.get("listen_ranges") or []):
         if rng.get("prefix") and not rng.get("peer_group"):
             raise FabricError("FRR binds a listen range to a peer group", host=host,
@@ -273,42 +221,12 @@ def check_supported(config, host=None):
 # --------------------------------------------------------------------------- rendering
 
 
-def _families(neighbor):
-    families = neighbor.get("address_families")
-    return ["ipv4"] if families is None else [fam for fam in families if fam in FAMILY_VIEWS]
-
-
-def _timers(neighbor):
-    hold = neighbor.get("hold_time")
-    if hold is None:
-        return None
-    keepalive = neighbor.get("keepalive_time")
-    return (hold // 3 if keepalive is None else keepalive), hold
-
-
 def _neighbor_lines(old, new):
     ip = new["address"]
     lines = []
     if old is None or old.get("remote_as") != new.get("remote_as"):
         lines.append("neighbor %s remote-as %s" % (ip, new["remote_as"]))
-    old = old or {}
-    if (new.get("description") or None) != (old.get("description") or None):
-        lines.append("neighbor %s description %s" % (ip, new["description"]) if new.get("description")
-                     else "no neighbor %s description" % ip)
-    if new.get("password") != old.get("password"):
-        lines.append("neighbor %s password %s" % (ip, new["password"]) if new.get("password")
-                     else "no neighbor %s password" % ip)
-    if new.get("update_source") != old.get("update_source"):
-        lines.append("neighbor %s update-source %s" % (ip, new["update_source"]) if new.get("update_source")
-                     else "no neighbor %s update-source" % ip)
-    if bool(new.get("multihop")) != bool(old.get("multihop")):
-        lines.append("neighbor %s ebgp-multihop 255" % ip if new.get("multihop") else "no neighbor %s ebgp-multihop" % ip)
-    if _timers(new) != _timers(old):
-        timers = _timers(new)
-        lines.append("neighbor %s timers %d %d" % (ip, timers[0], timers[1]) if timers
-                     else "no neighbor %s timers" % ip)
-    if bool(new.get("bfd")) != bool(old.get("bfd")):
-        lines.append("neighbor %s bfd" % ip if new.get("bfd") else "no neighbor %s bfd" % ip)
+    lines.extend(_cli.field_lines(PLATFORM, old or {}, new, "neighbor", "no neighbor"))
     return lines
 
 
@@ -334,20 +252,6 @@ def _family_lines(old, new, family, default_on):
     return lines
 
 
-def _check_route_reflection(after, asn, host):
-    for neighbor in after.get("neighbors") or []:
-        if neighbor.get("route_reflector_client") and neighbor.get("remote_as") not in (None, asn):
-            raise FabricError("neighbor %s (AS %s) cannot be a route-reflector client of AS %s: route reflection "
-                              "is for iBGP peers" % (neighbor["address"], neighbor["remote_as"], asn), host=host,
-                              field="config.neighbors[address=%s].route_reflector_client" % neighbor["address"],
-                              fix="set route_reflector_client: false, or give the neighbor remote_as %s" % asn)
-        if neighbor.get("multihop") and neighbor.get("remote_as") == asn:
-            raise FabricError("neighbor %s is iBGP (AS %s); multihop is for eBGP sessions (iBGP is multihop "
-                              "already)" % (neighbor["address"], asn), host=host,
-                              field="config.neighbors[address=%s].multihop" % neighbor["address"],
-                              fix="leave multihop out for iBGP neighbors")
-
-
 def render_transition(before, after, host=None, default_ipv4=True):
     """vtysh lines (inside ``configure terminal``) that turn ``before`` into ``after``.
 
@@ -356,20 +260,11 @@ def render_transition(before, after, host=None, default_ipv4=True):
     """
     before = before or _model.empty_config()
     check_supported(after, host=host)
-    if after.get("asn") is None and before.get("asn") is not None and not after.get("neighbors") \
-            and not after.get("listen_ranges"):
-        return ["no router bgp %s" % before["asn"]]
-    asn = after.get("asn") or before.get("asn")
-    if asn is None:
-        if after.get("neighbors") or after.get("listen_ranges") or after.get("router_id"):
-            raise FabricError("no AS number: the device runs no BGP yet", host=host, field="config.asn",
-                              fix="give config.asn")
-        return []
-    if before.get("asn") is not None and after.get("asn") is not None and before["asn"] != after["asn"]:
-        raise FabricError("the device runs router bgp %s; the AS of a running instance cannot be changed in "
-                          "place" % before["asn"], host=host, field="config.asn",
-                          fix="remove BGP first (state: deleted without config), or use asn %s" % before["asn"])
-    _check_route_reflection(after, asn, host)
+    asn, decided = _cli.transition_asn(before, after, host, "no router bgp %s" % before.get("asn"), (
+        "the device runs router bgp %s; the AS of a running instance cannot be changed in place",
+        "remove BGP first (state: deleted without config), or use asn %s"))
+    if decided is not None:
+        return decided
     creating = before.get("asn") is None
     view, families = [], {fam: [] for fam in FAMILY_VIEWS}
     if creating:
@@ -387,14 +282,21 @@ def render_transition(before, after, host=None, default_ipv4=True):
     for ip in sorted(new_n, key=_model._ip_sort_key):  # pylint: disable=protected-access
         new, old = new_n[ip], old_n.get(ip)
         view.extend(_neighbor_lines(old, new))
-        old_fams = set(_families(old)) if old is not None else set()
+        old_fams = set(_cli.families(old)) if old is not None else set()
         for family in FAMILY_VIEWS:
             default_on = family == "ipv4" and default_ipv4
-            if family in _families(new):
+            if family in _cli.families(new):
                 families[family].extend(_family_lines(old if family in old_fams else None, new, family, default_on))
             elif family in old_fams or (old is None and default_on):
                 families[family].extend(_family_lines(old or new, None, family, default_on))
 
+    view.extend(_range_lines(before, after))
+    return _cli.wrap_view("router bgp %s" % asn, view, families, "exit-address-family", "exit", keep_empty=False)
+
+
+def _range_lines(before, after):
+    """Lines for the listen ranges and their peer groups (FRR binds a range to a peer group)."""
+    lines = []
     old_r = {r["prefix"]: r for r in before.get("listen_ranges") or []}
     new_r = {r["prefix"]: r for r in after.get("listen_ranges") or []}
     old_groups = {r["peer_group"]: r["remote_as"] for r in old_r.values() if r.get("peer_group")}
@@ -402,31 +304,22 @@ def render_transition(before, after, host=None, default_ipv4=True):
     for prefix in sorted(old_r, key=_model._ip_sort_key):  # pylint: disable=protected-access
         rng = old_r[prefix]
         if prefix not in new_r or new_r[prefix].get("peer_group") != rng.get("peer_group"):
-            view.append("no bgp listen range %s peer-group %s" % (prefix, rng["peer_group"]))
+            lines.append("no bgp listen range %s peer-group %s" % (prefix, rng["peer_group"]))
     for name in sorted(set(old_groups) - set(new_groups)):
-        view.append("no neighbor %s peer-group" % name)
+        lines.append("no neighbor %s peer-group" % name)
     markers = {r["peer_group"]: r.get("_marker") for r in new_r.values() if r.get("peer_group")}
     for name in sorted(new_groups):
         if name not in old_groups:
-            view.append("neighbor %s peer-group" % name)
+            lines.append("neighbor %s peer-group" % name)
             if markers.get(name):
-                view.append("neighbor %s description %s" % (name, markers[name]))
+                lines.append("neighbor %s description %s" % (name, markers[name]))
         if old_groups.get(name) != new_groups[name] or name not in old_groups:
-            view.append("neighbor %s remote-as %s" % (name, new_groups[name]))
+            lines.append("neighbor %s remote-as %s" % (name, new_groups[name]))
     for prefix in sorted(new_r, key=_model._ip_sort_key):  # pylint: disable=protected-access
         rng = new_r[prefix]
         if prefix not in old_r or old_r[prefix].get("peer_group") != rng.get("peer_group"):
-            view.append("bgp listen range %s peer-group %s" % (prefix, rng["peer_group"]))
-
-    body = list(view)
-    for family, lines in families.items():
-        if lines:
-            body.append(FAMILY_VIEWS[family])
-            body.extend(" " + line for line in lines)
-            body.append("exit-address-family")
-    if not body:
-        return []
-    return ["router bgp %s" % asn] + [" " + line for line in body] + ["exit"]
+            lines.append("bgp listen range %s peer-group %s" % (prefix, rng["peer_group"]))
+    return lines
 
 
 def redact_commands(lines):
@@ -452,13 +345,13 @@ def parse_summary(text, host=None):
             if address in rows:
                 continue
             state = peer.get("state")
-            rows[address] = _sessions.session_row(
+            rows[address] = _rows.session_row(
                 address, remote_as=peer.get("remoteAs"), local_as=peer.get("localAs", table.get("as")),
                 state=state,
                 uptime=(peer.get("peerUptimeMsec") // 1000) if isinstance(peer.get("peerUptimeMsec"), int)
                 else peer.get("peerUptime"),
                 prefixes_received=peer.get("pfxRcd", peer.get("prefixReceivedCount")))
-    return _sessions.sort_rows(list(rows.values()))
+    return _rows.sort_rows(list(rows.values()))
 
 
 def parse_routes(text, host=None, command=SHOW_ROUTES[0]):
@@ -480,8 +373,8 @@ def parse_routes(text, host=None, command=SHOW_ROUTES[0]):
             selected = bool(entry.get("selected"))
             hops = [hop for hop in entry.get("nexthops") or [] if isinstance(hop, dict) and not hop.get("resolver")]
             for hop in hops or [{}]:
-                rows.append(_sessions.route_row(entry.get("prefix") or prefix, hop.get("ip"),
-                                                active=selected and hop.get("active", True) is not False))
+                rows.append(_rows.route_row(entry.get("prefix") or prefix, hop.get("ip"),
+                                            active=selected and hop.get("active", True) is not False))
     return rows
 
 
@@ -502,6 +395,8 @@ class FrrDriver(_cli.CliDriver):
     show_config = SHOW_CONFIG
     save_command = SAVE_COMMAND
     cli_name = "vtysh"
+    show_sessions = SHOW_SUMMARY
+    route_commands = SHOW_ROUTES
 
     def __init__(self, params, offline=False, connect=None):
         super().__init__(params, offline=offline, connect=connect)
@@ -526,10 +421,8 @@ class FrrDriver(_cli.CliDriver):
     def parse(self, running_config):
         return parse_config(running_config, host=self.host)
 
-    def validate(self, want, state):
-        if state == "deleted":
-            return  # only the keys (address, prefix) matter
-        check_supported(want or _model.empty_config(), host=self.host)
+    def check_supported(self, config):
+        check_supported(config, host=self.host)
 
     def render(self, plan):
         self._check_policy_requirement(plan)
@@ -561,46 +454,12 @@ class FrrDriver(_cli.CliDriver):
     def save_ok(self, output):
         return not ERROR_RE.search(output) or "[OK]" in output
 
-    def read_state(self, routes=False):
-        """``show bgp summary json`` (and the BGP routes of zebra) on one connection, closed after."""
-        try:
-            session = self._open()
-            rows = parse_summary(session.show(SHOW_SUMMARY), host=self.host)
-            table = None
-            if routes:
-                table = []
-                for command in SHOW_ROUTES:
-                    table.extend(parse_routes(session.show(command), host=self.host, command=command))
-            return {"sessions": rows, "routes": table}
-        finally:
-            self.close()
+    def parse_sessions(self, text):
+        return parse_summary(text, host=self.host)
 
-    def read_sessions(self):
-        return self.read_state()["sessions"]
-
-
-def read_state(params, routes=False):
-    """``bgp_session_info`` entry point: ``{"sessions": rows of show bgp summary json, "routes": the BGP
-    routes of show ip route bgp json and show ipv6 route bgp json, or None without routes}``, over one
-    SSH connection."""
-    return FrrDriver(params).read_state(routes=routes)
-
-
-def read_sessions(params):
-    """``bgp_session_info`` entry point: normalised rows of ``show bgp summary json``."""
-    return read_state(params)["sessions"]
+    def parse_routes(self, text, command):
+        return parse_routes(text, host=self.host, command=command)
 
 
 DRIVER = FrrDriver
-
-
-def run_module(params, check_mode=False):
-    """The whole body of the module: ``resource.run`` with this driver; adds ``saved``."""
-    state = params.get("state") or "merged"
-    driver = DRIVER(params, offline=state in ("rendered", "parsed"))
-    result = _resource.run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
-                           check_mode=check_mode, password_update=params.get("password_update") or "on_change",
-                           host=params.get("hostname"), owner=params.get("owner"), adopt=bool(params.get("adopt")))
-    if state in _resource.ACTION_STATES:
-        result["saved"] = driver.saved
-    return result
+read_state, read_sessions, run_module = _cli.entry_points(FrrDriver)

@@ -23,36 +23,29 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-import re
 
 from ..common.errors import FabricError
+from . import fields
 
-ASN_MAX = 4294967295
+ASN_MAX = fields.ASN_MAX
 
 GLOBAL_FIELDS = ("asn", "router_id")
 
-NEIGHBOR_FIELDS = (
-    "address", "remote_as", "description", "password", "route_reflector_client", "multihop",
-    "update_source", "hold_time", "keepalive_time", "bfd", "import_policy", "export_policy",
-    "address_families",
-)
+# The neighbor fields, their defaults and secrets come from the field table (fields.py).
+NEIGHBOR_FIELDS = fields.NEIGHBOR_FIELDS
 
 LISTEN_RANGE_FIELDS = ("prefix", "remote_as", "peer_group")
 
-ADDRESS_FAMILIES = ("ipv4", "ipv6", "vpnv4", "vpnv6", "l2vpn", "evpn")
+ADDRESS_FAMILIES = fields.ADDRESS_FAMILIES
 
-SECRET_FIELDS = ("password",)
+SECRET_FIELDS = fields.SECRET_FIELDS
 
 # The value an unset field has on every platform.  Fields not listed default to None (unset).
-DEFAULTS = {
-    "route_reflector_client": False,
-    "multihop": False,
-    "bfd": False,
-    "address_families": ["ipv4"],
-}
+DEFAULTS = fields.DEFAULTS
 
-# Names of policies, peer groups and interfaces.
-_NAME_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,63}$")
+# the scalar parsers live with the table that uses them
+parse_asn = fields.parse_asn
+parse_ip = fields.parse_ip
 
 
 def config_argument_spec():
@@ -65,21 +58,7 @@ def config_argument_spec():
             router_id=dict(type="str"),
             neighbors=dict(
                 type="list", elements="dict",
-                options=dict(
-                    address=dict(type="str", required=True, aliases=["peer"]),
-                    remote_as=dict(type="str"),
-                    description=dict(type="str"),
-                    password=dict(type="str", no_log=True),
-                    route_reflector_client=dict(type="bool"),
-                    multihop=dict(type="bool"),
-                    update_source=dict(type="str"),
-                    hold_time=dict(type="int"),
-                    keepalive_time=dict(type="int"),
-                    bfd=dict(type="bool"),
-                    import_policy=dict(type="str"),
-                    export_policy=dict(type="str"),
-                    address_families=dict(type="list", elements="str", choices=list(ADDRESS_FAMILIES)),
-                ),
+                options=fields.neighbor_options(),
             ),
             listen_ranges=dict(
                 type="list", elements="dict",
@@ -136,51 +115,8 @@ def empty_listen_range(prefix):
 
 # --------------------------------------------------------------------------- scalar parsers
 
-def parse_asn(value, field="asn", host=None):
-    """An AS number: int, digits, or dotted ``X.Y`` (asdot); 1..4294967295."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise FabricError("AS number must be a number, got %r" % (value,), host=host, field=field,
-                          fix="use a plain AS number 1..4294967295 or asdot X.Y")
-    text = str(value).strip()
-    number = None
-    if re.fullmatch(r"\d+", text):
-        number = int(text)
-    else:
-        match = re.fullmatch(r"(\d+)\.(\d+)", text)
-        if match and int(match.group(1)) <= 65535 and int(match.group(2)) <= 65535:
-            number = int(match.group(1)) * 65536 + int(match.group(2))
-    if number is None or number < 1 or number > ASN_MAX:
-        raise FabricError("invalid AS number %r" % (value,), host=host, field=field,
-                          fix="use a plain AS number 1..4294967295 or asdot X.Y (each part 0..65535)")
-    return number
-
-
 def format_asn(number):
     return None if number is None else str(number)
-
-
-def parse_ip(value, field, host=None, version=None):
-    """A host address (IPv4 or IPv6), returned compressed; ``/32`` or ``/128`` is accepted."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    try:
-        if "/" in text:
-            iface = ipaddress.ip_interface(text)
-            if iface.network.prefixlen != iface.max_prefixlen:
-                raise ValueError("a prefix, not an address")
-            addr = iface.ip
-        else:
-            addr = ipaddress.ip_address(text)
-    except ValueError:
-        raise FabricError("invalid IP address %r" % (value,), host=host, field=field,
-                          fix="give a single IPv4 or IPv6 address such as 172.16.30.254") from None
-    if version and addr.version != version:
-        raise FabricError("%r is not an IPv%d address" % (value, version), host=host, field=field,
-                          fix="give an IPv%d address" % version)
-    return str(addr)
 
 
 def parse_prefix(value, field, host=None):
@@ -198,51 +134,6 @@ def parse_prefix(value, field, host=None):
         raise FabricError("%r has host bits set" % (value,), host=host, field=field,
                           fix="use the network address: %s" % network)
     return str(network)
-
-
-def _bool(value, field, host):
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("yes", "true", "on"):
-        return True
-    if isinstance(value, str) and value.lower() in ("no", "false", "off"):
-        return False
-    raise FabricError("expected a boolean, got %r" % (value,), host=host, field=field, fix="use true or false")
-
-
-def _int(value, field, host, low, high, what):
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        value = None
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        number = None
-    if number is None or number < low or number > high:
-        raise FabricError("invalid %s %r" % (what, value), host=host, field=field,
-                          fix="use an integer %d..%d (seconds)" % (low, high))
-    return number
-
-
-def _name(value, field, host, what):
-    if value is None:
-        return None
-    text = str(value)
-    if not _NAME_RE.match(text):
-        raise FabricError("invalid %s %r" % (what, value), host=host, field=field,
-                          fix="use 1-63 characters from A-Z a-z 0-9 _ . : -")
-    return text
-
-
-def _text(value, field, host):
-    if value is None:
-        return None
-    text = str(value)
-    if "\n" in text or '"' in text:
-        raise FabricError("description must be one line without double quotes", host=host, field=field,
-                          fix="remove the newline or quote")
-    return text
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -263,43 +154,12 @@ def _normalise_neighbor(item, path, host, require_remote_as):
     if require_remote_as and out["remote_as"] is None:
         raise FabricError("neighbor %s has no remote_as" % out["address"], host=host, field=path + ".remote_as",
                           fix="give the peer's AS number")
-    out["description"] = _text(item.get("description"), path + ".description", host)
-    password = item.get("password")
-    out["password"] = None if password is None else str(password)
-    for key in ("route_reflector_client", "multihop", "bfd"):
-        out[key] = _bool(item.get(key), "%s.%s" % (path, key), host)
-    source = item.get("update_source")
-    if source is not None:
-        source = str(source).strip()
-        try:
-            source = str(ipaddress.ip_address(source))
-        except ValueError:
-            source = _name(source, path + ".update_source", host, "update_source (address or interface)")
-    out["update_source"] = source
-    out["hold_time"] = _int(item.get("hold_time"), path + ".hold_time", host, 0, 65535, "hold_time")
-    if out["hold_time"] is not None and 0 < out["hold_time"] < 3:
-        raise FabricError("hold_time must be 0 or 3..65535", host=host, field=path + ".hold_time",
-                          fix="use 0 (no keepalives) or at least 3 seconds")
-    out["keepalive_time"] = _int(item.get("keepalive_time"), path + ".keepalive_time", host, 0, 65535,
-                                 "keepalive_time")
-    if out["hold_time"] and out["keepalive_time"] and out["keepalive_time"] >= out["hold_time"]:
-        raise FabricError("keepalive_time %s is not below hold_time %s" % (out["keepalive_time"], out["hold_time"]),
-                          host=host, field=path + ".keepalive_time", fix="use about a third of hold_time")
-    out["import_policy"] = _name(item.get("import_policy"), path + ".import_policy", host, "policy name")
-    out["export_policy"] = _name(item.get("export_policy"), path + ".export_policy", host, "policy name")
-    families = item.get("address_families")
-    if families is not None:
-        if isinstance(families, str):
-            families = [part for part in re.split(r"[,\s]+", families) if part]
-        bad = [fam for fam in families if fam not in ADDRESS_FAMILIES]
-        if bad:
-            raise FabricError("unknown address family %s" % ", ".join(map(str, bad)), host=host,
-                              field=path + ".address_families", fix="use %s" % ", ".join(ADDRESS_FAMILIES))
-        families = sorted(set(families), key=ADDRESS_FAMILIES.index)
-        if not families:
-            raise FabricError("address_families is empty", host=host, field=path + ".address_families",
-                              fix="list at least one family or leave the field out")
-    out["address_families"] = families
+    for row in fields.NEIGHBOR_TABLE:
+        if row.normalise is not None:
+            out[row.name] = row.normalise(item.get(row.name), "%s.%s" % (path, row.name), host)
+    for row in fields.NEIGHBOR_TABLE:
+        if row.check is not None:
+            row.check(out, path, host)
     return out
 
 
@@ -318,7 +178,7 @@ def _normalise_range(item, path, host, require_remote_as):
     if require_remote_as and out["remote_as"] is None:
         raise FabricError("listen range %s has no remote_as" % out["prefix"], host=host, field=path + ".remote_as",
                           fix="give the AS number of the dynamic peers")
-    out["peer_group"] = _name(item.get("peer_group"), path + ".peer_group", host, "peer_group")
+    out["peer_group"] = fields.name(item.get("peer_group"), path + ".peer_group", host, "peer_group")
     return out
 
 

@@ -4,7 +4,7 @@
 """The resource-module engine shared by every ``<platform>_bgp`` module.
 
 It turns ``want`` (the task's config), ``have`` (what the driver gathered) and ``state`` into a
-``Plan`` of platform-neutral operations plus the predicted ``after`` config, asks the driver to
+``DeviceChange`` of platform-neutral operations plus the predicted ``after`` config, asks the driver to
 render the plan into device commands, gates every write on check mode in ONE place (``run``), and
 returns the Ansible network resource-module results: ``before``/``after``/``commands`` for the
 action states, ``gathered``/``rendered``/``parsed`` for the others.  Secrets never reach a result.
@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import copy
 
-from ..common.errors import FabricError
+from ansible.module_utils.basic import missing_required_lib
+
+from ..common.errors import FabricError, fail_module
 from . import journal as _journal
 from . import model
 from . import owner as _owner
@@ -41,9 +43,11 @@ class Driver:
       contain secrets (mask them).
     * ``apply(commands)`` -> None; sends the writes.  The engine never calls it in check mode.
     * ``close()`` -> None.
+    * ``missing_requirement(state)`` -> None, or ``(library, import error)`` the state needs.
+    * ``result_extras(state)`` -> dict of the platform's keys beside the engine's result.
 
     ``password_readable`` says whether ``gather`` can read neighbor passwords back (RouterOS:
-    no, ``tcp-md5-key`` is write-only; FRR: yes).  When it cannot, password changes follow the
+    yes, print returns ``tcp-md5-key``; FRR: yes; Comware: no, it shows a cipher).  When it cannot, password changes follow the
     ``password_update`` option (``on_create``: only when the neighbor is added; ``always``: sent
     on every run, which then always reports changed).
     """
@@ -72,8 +76,22 @@ class Driver:
     def close(self):
         return None
 
+    def missing_requirement(self, state):
+        return None
 
-class Plan:
+    def result_extras(self, state):
+        return {}
+
+
+def close_quietly(close):
+    """Call a connection's close/disconnect: a dead socket must not mask the task's result."""
+    try:
+        close()
+    except Exception:  # pylint: disable=broad-except
+        pass
+
+
+class DeviceChange:
     """The engine's decision: operations and the predicted config after them.
 
     ``ops`` is a list of dicts ``{action, object, key, before, after, changes}``:
@@ -98,7 +116,7 @@ class Plan:
         return [op for op in self.ops if op["object"] == obj and (action is None or op["action"] == action)]
 
     def __repr__(self):  # pragma: no cover - debugging aid
-        return "Plan(state=%s, ops=%r)" % (self.state, [(o["action"], o["object"], o["key"]) for o in self.ops])
+        return "DeviceChange(state=%s, ops=%r)" % (self.state, [(o["action"], o["object"], o["key"]) for o in self.ops])
 
 
 def _same(field, left, right):
@@ -163,6 +181,26 @@ def _plan_items(ops, after_items, want_items, have_items, obj, fields, key_field
                 after_items.pop(key, None)
 
 
+def _delete_all(want, have, shared, password_update):
+    """``deleted`` with no neighbor or range listed: remove everything owned (the global object too,
+    unless the instance is shared)."""
+    ops = []
+    for neighbor in have["neighbors"]:
+        ops.append(dict(action="delete", object="neighbor", key=neighbor["address"], before=neighbor,
+                        after=None, changes={}))
+    for rng in have["listen_ranges"]:
+        ops.append(dict(action="delete", object="listen_range", key=rng["prefix"], before=rng,
+                        after=None, changes={}))
+    after = model.empty_config()
+    if shared:
+        after["asn"], after["router_id"] = have.get("asn"), have.get("router_id")
+    elif have.get("asn") is not None or have.get("router_id") is not None:
+        ops.append(dict(action="delete", object="global", key=None,
+                        before={"asn": have.get("asn"), "router_id": have.get("router_id")}, after=None,
+                        changes={}))
+    return DeviceChange("deleted", want, have, after, ops, password_update)
+
+
 def compute(want, have, state, password_readable=False, password_update="on_create", rotate=(), shared=False):
     """Plan the operations that take the device from ``have`` to ``want`` under ``state``.
 
@@ -186,20 +224,7 @@ def compute(want, have, state, password_readable=False, password_update="on_crea
     ops = []
 
     if state == "deleted" and not want.get("neighbors") and not want.get("listen_ranges"):
-        for neighbor in have["neighbors"]:
-            ops.append(dict(action="delete", object="neighbor", key=neighbor["address"], before=neighbor,
-                            after=None, changes={}))
-        for rng in have["listen_ranges"]:
-            ops.append(dict(action="delete", object="listen_range", key=rng["prefix"], before=rng,
-                            after=None, changes={}))
-        after = model.empty_config()
-        if shared:
-            after["asn"], after["router_id"] = have.get("asn"), have.get("router_id")
-        elif have.get("asn") is not None or have.get("router_id") is not None:
-            ops.append(dict(action="delete", object="global", key=None,
-                            before={"asn": have.get("asn"), "router_id": have.get("router_id")}, after=None,
-                            changes={}))
-        return Plan(state, want, have, after, ops, password_update)
+        return _delete_all(want, have, shared, password_update)
 
     if state != "deleted":
         before_global = {"asn": have.get("asn"), "router_id": have.get("router_id")}
@@ -223,7 +248,7 @@ def compute(want, have, state, password_readable=False, password_update="on_crea
                 model.LISTEN_RANGE_FIELDS, "prefix", state, password_readable, password_update)
     after["neighbors"] = sorted(after_neighbors.values(), key=lambda n: model._ip_sort_key(n["address"]))
     after["listen_ranges"] = sorted(after_ranges.values(), key=lambda r: model._ip_sort_key(r["prefix"]))
-    return Plan(state, want, have, after, ops, password_update)
+    return DeviceChange(state, want, have, after, ops, password_update)
 
 
 def _want(config, state, host):
@@ -470,3 +495,26 @@ def run(driver, state, config=None, running_config=None, check_mode=False, passw
     if ownership.recovered:
         result["recovered"] = ownership.recovered
     return result
+
+
+def run_module(module, driver):
+    """The module edge of the device family (routeros_bgp, comware_bgp, frr_bgp): ``run`` with the
+    module's params, then ``exit_json`` with the engine's result and the driver's extras, or
+    ``fail_json`` with the ``FabricError`` (host, field, fix) that stopped it."""
+    params = module.params
+    state = params.get("state") or "merged"
+    missing = driver.missing_requirement(state)
+    if missing:
+        module.fail_json(msg=missing_required_lib(missing[0]), exception=str(missing[1]))
+    host = params.get("hostname") or driver.platform
+    try:
+        result = run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
+                     check_mode=module.check_mode, password_update=params.get("password_update") or "on_change",
+                     host=host, owner=params.get("owner"), adopt=bool(params.get("adopt")))
+        result.update(driver.result_extras(state))
+    except FabricError as exc:
+        if exc.host is None:
+            exc.host = host
+        fail_module(module, exc)
+        return
+    module.exit_json(**result)

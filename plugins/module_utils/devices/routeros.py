@@ -21,8 +21,12 @@ Ownership: a row is managed when its comment starts with ``kubefabric:`` (global
 is ``kubefabric``).  Only managed rows are gathered, changed or removed; an unmanaged row that peers
 with an address the task manages is an error (two sessions to one peer) before any write.
 
-Passwords: ``tcp-md5-key`` is write-only (print does not return it), so ``password_readable`` is
-False and the engine's ``password_update`` decides when it is sent; ``show()`` masks it.
+Passwords: ``tcp-md5-key`` is an ordinary string property that print and export return in clear:
+MikroTik's property reference lists it as ``tcp-md5-key (string; Default: )`` under ``/routing bgp
+peer`` (RouterOS 6) and ``/routing/bgp/connection`` (RouterOS 7), and export hides it only when asked
+(``hide-sensitive``).  So ``password_readable`` is True: the key read back is compared with the task's
+(``password_update`` does not apply, as on FRR), and results never show it (``show()`` masks it, the
+engine drops passwords from before/after).
 """
 
 from __future__ import annotations
@@ -34,11 +38,12 @@ import shlex
 import socket
 import ssl
 
-from ansible.module_utils.basic import missing_required_lib
 
-from ..common.errors import FabricError, fail_module
-from . import connection, model, sessions
-from .resource import Driver, run
+from ..common.errors import FabricError
+from . import connection, fields, model
+from . import rows as rowlib
+from . import resource
+from .resource import Driver
 
 try:
     import librouteros
@@ -79,8 +84,7 @@ API_ARGUMENT_SPEC = dict(
 )
 
 # RouterOS family names <-> model names
-_AFI_TO_ROS = {"ipv4": "ip", "ipv6": "ipv6", "vpnv4": "vpnv4", "vpnv6": "vpnv6", "l2vpn": "l2vpn"}
-_AFI_FROM_ROS = {value: key for key, value in _AFI_TO_ROS.items()}
+_AFI_TO_ROS = fields.AFI_TO_ROS
 
 
 # --------------------------------------------------------------------------- versions and schema
@@ -98,44 +102,48 @@ def format_version(version):
     return ".".join(str(part) for part in version)
 
 
+# The fields of a neighbor's row that are not neutral fields (those come from fields.py, per version).
 _CONNECTION_FIELDS = {
-    "name", "comment", "disabled", "connect", "listen", "as", "remote.address", "remote.as", "remote.port",
-    "local.role", "local.address", "local.port", "multihop", "hold-time", "keepalive-time", "tcp-md5-key",
-    "use-bfd", "input.filter", "output.filter-chain", "templates", "routing-table", "vrf", "nexthop-choice",
-    "cluster-id", "save-to", "output.redistribute", "output.network", "remote.ttl", "local.ttl",
+    "name", "disabled", "connect", "listen", "as", "remote.address", "remote.port", "local.role", "local.port",
+    "templates", "routing-table", "vrf", "nexthop-choice", "cluster-id", "save-to", "output.redistribute",
+    "output.network", "remote.ttl", "local.ttl",
 }
 _PEER_FIELDS = {
-    "name", "comment", "disabled", "instance", "remote-address", "remote-as", "remote-port", "tcp-md5-key",
-    "route-reflect", "multihop", "update-source", "hold-time", "keepalive-time", "use-bfd", "in-filter",
-    "out-filter", "address-families", "passive", "ttl", "nexthop-choice", "default-originate",
-    "as-override", "remove-private-as", "allow-as-in", "max-prefix-limit", "max-prefix-restart-time",
+    "name", "disabled", "instance", "remote-address", "remote-port", "passive", "ttl", "nexthop-choice",
+    "default-originate", "as-override", "remove-private-as", "allow-as-in", "max-prefix-limit",
+    "max-prefix-restart-time",
 }
+
+
+def neighbor_fields(version):
+    """The device fields of the neutral neighbor fields on ``version`` (from the table)."""
+    return set(fields.routeros_fields(version))
+
+
+def afi_field(version):
+    """``address-families`` or (from 7.19) ``afi``: the table's RouterOS name of address_families."""
+    return fields.NEIGHBORS["address_families"].on_routeros(version).name
 
 
 def schema(version):
     """The writable fields of each BGP path this driver uses, for ``version`` (a tuple).
 
-    Facts from community.routeros' data model and MikroTik's documentation: ``address-families``
-    became ``afi`` at 7.19; ``router-id`` left the connection/template at 7.20, when connections
-    got a required ``instance``; 7.x has no ``/routing/bgp/peer``; ``/routing/bgp/instance`` is
-    the 6.x layout and returns at 7.20.
+    Facts from community.routeros' data model and MikroTik's documentation: the neighbor fields and
+    their renames (``address-families`` -> ``afi`` at 7.19) are in fields.py; ``router-id`` left the
+    connection/template at 7.20, when connections got a required ``instance``; 7.x has no
+    ``/routing/bgp/peer``; ``/routing/bgp/instance`` is the 6.x layout and returns at 7.20.
     """
     if version[0] < 7:
         return {
             "routing/bgp/instance": {"name", "as", "router-id", "disabled", "client-to-client-reflection",
                                      "cluster-id", "routing-table", "redistribute-connected",
                                      "redistribute-static", "out-filter", "ignore-as-path-len", "confederation"},
-            "routing/bgp/peer": set(_PEER_FIELDS),
+            "routing/bgp/peer": _PEER_FIELDS | neighbor_fields(version),
         }
-    connection = set(_CONNECTION_FIELDS)
+    connection = _CONNECTION_FIELDS | neighbor_fields(version)
     template = {"name", "comment", "disabled", "as", "cluster-id", "hold-time", "keepalive-time", "multihop",
-                "use-bfd", "templates", "routing-table", "vrf", "input.filter", "output.filter-chain"}
-    if version < (7, 19):
-        connection.add("address-families")
-        template.add("address-families")
-    else:
-        connection.add("afi")
-        template.add("afi")
+                "use-bfd", "templates", "routing-table", "vrf", "input.filter", "output.filter-chain",
+                afi_field(version)}
     if version < (7, 20):
         connection.add("router-id")
         template.add("router-id")
@@ -160,11 +168,10 @@ class Layout:
         if self.v6:
             self.global_path = "routing/bgp/instance"
             self.peer_path = "routing/bgp/peer"
-            self.afi_field = "address-families"
         else:
             self.global_path = "routing/bgp/template" if version < (7, 20) else "routing/bgp/instance"
             self.peer_path = "routing/bgp/connection"
-            self.afi_field = "address-families" if version < (7, 19) else "afi"
+        self.afi_field = afi_field(version)
         self.global_has_comment = "comment" in self.schema[self.global_path]
         self.address_field = "remote-address" if self.v6 else "remote.address"
 
@@ -175,20 +182,10 @@ class Layout:
 
 # --------------------------------------------------------------------------- value canon
 
-def _duration(value):
-    if value in (None, ""):
-        return None
-    if isinstance(value, str) and value.strip() == "infinity":
-        return 0
-    return sessions.parse_duration(value)
-
-
-def _bool(value):
-    if isinstance(value, bool):
-        return value
-    if value is None:
-        return None
-    return str(value).lower() in ("yes", "true")
+_duration = fields.ros_duration
+_bool = fields.ros_bool
+_afi_set = fields.ros_afi_set
+_seconds = fields.ros_seconds
 
 
 def _host(value):
@@ -203,45 +200,28 @@ def _host(value):
     return str(network), True
 
 
-def _afi_set(value):
-    if value in (None, ""):
-        return None
-    return tuple(sorted(part for part in re.split(r"[,\s]+", str(value)) if part))
-
-
-_DURATION_FIELDS = {"hold-time", "keepalive-time"}
-_BOOL_FIELDS = {"multihop", "use-bfd", "route-reflect", "disabled", "connect", "listen"}
-# device defaults of fields that are written as a value rather than unset
-_ROW_DEFAULTS = {"multihop": False, "use-bfd": False, "route-reflect": False, "address-families": ("ip",),
-                 "afi": ("ip",)}
+# the comparable form of each field: the neighbor fields' from the table, the row's own fields here
+_CANON = fields.routeros_canon()
+_CANON.update({
+    "disabled": _bool, "connect": _bool, "listen": _bool,
+    "remote.address": lambda value: _host(value)[0], "remote-address": lambda value: _host(value)[0],
+    "router-id": lambda value: None if value in (None, "", "0.0.0.0", "main") else str(value),
+    "as": lambda value: None if value in (None, "") else str(value),
+})
 
 
 def canon(field, value):
     """Comparable form of a field's value (device print or desired)."""
-    if field in _DURATION_FIELDS:
-        return _duration(value)
-    if field in _BOOL_FIELDS:
-        return _bool(value)
-    if field in ("address-families", "afi"):
-        return _afi_set(value)
-    if field in ("remote.address", "remote-address"):
-        return _host(value)[0]
-    if field == "update-source":
-        return None if value in (None, "", "none") else str(value)
-    if field == "router-id":
-        return None if value in (None, "", "0.0.0.0", "main") else str(value)
-    if field in ("as", "remote.as", "remote-as"):
-        return None if value in (None, "") else str(value)
+    if field in _CANON:
+        return _CANON[field](value)
     if value == "":
         return None
     return value
 
 
-def _differs(field, have, desired, layout=None):
+def _differs(field, have, desired, layout):
     left, right = canon(field, have), canon(field, desired)
-    default = _ROW_DEFAULTS.get(field)
-    if layout is not None and layout.v6 and field == "hold-time":
-        default = 180
+    default = fields.routeros_default(field, layout.version)
     if default is not None:
         left = default if left is None else left
         right = default if right is None else right
@@ -288,10 +268,12 @@ def _role(asn, remote_as, rr_client):
     return "ebgp"
 
 
-def _seconds(value):
-    if value is None:
-        return None
-    return "infinity" if value == 0 else "%ds" % value
+def _str_or_none(value):
+    return None if value in (None, "") else str(value)
+
+
+# the comment carries the ownership marker (_comment/_description); tcp-md5-key is sent by render()
+_SPECIAL_FIELDS = ("description", "password")
 
 
 def global_row(config, layout):
@@ -307,42 +289,19 @@ def global_row(config, layout):
 
 
 def neighbor_row(neighbor, config, layout):
-    """The desired row of a neighbor (None values mean unset)."""
-    afis = neighbor["address_families"]
-    afi_text = None if afis is None else ",".join(_AFI_TO_ROS[name] for name in afis)
+    """The desired row of a neighbor (None values mean unset); the neutral fields as the table says."""
+    row = {"name": neighbor_name(neighbor["address"]), "comment": _comment(neighbor["description"])}
+    for device_field, (field, on) in fields.routeros_fields(layout.version).items():
+        if field.name not in _SPECIAL_FIELDS:
+            row[device_field] = on.render(neighbor[field.name])
     if layout.v6:
-        return {
-            "name": neighbor_name(neighbor["address"]),
-            "comment": _comment(neighbor["description"]),
-            "instance": GLOBAL_NAME,
-            "remote-address": neighbor["address"],
-            "remote-as": str(neighbor["remote_as"]),
-            "route-reflect": bool(neighbor["route_reflector_client"]),
-            "multihop": bool(neighbor["multihop"]),
-            "update-source": neighbor["update_source"],
-            "hold-time": _seconds(neighbor["hold_time"]),
-            "keepalive-time": _seconds(neighbor["keepalive_time"]),
-            "use-bfd": bool(neighbor["bfd"]),
-            "in-filter": neighbor["import_policy"],
-            "out-filter": neighbor["export_policy"],
-            "address-families": afi_text,
-        }
-    row = {
-        "name": neighbor_name(neighbor["address"]),
-        "comment": _comment(neighbor["description"]),
+        row.update({"instance": GLOBAL_NAME, "remote-address": neighbor["address"]})
+        return row
+    row.update({
         "remote.address": neighbor["address"],
-        "remote.as": str(neighbor["remote_as"]),
         "as": str(config["asn"]),
         "local.role": _role(config["asn"], neighbor["remote_as"], neighbor["route_reflector_client"]),
-        "multihop": bool(neighbor["multihop"]),
-        "local.address": neighbor["update_source"],
-        "hold-time": _seconds(neighbor["hold_time"]),
-        "keepalive-time": _seconds(neighbor["keepalive_time"]),
-        "use-bfd": bool(neighbor["bfd"]),
-        "input.filter": neighbor["import_policy"],
-        "output.filter-chain": neighbor["export_policy"],
-        layout.afi_field: afi_text,
-    }
+    })
     _add_global_refs(row, config, layout)
     return row
 
@@ -380,6 +339,28 @@ def rows_from_config(config, layout):
     return out
 
 
+def neighbor_from_row(row, address, layout):
+    """The neutral neighbor of a printed row, field by field as the table says.
+
+    A boolean field is false when absent; a scalar default the version prints (RouterOS 6 hold-time
+    3m) reads as unset, since unset and that value are the same there.
+    """
+    neighbor = {"address": address, "description": _description(row.get("comment")),
+                "password": _str_or_none(row.get("tcp-md5-key"))}
+    for device_field, (field, on) in fields.routeros_fields(layout.version).items():
+        if field.name in _SPECIAL_FIELDS:
+            continue
+        value = on.parse(row.get(device_field))
+        if isinstance(on.default, bool):
+            value = bool(value)
+        elif on.default is not None and not isinstance(on.default, tuple) and value == on.default:
+            value = None
+        neighbor[field.name] = value
+    if not layout.v6:
+        neighbor["route_reflector_client"] = row.get("local.role") == "ibgp-rr"
+    return neighbor
+
+
 def config_from_rows(global_rows, peer_rows, layout, host=None):
     """The model of the managed rows (as printed by the device or parsed from an export)."""
     cfg = {"asn": None, "router_id": None, "neighbors": [], "listen_ranges": []}
@@ -398,38 +379,7 @@ def config_from_rows(global_rows, peer_rows, layout, host=None):
                 "peer_group": None if name.startswith(RANGE_NAME_PREFIX) else name,
             })
             continue
-        afis = _afi_set(row.get(layout.afi_field))
-        families = None
-        if afis is not None:
-            families = [_AFI_FROM_ROS.get(name, name) for name in afis]
-        if layout.v6:
-            neighbor = {
-                "address": address, "remote_as": row.get("remote-as"),
-                "route_reflector_client": _bool(row.get("route-reflect")) or False,
-                "update_source": None if row.get("update-source") in (None, "", "none") else row.get("update-source"),
-                "import_policy": row.get("in-filter") or None, "export_policy": row.get("out-filter") or None,
-            }
-        else:
-            neighbor = {
-                "address": address, "remote_as": row.get("remote.as"),
-                "route_reflector_client": row.get("local.role") == "ibgp-rr",
-                "update_source": row.get("local.address") or None,
-                "import_policy": row.get("input.filter") or None,
-                "export_policy": row.get("output.filter-chain") or None,
-            }
-        hold = _duration(row.get("hold-time"))
-        if layout.v6 and hold == 180:  # 6.x prints its default (3m); unset and 3m are the same there
-            hold = None
-        keepalive = _duration(row.get("keepalive-time"))
-        neighbor.update({
-            "description": _description(row.get("comment")),
-            "multihop": _bool(row.get("multihop")) or False,
-            "bfd": _bool(row.get("use-bfd")) or False,
-            "hold_time": hold,
-            "keepalive_time": keepalive,
-            "address_families": families,
-        })
-        cfg["neighbors"].append(neighbor)
+        cfg["neighbors"].append(neighbor_from_row(row, address, layout))
     markers = {}
     for row in peer_rows:
         address, is_range = _host(row.get(layout.address_field))
@@ -501,14 +451,13 @@ def _quote(value):
 
 def _unset(layout, field):
     """Attribute(s) that return ``field`` to its default."""
-    if field in _ROW_DEFAULTS:
-        default = _ROW_DEFAULTS[field]
+    found = fields.routeros_fields(layout.version).get(field)
+    if layout.v6 and found is not None and found[1].unset:
+        return {field: found[1].unset}  # RouterOS 6 writes its default back (update-source none, hold-time 3m)
+    default = fields.routeros_default(field, layout.version)
+    if default is not None:
         return {field: ",".join(default) if isinstance(default, tuple) else default}
     if layout.v6:
-        if field == "update-source":
-            return {field: "none"}
-        if field == "hold-time":
-            return {field: "3m"}
         return {field: ""}
     return {"!" + field: ""}
 
@@ -520,9 +469,9 @@ def diff_rows(path, have_rows, desired_rows, layout, password_keys=()):
         have = have_rows.get(key)
         if have is None:
             attrs = {field: value for field, value in desired.items() if value is not None}
-            for field in ("multihop", "use-bfd", "route-reflect"):
-                if attrs.get(field) is False:
-                    attrs.pop(field)
+            for field in list(attrs):
+                if attrs[field] is False and fields.routeros_default(field, layout.version) is False:
+                    attrs.pop(field)  # false is the default: an add leaves it out
             adds.append(ApiCommand(path, "add", attrs, names=[]))
             continue
         attrs = {}
@@ -634,7 +583,7 @@ class RouterOSDriver(Driver):
     """``resource.Driver`` for RouterOS 6 and 7 (see the module docstring for the layouts)."""
 
     platform = "routeros"
-    password_readable = False
+    password_readable = True  # print returns tcp-md5-key (see the module docstring)
 
     def __init__(self, params, version=None, api_factory=None):
         self.params = params
@@ -810,11 +759,18 @@ class RouterOSDriver(Driver):
 
     def close(self):
         if self.api is not None:
-            try:
-                self.api.close()
-            except Exception:  # pylint: disable=broad-except  # closing a dead socket must not mask the result
-                pass
+            resource.close_quietly(self.api.close)
             self.api = None
+
+    def missing_requirement(self, state):
+        if state in CONNECTED_STATES and not HAS_LIBROUTEROS:
+            return "librouteros", LIBROUTEROS_IMPORT_ERROR
+        return None
+
+    def result_extras(self, state):
+        if self.layout is not None and state in CONNECTED_STATES:
+            return {"routeros_version": format_version(self.layout.version)}
+        return {}
 
 
 def _managed(have_rows, path):
@@ -836,12 +792,8 @@ def _norm_path(text):
     return _PATH_ALIASES.get(" ".join(text.split()))
 
 
-def parse_export(text, version=None, host=None):
-    """The model from ``/routing/bgp ... export`` text (or this module's rendered commands).
-
-    The version comes from the export header (``by RouterOS 7.10.2``), else ``version``, else the
-    layout is recognised from the paths and fields used.
-    """
+def _joined_lines(text):
+    """The lines of an export, a line continued with ``\\`` joined to the next."""
     lines = []
     buffer = ""
     for raw in (text or "").splitlines():
@@ -853,6 +805,16 @@ def parse_export(text, version=None, host=None):
         buffer = ""
     if buffer:
         lines.append(buffer.strip())
+    return lines
+
+
+def parse_export(text, version=None, host=None):
+    """The model from ``/routing/bgp ... export`` text (or this module's rendered commands).
+
+    The version comes from the export header (``by RouterOS 7.10.2``), else ``version``, else the
+    layout is recognised from the paths and fields used.
+    """
+    lines = _joined_lines(text)
     header = re.search(r"by RouterOS (\d+\.\d+(?:\.\d+)?)", text or "")
     rows = {}
     current = None
@@ -916,14 +878,14 @@ def session_rows(version, session_table, instances=()):
             established = _bool(row.get("established"))
             if established is None:
                 established = str(state or "").lower() == "established"
-            rows.append(sessions.session_row(
+            rows.append(rowlib.session_row(
                 row.get("remote-address"), row.get("remote-as"), local_as.get(row.get("instance") or "default"),
                 state=state or ("established" if established else "idle"), established=established,
                 uptime=row.get("uptime"), prefixes_received=row.get("prefix-count")))
         return rows
     for row in session_table:
         established = bool(_bool(row.get("established")))
-        rows.append(sessions.session_row(
+        rows.append(rowlib.session_row(
             row.get("remote.address"), row.get("remote.as"), row.get("local.as"),
             state=row.get("state") or ("established" if established else "active"), established=established,
             uptime=row.get("uptime"), prefixes_received=row.get("prefix-count")))
@@ -944,7 +906,7 @@ def _query(api, path, host, fields, where):
 
 
 def route_rows(table):
-    """Normalised route rows (``sessions.route_row``) from ``/ip/route`` rows: BGP ones only."""
+    """Normalised route rows (``rowlib.route_row``) from ``/ip/route`` rows: BGP ones only."""
     rows = []
     for row in table:
         if not _bool(row.get("bgp")) or not row.get("dst-address"):
@@ -952,7 +914,7 @@ def route_rows(table):
         active = bool(_bool(row.get("active")))
         hops = [hop.strip() for hop in str(row.get("gateway") or "").split(",") if hop.strip()] or [None]
         for hop in hops:
-            rows.append(sessions.route_row(row["dst-address"], hop, active=active))
+            rows.append(rowlib.route_row(row["dst-address"], hop, active=active))
     return rows
 
 
@@ -974,10 +936,7 @@ def read_state(params, routes=False, api_factory=None):
             table = route_rows(_query(api, ROUTE_PATH, host, ROUTE_FIELDS, [_Key("bgp") == "true"]))
         return {"sessions": rows, "routes": table}
     finally:
-        try:
-            api.close()
-        except Exception:  # pylint: disable=broad-except  # closing a dead socket must not mask the result
-            pass
+        resource.close_quietly(api.close)
 
 
 def read_sessions(params, api_factory=None):
@@ -1008,21 +967,6 @@ MODULE_REQUIRED_IF = list(model.RESOURCE_REQUIRED_IF) + [
 
 def run_module(module):
     """The body of routeros_bgp: one connection, one read per path, writes gated by the engine."""
-    params = module.params
-    state = params["state"]
-    if state in CONNECTED_STATES and not HAS_LIBROUTEROS:
-        module.fail_json(msg=missing_required_lib("librouteros"), exception=str(LIBROUTEROS_IMPORT_ERROR))
-    host = params.get("hostname") or "routeros"
-    try:
-        driver = RouterOSDriver(params, version=params.get("routeros_version") if state == "rendered" else None)
-        result = run(driver, state, config=params.get("config"), running_config=params.get("running_config"),
-                     check_mode=module.check_mode, password_update=params["password_update"], host=host,
-                     owner=params.get("owner"), adopt=bool(params.get("adopt")))
-    except FabricError as exc:
-        if exc.host is None:
-            exc.host = host
-        fail_module(module, exc)
-        return
-    if driver.layout is not None and state in CONNECTED_STATES:
-        result["routeros_version"] = format_version(driver.layout.version)
-    module.exit_json(**result)
+    state = module.params["state"]
+    driver = RouterOSDriver(module.params, version=module.params.get("routeros_version") if state == "rendered" else None)
+    resource.run_module(module, driver)

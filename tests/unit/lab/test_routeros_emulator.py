@@ -84,3 +84,13 @@ def test_write_log_masks_secrets(tmp_path):
                  "=local.role=ibgp", "=tcp-md5-key=topsecret"])
     text = (tmp_path / "w.log").read_text()
     assert "topsecret" not in text and "********" in text
+
+
+def test_print_returns_the_tcp_md5_key_as_routeros_does(tmp_path):
+    """MikroTik documents tcp-md5-key as an ordinary string property (print and export show it; export
+    hides it only with hide-sensitive): the emulator prints it, only its write log masks it."""
+    dev = _device("6.49", tmp_path)
+    dev.execute(["/routing/bgp/peer/add", "=name=a", "=remote-address=10.0.0.2", "=remote-as=65001",
+                 "=tcp-md5-key=topsecret"])
+    rows = [reply for reply in dev.execute(["/routing/bgp/peer/print"]) if reply[0] == "!re"]
+    assert "=tcp-md5-key=topsecret" in rows[0]

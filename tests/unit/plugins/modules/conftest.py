@@ -27,7 +27,8 @@ def fake():
 
 
 @pytest.fixture
-def run(monkeypatch, fake):
+def module_exit(monkeypatch):
+    """exit_json/fail_json raise ``Exit(result, failed)`` (before Ansible's no_log masking)."""
     def exit_json(self, **kwargs):
         raise Exit(kwargs, False)
 
@@ -37,7 +38,11 @@ def run(monkeypatch, fake):
 
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    return Exit
 
+
+@pytest.fixture
+def run(monkeypatch, fake, module_exit):  # pylint: disable=unused-argument,redefined-outer-name
     def invoke(module, args, check=False, diff=True, expect_fail=False, server=None):
         server = server or fake
         server.read_only = check

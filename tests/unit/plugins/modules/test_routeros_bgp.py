@@ -1,11 +1,11 @@
 """routeros_bgp and bgp_session_info main() against the fake RouterOS API (results seen before no_log masking)."""
 import pytest
-from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import routeros
 from ansible_collections.kubefabric.bgp.plugins.modules import bgp_session_info, routeros_bgp
 from tests.unit.plugins.module_utils.devices.fake_routeros import FakeRouterOS
+from tests.unit.plugins.modules.conftest import Exit
 
 CONN = {"hostname": "198.18.0.2", "username": "admin", "password": "api-s3cret"}
 CONFIG = {"asn": "64513", "router_id": "172.16.30.254",
@@ -14,25 +14,8 @@ CONFIG = {"asn": "64513", "router_id": "172.16.30.254",
           "listen_ranges": [{"prefix": "172.16.30.0/24", "remote_as": "64513", "peer_group": "k8s"}]}
 
 
-class Exit(Exception):
-    def __init__(self, result, failed):
-        super().__init__(result)
-        self.result = result
-        self.failed = failed
-
-
 @pytest.fixture
-def invoke(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs, False)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise Exit(kwargs, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
+def invoke(monkeypatch, module_exit):  # pylint: disable=unused-argument,redefined-outer-name
     def call(module, args, fake=None, check=False, diff=True, expect_fail=False):
         if fake is not None:
             fake.read_only = check

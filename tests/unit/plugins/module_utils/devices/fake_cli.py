@@ -108,3 +108,19 @@ def comware_readback(text, sent):
         return re.sub(r"^#\nreturn", "\n".join(body) + "\n#\nreturn", text, flags=re.M)
     head = [line for line in sent if re.match(r"^bgp \d+$", line)][:1]
     return "#\n" + "\n".join(head + body) + "\n#\nreturn\n"
+
+
+# The fake device of each CLI dialect: (base prompt, BGP-view prompt, read-back of the pushed lines).
+DIALECTS = {"comware": ("H3C", "[H3C-bgp-default]", comware_readback),
+            "frr": ("leaf1", "leaf1(config-router)#", frr_readback)}
+
+
+def device(driver_module, texts, **kw):
+    """A fake device of ``driver_module``'s dialect whose configuration shows ``texts`` in turn."""
+    base, prompt, readback = DIALECTS[driver_module.PLATFORM]
+    return FakeCli(base, prompt, {driver_module.SHOW_CONFIG: texts}, readback=readback, **kw)
+
+
+def connected(driver_module, params, conn, **extra):
+    """``driver_module``'s driver with ``params`` (and ``extra``), connected to the fake ``conn``."""
+    return driver_module.DRIVER(dict(params, **extra), connect=lambda p, t: conn)

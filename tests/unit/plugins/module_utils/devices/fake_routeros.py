@@ -1,60 +1,45 @@
 """A fake librouteros ``Api`` for unit tests: in-memory RouterOS tables that enforce the device model.
 
-Independent of the driver's own tables (written from community.routeros' _api_data facts and the
-RouterOS documentation): per version it knows which paths exist, their fields, required fields and
-the write-only ``tcp-md5-key``.  Values travel as librouteros sends them (True -> "yes", ints -> str)
-and come back converted the way librouteros converts replies (ints and bools), with durations in
-RouterOS's own spelling (``90s`` prints as ``1m30s``).  Built ``read_only=True`` it fails the test on
-any write, which is how check-mode tests prove that nothing is sent.
+The writable fields of each path and version are the driver's (``routeros.schema``, whose neighbor
+fields come from the field table ``fields.py``): the RouterOS version facts are written once.  What
+the fake adds is the device's behaviour: which paths exist, required fields, keys and references.
+Values travel as librouteros sends them (True -> "yes", ints -> str) and come back converted the way
+librouteros converts replies (ints and bools), with durations in RouterOS's own spelling (``90s``
+prints as ``1m30s``); ``tcp-md5-key`` is printed like any string property, as RouterOS does.  Built
+``read_only=True`` it fails the test on any write, which is how check-mode tests prove that nothing is
+sent.
 """
 import re
 
 from librouteros.exceptions import TrapError
 
-_COMMON_V7 = {"name", "comment", "disabled", "connect", "listen", "as", "remote.address", "remote.as",
-              "remote.port", "local.role", "local.address", "local.port", "multihop", "hold-time",
-              "keepalive-time", "tcp-md5-key", "use-bfd", "input.filter", "output.filter-chain", "templates",
-              "routing-table", "vrf", "nexthop-choice"}
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import routeros
 
 
 def _tables(version):
+    schema = routeros.schema(version)
+    read_only = {"fields": set(), "required": set(), "key": None, "read_only": True}
     if version[0] < 7:
         return {
             "system/resource": None,
-            "ip/route": {"fields": set(), "required": set(), "key": None, "read_only": True},
-            "routing/bgp/instance": {"fields": {"name", "as", "router-id", "disabled", "routing-table",
-                                                "client-to-client-reflection", "cluster-id"},
-                                     "required": {"name"}, "key": "name"},
-            "routing/bgp/peer": {"fields": {"name", "comment", "instance", "remote-address", "remote-as",
-                                            "tcp-md5-key", "route-reflect", "multihop", "update-source",
-                                            "hold-time", "keepalive-time", "use-bfd", "in-filter", "out-filter",
-                                            "address-families", "disabled", "passive", "ttl"},
-                                 "required": {"remote-address", "remote-as"}, "key": "name",
-                                 "refs": {"instance": "routing/bgp/instance"}},
+            "ip/route": dict(read_only),
+            "routing/bgp/instance": {"fields": schema["routing/bgp/instance"], "required": {"name"}, "key": "name"},
+            "routing/bgp/peer": {"fields": schema["routing/bgp/peer"], "required": {"remote-address", "remote-as"},
+                                 "key": "name", "refs": {"instance": "routing/bgp/instance"}},
         }
-    connection = set(_COMMON_V7)
-    template = {"name", "comment", "as", "disabled", "hold-time", "keepalive-time", "multihop", "use-bfd",
-                "routing-table", "vrf", "templates"}
-    connection.add("address-families" if version < (7, 19) else "afi")
-    template.add("address-families" if version < (7, 19) else "afi")
     tables = {
         "system/resource": None,
-        "ip/route": {"fields": set(), "required": set(), "key": None, "read_only": True},
-        "routing/bgp/connection": {"fields": connection, "required": {"name", "remote.address", "local.role"},
-                                   "key": None, "refs": {}},
-        "routing/bgp/template": {"fields": template, "required": {"name"}, "key": "name"},
-        "routing/bgp/session": {"fields": set(), "required": set(), "key": None, "read_only": True},
+        "ip/route": dict(read_only),
+        "routing/bgp/connection": {"fields": schema["routing/bgp/connection"],
+                                   "required": {"name", "remote.address", "local.role"}, "key": None, "refs": {}},
+        "routing/bgp/template": {"fields": schema["routing/bgp/template"], "required": {"name"}, "key": "name"},
+        "routing/bgp/session": dict(read_only),
     }
-    if version < (7, 20):
-        connection.update({"router-id", "cluster-id"})
-        template.update({"router-id", "cluster-id"})
-    else:
-        connection.add("instance")
+    if "routing/bgp/instance" in schema:  # 7.20: connections name their instance
         tables["routing/bgp/connection"]["required"].add("instance")
         tables["routing/bgp/connection"]["refs"] = {"instance": "routing/bgp/instance"}
-        tables["routing/bgp/instance"] = {"fields": {"name", "comment", "as", "router-id", "cluster-id",
-                                                     "disabled", "routing-table", "vrf"},
-                                          "required": {"name", "as"}, "key": "name"}
+        tables["routing/bgp/instance"] = {"fields": schema["routing/bgp/instance"], "required": {"name", "as"},
+                                          "key": "name"}
     return tables
 
 
@@ -138,7 +123,7 @@ class FakeRouterOS:
         if path == "system/resource":
             return [{"version": self.version_text + " (stable)", "platform": "MikroTik", "board-name": "fake"}]
         self._table(path)
-        return [{k: _reply_value(v) for k, v in row.items() if k != "tcp-md5-key"} for row in self.data[path]]
+        return [{k: _reply_value(v) for k, v in row.items()} for row in self.data[path]]
 
     def query(self, path, fields, words):
         """``print`` with ``.proplist`` and query words (``?=name=value`` / ``?name=value``, all ANDed;

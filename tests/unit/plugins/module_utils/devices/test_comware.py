@@ -1,5 +1,6 @@
 """Unit tests of devices/comware.py: TextFSM parsing of real-format output, rendering per state,
 check mode, idempotence, rollback after a rejected line, session rows."""
+import functools
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors impor
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import owner
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import comware, model, resource, sessions
 
+from tests.unit.plugins.module_utils.devices import fake_cli
 from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, WriteInCheckMode, comware_readback
 
 FIX = Path(__file__).resolve().parents[4] / "unit" / "fixtures" / "comware"
@@ -21,12 +23,8 @@ OWNED = ONE.replace(" peer 172.20.0.12 as-number 65001\n",
 PARAMS = {"hostname": "leaf1", "username": "admin", "password": "pw-not-in-results"}
 
 
-def fake(texts, **kw):
-    return FakeCli("H3C", "[H3C-bgp-default]", {comware.SHOW_CONFIG: texts}, readback=comware_readback, **kw)
-
-
-def driver_with(conn, **params):
-    return comware.ComwareDriver(dict(PARAMS, **params), connect=lambda p, t: conn)
+fake = functools.partial(fake_cli.device, comware)
+driver_with = functools.partial(fake_cli.connected, comware, PARAMS)
 
 
 def test_parse_full_config():

@@ -1,5 +1,6 @@
 """Unit tests of devices/frr.py with output captured from FRR 8.4.4 (tests/unit/fixtures/frr)."""
 import json
+import functools
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors impor
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import owner
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import frr, model, resource
 
+from tests.unit.plugins.module_utils.devices import fake_cli
 from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, frr_readback
 
 FIX = Path(__file__).resolve().parents[4] / "unit" / "fixtures" / "frr"
@@ -19,12 +21,8 @@ NO_DEFAULT = (FIX / "show_running-config_bgpd_no_default_ipv4.txt").read_text()
 PARAMS = {"hostname": "leaf1", "username": "netops", "password": "pw-not-in-results"}
 
 
-def fake(texts, **kw):
-    return FakeCli("leaf1", "leaf1(config-router)#", {frr.SHOW_CONFIG: texts}, readback=frr_readback, **kw)
-
-
-def driver_with(conn, **params):
-    return frr.FrrDriver(dict(PARAMS, **params), connect=lambda p, t: conn)
+fake = functools.partial(fake_cli.device, frr)
+driver_with = functools.partial(fake_cli.connected, frr, PARAMS)
 
 
 def test_parse_full_config():
@@ -33,7 +31,7 @@ def test_parse_full_config():
     spine = model.find(cfg["neighbors"], "address", "10.9.9.9")
     assert spine == {"address": "10.9.9.9", "remote_as": 65000, "description": "spine-1", "password": "topsecret",
                      "route_reflector_client": False, "multihop": True, "update_source": "172.20.0.1",
-                     "hold_time": 90, "keepalive_time": 30, "bfd": True, "import_policy": "IN",
+                     "hold_time": 90, "keepalive_time": 30, "bfd": True, "passive": False, "import_policy": "IN",
                      "export_policy": "OUT", "address_families": ["ipv4"]}
     client = model.find(cfg["neighbors"], "address", "172.20.0.12")
     assert client["route_reflector_client"] is True and client["remote_as"] == 65001

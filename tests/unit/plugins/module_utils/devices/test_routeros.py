@@ -8,6 +8,7 @@ from librouteros.exceptions import TrapError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import owner
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import model, resource, routeros, sessions
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import rows as rowlib
 
 from tests.unit.plugins.module_utils.devices.fake_routeros import FakeRouterOS
 
@@ -223,25 +224,26 @@ def test_asn_change_updates_global_and_connections(version):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_password_on_change_on_create_and_always(version):
+@pytest.mark.parametrize("password_update", ["on_create", "on_change", "always"])
+def test_password_is_read_back_and_compared(version, password_update):
+    """RouterOS prints tcp-md5-key (MikroTik: an ordinary string property), so the key is compared like
+    any field: a new key is sent once whatever password_update says, and never shown."""
     fake = make(version)
     run(fake, "merged", SEED)
+    assert fake.row(peer_path(version), name="kubefabric-172.16.30.102")["tcp-md5-key"] == "s3cret"
     changed = dict(SEED, neighbors=[dict(SEED["neighbors"][0], password="n3w")])
     fake.writes.clear()
-    # on_create: the key on the router is not changed, and the fingerprint in the comment stays the old one
-    assert run(fake, "merged", changed, password_update="on_create")["changed"] is False and fake.writes == []
-    # on_change (default): the fingerprint in the comment differs, the new key is sent once
-    result = run(fake, "merged", changed)
-    assert result["changed"] is True and "n3w" not in repr(result)
-    assert [w[2].get("tcp-md5-key") for w in fake.writes] == ["n3w"]
-    assert fake.row(peer_path(version), name="kubefabric-172.16.30.102")["comment"].startswith(
-        "kubefabric:default/%s " % owner.fingerprint("n3w", "default", "172.16.30.102"))
-    fake.writes.clear()
-    assert run(fake, "merged", changed)["changed"] is False and fake.writes == []
-    result = run(fake, "merged", changed, password_update="always")
-    assert result["changed"] is True and "n3w" not in repr(result)
+    result = run(fake, "merged", changed, password_update=password_update)
+    assert result["changed"] is True and "n3w" not in repr(result) and "s3cret" not in repr(result)
     assert [w[2].get("tcp-md5-key") for w in fake.writes] == ["n3w"]
     assert fake.row(peer_path(version), name="kubefabric-172.16.30.102")["tcp-md5-key"] == "n3w"
+    fake.writes.clear()
+    assert run(fake, "merged", changed, password_update=password_update)["changed"] is False and fake.writes == []
+    # a key changed on the router by hand is seen and set back
+    fake.row(peer_path(version), name="kubefabric-172.16.30.102")["tcp-md5-key"] = "by-hand"
+    result = run(fake, "merged", changed, password_update=password_update)
+    assert result["changed"] is True and [w[2].get("tcp-md5-key") for w in fake.writes] == ["n3w"]
+    assert "by-hand" not in repr(result) and "n3w" not in repr(run(fake, "gathered"))
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -360,7 +362,7 @@ def test_read_sessions_v7():
     rows = routeros.read_sessions(PARAMS, api_factory=fake.api)
     # the driver keeps the device's order; sessions.read() sorts by address for every platform
     assert [r["peer_address"] for r in rows] == ["172.16.30.102", "172.16.30.9"]
-    assert sessions.sort_rows(rows) == [
+    assert rowlib.sort_rows(rows) == [
         {"peer_address": "172.16.30.9", "remote_as": 65000, "local_as": 64513, "state": "Active",
          "established": False, "uptime": None, "prefixes_received": None},
         {"peer_address": "172.16.30.102", "remote_as": 64513, "local_as": 64513, "state": "Established",

@@ -1,4 +1,5 @@
-"""comware_bgp's main(): argument handling, results, check mode and errors, with a fake CLI connection.
+"""comware_bgp's and frr_bgp's main() (one module body): argument handling, results, check mode and errors,
+with a fake CLI connection; each test runs once per platform.
 
 exit_json/fail_json are intercepted before Ansible's no_log masking, so a secret that leaks into a
 result or diff is seen here.
@@ -7,43 +8,42 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
-from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import comware, ssh
-from ansible_collections.kubefabric.bgp.plugins.modules import comware_bgp
+from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import comware, frr, ssh
+from ansible_collections.kubefabric.bgp.plugins.modules import comware_bgp, frr_bgp
 
-from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, comware_readback
+from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, comware_readback, frr_readback
+from tests.unit.plugins.modules.conftest import Exit
 
-FIX = Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "comware"
-ONE = (FIX / "display_current-configuration_configuration_bgp_one_peer.txt").read_text()
+FIX = Path(__file__).resolve().parents[3] / "unit" / "fixtures"
 CONN = {"hostname": "198.18.0.2", "username": "admin", "password": "ssh-pw-hidden", "host_key_checking": False}
 BGP_PW = "bgp-pw-hidden"
 
+# What differs between the two platforms: the module, the device's dialect, and the lines expected.
+PLATFORMS = {
+    "comware": dict(module=comware_bgp, driver=comware, device_type="hp_comware", prompt="[leaf1-bgp-default]",
+                    readback=comware_readback, one=FIX / "comware" / "display_current-configuration_configuration_bgp_one_peer.txt",
+                    rr_line="  peer 172.20.0.13 reflect-client", password_line=" peer 172.20.0.13 password simple %s",
+                    first_line="bgp 65001"),
+    "frr": dict(module=frr_bgp, driver=frr, device_type="cisco_ios", prompt="leaf1(config-router)#",
+                readback=frr_readback, one=FIX / "frr" / "show_running-config_bgpd_one_peer.txt",
+                rr_line="  neighbor 172.20.0.13 route-reflector-client", password_line=" neighbor 172.20.0.13 password %s",
+                first_line="router bgp 65001"),
+}
 
-class Exit(Exception):
-    def __init__(self, result, failed):
-        super().__init__(result)
-        self.result = result
-        self.failed = failed
+
+@pytest.fixture(params=sorted(PLATFORMS))
+def platform(request):
+    return dict(PLATFORMS[request.param], one=PLATFORMS[request.param]["one"].read_text())
 
 
 @pytest.fixture
-def run(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs, False)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise Exit(kwargs, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
+def run(monkeypatch, platform, module_exit):  # pylint: disable=unused-argument,redefined-outer-name
     def invoke(args, conn=None, check=False, expect_fail=False, connect_error=None):
         def connect(params, device_type):
-            assert device_type == "hp_comware"
+            assert device_type == platform["device_type"]
             if connect_error:
                 raise connect_error
             if conn is None:
@@ -52,45 +52,45 @@ def run(monkeypatch):
         monkeypatch.setattr(ssh, "connect", connect)
         with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=True)):
             with pytest.raises(Exit) as caught:
-                comware_bgp.main()
+                platform["module"].main()
         assert caught.value.failed == expect_fail, caught.value.result
         return caught.value.result
     return invoke
 
 
-def device(read_only=False):
-    return FakeCli("leaf1", "[leaf1-bgp-default]", {comware.SHOW_CONFIG: [ONE]}, read_only=read_only,
-                   readback=comware_readback)
+def device(platform, read_only=False):
+    return FakeCli("leaf1", platform["prompt"], {platform["driver"].SHOW_CONFIG: [platform["one"]]},
+                   read_only=read_only, readback=platform["readback"])
 
 
 CONFIG = {"asn": "65001", "neighbors": [{"address": "172.20.0.13", "remote_as": "65001",
                                          "route_reflector_client": True, "password": BGP_PW}]}
 
 
-def test_merged_check_mode_and_diff(run):
-    conn = device(read_only=True)
+def test_merged_check_mode_and_diff(run, platform):
+    conn = device(platform, read_only=True)
     result = run(dict(CONN, config=CONFIG), conn=conn, check=True)
     assert result["changed"] is True and result["saved"] is False
     # 172.20.0.12 has no ownership marker: the operator's, neither shown nor touched
     assert result["diff"]["before"]["neighbors"] == []
     assert [n["address"] for n in result["diff"]["after"]["neighbors"]] == ["172.20.0.13"]
     assert not [line for line in result["commands"] if "172.20.0.12" in line]
-    assert "  peer 172.20.0.13 reflect-client" in result["commands"]
+    assert platform["rr_line"] in result["commands"]
     assert BGP_PW not in json.dumps(result) and "ssh-pw-hidden" not in json.dumps(result)
 
 
-def test_merged_applies_and_saves(run):
-    conn = device()
+def test_merged_applies_and_saves(run, platform):
+    conn = device(platform)
     result = run(dict(CONN, config=CONFIG), conn=conn)
     assert result["changed"] is True and result["saved"] is True and conn.saves == 1
-    assert " peer 172.20.0.13 password simple %s" % BGP_PW in conn.sent
+    assert platform["password_line"] % BGP_PW in conn.sent
     assert BGP_PW not in json.dumps(result)
 
 
-def test_rendered_and_parsed_need_no_connection(run):
+def test_rendered_and_parsed_need_no_connection(run, platform):
     result = run({"config": CONFIG, "state": "rendered"})
-    assert result["rendered"][0] == "bgp 65001" and BGP_PW not in json.dumps(result)
-    result = run({"running_config": ONE, "state": "parsed"})
+    assert result["rendered"][0] == platform["first_line"] and BGP_PW not in json.dumps(result)
+    result = run({"running_config": platform["one"], "state": "parsed"})
     assert result["parsed"]["neighbors"][0]["remote_as"] == 65001
 
 
