@@ -84,13 +84,14 @@ def run_playbook(inventory, lab, log, timeout=60, playbook="rr_per_leaf.yml", ex
 
 
 def failed_tasks(output):
-    """``[(task, host, fatal line)]``: every task a host failed in (the TASK header before each 'fatal:')."""
+    """``[(task, host, fatal line)]``: every task a host failed in (the TASK header before each 'fatal:', or
+    each 'failed:' line of a looped task, as the device role loops over owner scopes)."""
     current, out = None, []
     for line in output.splitlines():
         match = re.match(r"TASK \[(.*)\]", line)
         if match:
             current = match.group(1)
-        match = re.match(r"fatal: \[([^\]]+)\]", line)
+        match = re.match(r"(?:fatal|failed): \[([^\]]+)\]", line)
         if match:
             out.append((current, match.group(1).split(" ")[0], line))
     return out

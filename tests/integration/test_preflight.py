@@ -147,7 +147,7 @@ def failed_task(out):
         match = re.match(r"TASK \[(.*)\]", line)
         if match:
             current = match.group(1)
-        if line.startswith("fatal: "):
+        if line.startswith(("fatal: ", "failed: [")):
             return current, line
     return None, None
 
