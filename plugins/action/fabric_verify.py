@@ -121,12 +121,15 @@ class ActionModule(ActionBase):
             statuses = status.VerifyStatuses(client, plan["sessions"]["nodes"], classes, period=period,
                                              write=not check_mode)
             readers = self._readers(task_vars, devices)
-            with ThreadPoolExecutor(max_workers=max(1, min(32, len(devices)))) as pool:
+            # the LIST and the device reads of a round run side by side: a round lasts as long as the slowest
+            with ThreadPoolExecutor(max_workers=1) as lister, \
+                    ThreadPoolExecutor(max_workers=max(1, min(32, len(devices)))) as pool:
                 while True:
                     attempt += 1
                     began = time.time()
-                    view = statuses.read()
+                    listing = lister.submit(statuses.read)
                     observed = self._read_devices(readers, pool)
+                    view = listing.result()
                     outcome = verify_result(plan, view["nodes"], observed, None, time.time() - start,
                                             check_routes=self._check_routes, pools=pools,
                                             unobserved=view["unobserved"])
