@@ -1,5 +1,6 @@
 """The lab calico-node's CalicoNodeStatus reporting: its own status writes never wake it, BIRD is asked
-once per node and tick, and a status is written only when it differs from the one last written."""
+once per node and tick, and a status is written only when it differs from the one last written; and
+BIRD's control protocol read as birdc prints it."""
 import time
 from pathlib import Path
 
@@ -38,7 +39,9 @@ def emulator(tmp_path):
     ctl.write_text("")
     api = FakeAPI()
     runtime = NodeRuntime("n1", FakeBird(ctl), ["192.168.1.0/26"])
-    return CalicoNodeEmulator(api, [runtime], log=lambda msg: None), api, runtime.bird
+    emu = CalicoNodeEmulator(api, [runtime], log=lambda msg: None)
+    emu.bird_control = lambda runtime: runtime.bird
+    return emu, api, runtime.bird
 
 
 def status_object(name, classes, period=1, status=None):
@@ -106,3 +109,33 @@ def test_period_zero_reports_once(tmp_path):
     now = time.time()
     emu.report_status(emu.due_statuses(now))
     assert emu.due_statuses(now + 3600) == {} and len(patches(api)) == 1
+
+
+def test_bird_control_reads_replies_as_birdc_prints_them(tmp_path):
+    import socket
+    import threading
+
+    from lab.calico_node import BirdControl
+    path = str(tmp_path / "bird.ctl")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+
+    def answer():
+        conn, _ = server.accept()
+        with conn:
+            conn.sendall(b"0001 BIRD 1.6.8 ready.\n")
+            assert conn.makefile("rb").readline() == b"show protocols\n"
+            conn.sendall(b"2002-name     proto    table    state  since       info\n"
+                         b"1002-static1  Static   master   up     10:00:00    \n"
+                         b" Mesh_10_0_0_2 BGP      master   up     10:00:01    Established   \n"
+                         b"0000 \n")
+
+    thread = threading.Thread(target=answer)
+    thread.start()
+    rows = BirdControl(path, "n1").protocols()
+    thread.join()
+    server.close()
+    assert rows == {"static1": {"proto": "Static", "table": "master", "state": "up", "since": "10:00:00", "info": ""},
+                    "Mesh_10_0_0_2": {"proto": "BGP", "table": "master", "state": "up", "since": "10:00:01",
+                                      "info": "Established"}}
