@@ -21,9 +21,9 @@ description:
   - Through its action plugin it gathers both sides itself and repeats until everything matches or
     O(timeout) runs out. A round is ONE LIST of CalicoNodeStatus and one read per device over a connection
     kept for the whole run (opened by the first round, closed at the end). While it waits it prints a
-    progress line (C(fabric_verify round N (T s): E/X session ends Established, P/Q prefixes present, K problem(s)))
-    whenever the counts change and at least every 10 s; it shows in C(ansible-playbook) output and in the
-    AWX job output as it happens.
+    progress line (C(fabric_verify round N (T s) - E/X session ends Established, P/Q prefixes present, K problem(s)),
+    with a colon after the time) whenever the counts change and at least every 10 s; it shows in
+    C(ansible-playbook) output and in the AWX job output as it happens.
   - The first run against a cluster creates one CalicoNodeStatus per node, named C(kubefabric-verify-<node>),
     labelled C(app.kubernetes.io/managed-by=kubefabric) and C(app.kubernetes.io/component=fabric-verify),
     reporting every O(status_period) seconds; later rounds and runs reuse them and nothing deletes them one
@@ -71,7 +71,7 @@ options:
   status_period:
     description:
       - C(updatePeriodSeconds) of the CalicoNodeStatus objects fabric_verify creates (and sets on its own objects
-        when they differ, outside check mode). calico-node refreshes their status this often, also after the run:
+        when they differ, outside check mode). calico-node refreshes their status this often, also after the run;
         raise it, or delete the objects (see above), when that load matters on a large cluster.
     type: int
     default: 1
