@@ -84,9 +84,12 @@ class ActionModule(ActionBase):
         observed = {}
         for host, value in pool.map(one, sorted(readers)):
             if isinstance(value, Exception):
-                display.vvv("fabric_verify: %s: %s" % (host, value))
+                if self._device_errors.get(host) != str(value):  # shown once, not every round
+                    display.display("  %s: %s" % (host, value))
+                self._device_errors[host] = str(value)
                 observed[host] = device_outcome(host, value)
             else:
+                self._device_errors.pop(host, None)
                 observed[host] = value
         return observed
 
@@ -111,6 +114,7 @@ class ActionModule(ActionBase):
         classes = ["Agent", "BGP", "Routes"] if self._check_routes else ["Agent", "BGP"]
         start = time.time()
         attempt, readers, statuses, shown = 0, {}, None, (None, 0.0)
+        self._device_errors = {}
         try:
             # check mode: the client refuses nothing by itself (it would send dry runs); VerifyStatuses
             # is told not to write at all, and the device reads are reads
