@@ -279,8 +279,8 @@ def observe_statuses(picked, nodes, classes):
         have = set((item.get("spec") or {}).get("classes") or ())
         lacking = [c for c in classes if c not in have]
         if lacking:
-            unobserved[node] = "CalicoNodeStatus %s does not report %s" % (item["metadata"]["name"],
-                                                                          ", ".join(lacking))
+            name = item["metadata"]["name"]
+            unobserved[node] = "CalicoNodeStatus %s does not report %s" % (name, ", ".join(lacking))
     return {"nodes": out, "pending": pending, "unobserved": unobserved,
             "objects": {node: item["metadata"]["name"] for node, item in picked.items()}}
 

@@ -6,9 +6,8 @@ written in check mode (the fake API server counts every request)."""
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import status
 from tests.unit.plugins.module_utils.calico.fake_kube import FakeKube, client
 
-FILLED = {"lastUpdated": "2026-01-01T09:36:20Z",
-          "bgp": {"numberEstablishedV4": 1, "peersV4": [{"peerIP": "10.0.0.2", "type": "NodeMesh",
-                                                          "state": "Established", "since": "09:36:19"}]}}
+PEER = {"peerIP": "10.0.0.2", "type": "NodeMesh", "state": "Established", "since": "09:36:19"}
+FILLED = {"lastUpdated": "2026-01-01T09:36:20Z", "bgp": {"numberEstablishedV4": 1, "peersV4": [PEER]}}
 NODES = ["n1", "n2", "n3"]
 CLASSES = ["Agent", "BGP", "Routes"]
 
