@@ -95,7 +95,7 @@ def run_verify(tmp_path, kube, sw, check):
     play = {"hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "Verify", "kubefabric.bgp.fabric_verify": {
             "plan": "{{ lookup('file', '%s') | from_json }}" % (tmp_path / "plan.json"),
-            "kubeconfig": kube.kubeconfig_path, "timeout": 4, "interval": 1},
+            "kubeconfig": kube.kubeconfig_path, "timeout": 20, "interval": 1},
          "register": "verified", "ignore_errors": True}]}
     (tmp_path / "playbook.yml").write_text(yaml.safe_dump([play], sort_keys=False))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
