@@ -122,7 +122,7 @@ def test_bird_control_reads_replies_as_birdc_prints_them(tmp_path):
     server.listen(1)
 
     def answer():
-        conn, _ = server.accept()
+        conn = server.accept()[0]
         with conn:
             conn.sendall(b"0001 BIRD 1.6.8 ready.\n")
             assert conn.makefile("rb").readline() == b"show protocols\n"
