@@ -13,10 +13,10 @@ from ansible.utils.display import Display
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s, manage
+from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s, status
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import connection, sessions
-from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import verify
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import observe, verify
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.verify import verify_result
 
 display = Display()
@@ -51,43 +51,47 @@ def device_outcome(host, exc):
     return {verify.ERROR_KEY: "%s: the driver crashed: %s: %s" % (host, type(exc).__name__, exc)}
 
 
-STATUS_PREFIX = "kubefabric-verify-"
+PROGRESS_EVERY = 10.0  # seconds: a round whose counts did not change is still shown this often
 
 
 class ActionModule(ActionBase):
-    """Repeat: read CalicoNodeStatus and every device's sessions, compare with the plan."""
+    """Repeat: one LIST of CalicoNodeStatus and every device's sessions (kept connections), compare."""
 
     TRANSFERS_FILES = False
     _requires_connection = False
 
-    def _observe(self, client, plan, task_vars, devices, pool):
-        """One round: every node's CalicoNodeStatus and every device's sessions (devices in parallel).
-
-        The module_utils are called in this controller process (no module start-up per read), the
-        CalicoNodeStatus objects are kept between rounds and removed by ``run`` at the end.
-        """
-        classes = ["Agent", "BGP", "Routes"] if self._check_routes else ["Agent", "BGP"]
-        params = {"nodes": sorted(plan["sessions"]["nodes"]), "name_prefix": STATUS_PREFIX, "timeout": 20,
-                  "keep": True, "classes": classes, "update_period_seconds": 5}
-        nodes = manage.gather_node_status(client, params)
-        self._status_objects.update(nodes["created"])
+    def _readers(self, task_vars, devices):
         hostvars = task_vars.get("hostvars", {})
-
-        def one(host):
+        readers = {}
+        for host in devices:
             try:
-                return host, sessions.read_state(hostvars[host]["platform"], session_params(hostvars, host),
-                                                 routes=self._check_routes)
+                readers[host] = observe.DeviceReader(hostvars[host].get("platform"), session_params(hostvars, host))
+            except Exception as exc:  # pylint: disable=broad-except  # reported per round, as a read error
+                readers[host] = exc
+        return readers
+
+    def _read_devices(self, readers, pool):
+        """Every device's sessions, in parallel, each over its kept connection."""
+        def one(host):
+            reader = readers[host]
+            if isinstance(reader, Exception):
+                return host, reader
+            try:
+                return host, reader.read(routes=self._check_routes)
             except Exception as exc:  # pylint: disable=broad-except
                 return host, exc
 
         observed = {}
-        for host, value in pool.map(one, devices):
+        for host, value in pool.map(one, sorted(readers)):
             if isinstance(value, Exception):
-                display.display("  %s: %s" % (host, value))
+                if self._device_errors.get(host) != str(value):  # shown once, not every round
+                    display.display("  %s: %s" % (host, value))
+                self._device_errors[host] = str(value)
                 observed[host] = device_outcome(host, value)
             else:
+                self._device_errors.pop(host, None)
                 observed[host] = value
-        return nodes["nodes"], observed
+        return observed
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -101,55 +105,65 @@ class ActionModule(ActionBase):
         if "sessions" not in plan:
             return dict(result, failed=True, msg="plan: pass the plan returned by kubefabric.bgp.fabric_plan")
         devices = sorted(plan["sessions"].get("devices", {}))
-        timeout, interval = int(args.get("timeout") or 120), int(args.get("interval") or 3)
+        timeout = int(args.get("timeout") or 120)
+        interval = max(1, int(args.get("interval") or 1))
+        period = int(args.get("status_period") or status.STATUS_PERIOD)
         self._check_routes = args.get("check_routes") is None or boolean(args.get("check_routes"))
+        check_mode = bool(self._play_context.check_mode)
         auth = {k: args.get(k) for k in k8s.AUTH_ARG_SPEC}
-        self._status_objects = set()
+        classes = ["Agent", "BGP", "Routes"] if self._check_routes else ["Agent", "BGP"]
         start = time.time()
-        attempt = 0
+        attempt, readers, statuses, shown = 0, {}, None, (None, 0.0)
+        self._device_errors = {}
         try:
-            client = k8s.connect(auth, check_mode=False)
+            # check mode: the client refuses nothing by itself (it would send dry runs); VerifyStatuses
+            # is told not to write at all, and the device reads are reads
+            client = k8s.connect(auth, check_mode=check_mode)
             pools = args.get("pools")
             if self._check_routes and pools is None:
                 pools = [(p.get("spec") or {}).get("cidr") for p in client.list("IPPool")]
-            with ThreadPoolExecutor(max_workers=max(1, min(16, len(devices)))) as pool:
+            statuses = status.VerifyStatuses(client, plan["sessions"]["nodes"], classes, period=period,
+                                             write=not check_mode)
+            readers = self._readers(task_vars, devices)
+            # the LIST and the device reads of a round run side by side: a round lasts as long as the slowest
+            with ThreadPoolExecutor(max_workers=1) as lister, \
+                    ThreadPoolExecutor(max_workers=max(1, min(32, len(devices)))) as pool:
                 while True:
                     attempt += 1
-                    nodes, observed = self._observe(client, plan, task_vars, devices, pool)
-                    outcome = verify_result(plan, nodes, observed, None, time.time() - start,
-                                            check_routes=self._check_routes, pools=pools)
-                    problems = ["%s->%s %s" % (p["endpoint"], p["peer_name"] or p["peer_address"], p["verdict"])
-                                for p in outcome["problems"][:4]]
-                    problems += ["%s: %s from %s %s" % (p["endpoint"], p["prefix"], p["origin"], p["verdict"])
-                                 for p in outcome.get("route_problems", [])[:max(0, 4 - len(problems))]]
-                    display.display(
-                        "fabric_verify round %d (%.0f s): %d/%d session ends Established%s, %d problem(s)%s"
-                        % (attempt, time.time() - start, outcome["established"], outcome["expected"],
-                           ", %d/%d prefixes present" % (outcome["prefixes_present"], outcome["prefixes_expected"])
-                           if self._check_routes else "",
-                           len(outcome["problems"]) + len(outcome.get("route_problems", [])),
-                           "" if outcome["ok"] else ": " + ", ".join(problems)))
-                    if outcome["ok"] or time.time() - start + interval > timeout:
+                    began = time.time()
+                    listing = lister.submit(statuses.read)
+                    observed = self._read_devices(readers, pool)
+                    view = listing.result()
+                    outcome = verify_result(plan, view["nodes"], observed, None, time.time() - start,
+                                            check_routes=self._check_routes, pools=pools,
+                                            unobserved=view["unobserved"])
+                    done = outcome["ok"] or time.time() - start + interval > timeout
+                    line = observe.progress_line(attempt, time.time() - start, outcome, view, self._check_routes)
+                    counts = line.split(": ", 1)[1]
+                    if done or counts != shown[0] or time.time() - shown[1] >= PROGRESS_EVERY:
+                        display.display(line)
+                        shown = (counts, time.time())
+                    if done:
                         break
-                    time.sleep(interval)
-            outcome = verify_result(plan, nodes, observed, args.get("expect"), time.time() - start,
-                                    check_routes=self._check_routes, pools=pools)
+                    time.sleep(max(0.0, interval - (time.time() - began)))
+            outcome = verify_result(plan, view["nodes"], observed, args.get("expect"), time.time() - start,
+                                    check_routes=self._check_routes, pools=pools, unobserved=view["unobserved"])
         except FabricError as exc:
             return dict(result, failed=True, msg=str(exc), error=exc.as_dict())
         finally:
-            cleanup_errors = []
-            for name in sorted(self._status_objects):
-                try:
-                    client.delete("CalicoNodeStatus", name)
-                except Exception as exc:  # pylint: disable=broad-except
-                    cleanup_errors.append("CalicoNodeStatus/%s: %s" % (name, exc))
-            if cleanup_errors:
-                result["cleanup_errors"] = cleanup_errors
-                result.setdefault("warnings", []).append(
-                    "fabric_verify could not delete its temporary CalicoNodeStatus objects (%s); delete them with "
-                    "kubectl delete caliconodestatuses -l app.kubernetes.io/managed-by=kubefabric, or by name"
-                    % "; ".join(cleanup_errors))
-        result.update(outcome, changed=False)
+            for reader in readers.values():
+                if not isinstance(reader, Exception):
+                    reader.close()
+        # changed stays false: the status objects are the instruments of the verification, not the fabric
+        result.update(outcome, changed=False, rounds=attempt,
+                      status_objects_created=statuses.created, status_objects_updated=statuses.updated,
+                      device_connections=sum(r.connects for r in readers.values() if not isinstance(r, Exception)))
+        if outcome["not_observed"]:
+            result.setdefault("warnings", []).append(
+                "fabric_verify could not observe %d node(s) (%s): %s" % (
+                    len(outcome["not_observed"]), "check mode creates no CalicoNodeStatus" if check_mode else
+                    "no status", ", ".join(outcome["not_observed"][:10])
+                    + (" ..." if len(outcome["not_observed"]) > 10 else "")))
         if not outcome["ok"]:
             result.update(failed=True, msg="the fabric did not converge to the plan within %d s:\n%s"
                           % (timeout, outcome["table"]))

@@ -19,7 +19,21 @@ description:
     inside an IP pool) must be in the forwarding table of every other node of the plan, learned over BGP
     (C(NodeMesh) or C(BGPPeer)), and among the active BGP routes of every device of the plan.
   - Through its action plugin it gathers both sides itself and repeats until everything matches or
-    O(timeout) runs out, printing one progress line per round. Device connection settings come from
+    O(timeout) runs out. A round is ONE LIST of CalicoNodeStatus and one read per device over a connection
+    kept for the whole run (opened by the first round, closed at the end). While it waits it prints a
+    progress line (C(fabric_verify round N (T s) - E/X session ends Established, P/Q prefixes present, K problem(s)),
+    with a colon after the time) whenever the counts change and at least every 10 s; it shows in
+    C(ansible-playbook) output and in the AWX job output as it happens.
+  - The first run against a cluster creates one CalicoNodeStatus per node, named C(kubefabric-verify-<node>),
+    labelled C(app.kubernetes.io/managed-by=kubefabric) and C(app.kubernetes.io/component=fabric-verify),
+    reporting every O(status_period) seconds; later rounds and runs reuse them and nothing deletes them one
+    by one. To remove them all with one request, C(kubectl delete caliconodestatuses -l
+    app.kubernetes.io/managed-by=kubefabric,app.kubernetes.io/component=fabric-verify); the next run creates
+    them again.
+  - In check mode nothing is written at all, neither to the API server nor to a device. The CalicoNodeStatus
+    objects that exist are read (the collection's, else anyone's for that node); a node without one is
+    reported in RV(not_observed) with the verdict C(not observed), which is not a failure of the fabric.
+  - Device connection settings come from
     the device hosts' variables (C(ansible_host), C(platform), C(bgp_device_username),
     C(bgp_device_password), C(bgp_device_port), C(bgp_device_tls), C(bgp_device_validate_certs),
     C(bgp_device_ca_path), C(bgp_device_known_hosts), C(bgp_device_host_key_checking),
@@ -49,9 +63,18 @@ options:
     type: int
     default: 120
   interval:
-    description: Seconds between rounds (used when gathering).
+    description:
+      - Seconds from the start of one round to the start of the next (used when gathering). With the default
+        and O(status_period=1), convergence is reported within about two seconds of the last session coming up.
     type: int
-    default: 3
+    default: 1
+  status_period:
+    description:
+      - C(updatePeriodSeconds) of the CalicoNodeStatus objects fabric_verify creates (and sets on its own objects
+        when they differ, outside check mode). calico-node refreshes their status this often, also after the run;
+        raise it, or delete the objects (see above), when that load matters on a large cluster.
+    type: int
+    default: 1
   check_routes:
     description:
       - Also check that every node's blocks are in every other node's and every device's table.
@@ -75,7 +98,7 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Only reads.
+    description: Only reads; nothing is written, not even the CalicoNodeStatus objects a normal run creates.
   diff_mode:
     support: none
     description: Only reads, nothing to diff.
@@ -166,6 +189,32 @@ elapsed:
   description: Seconds the action plugin waited (0 when only comparing).
   returned: always
   type: float
+not_observed:
+  description:
+    - Nodes that could not be observed (check mode, no CalicoNodeStatus to read, or one that does not report
+      C(Routes) when O(check_routes)); their rows have the verdict C(not observed) and are not problems.
+  returned: always
+  type: list
+  elements: str
+rounds:
+  description: Rounds the action plugin ran.
+  returned: when gathering
+  type: int
+status_objects_created:
+  description: CalicoNodeStatus objects this run created (empty on later runs and in check mode).
+  returned: when gathering
+  type: list
+  elements: str
+  sample: [kubefabric-verify-ubuntu-1]
+status_objects_updated:
+  description: Own CalicoNodeStatus objects whose classes or period this run changed.
+  returned: when gathering
+  type: list
+  elements: str
+device_connections:
+  description: Connections opened to the devices (one per device and run unless a read failed).
+  returned: when gathering
+  type: int
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -179,7 +228,8 @@ def argument_spec():
     spec = k8s_spec()
     spec.update(plan=dict(type="dict", required=True), observed_nodes=dict(type="dict"),
                 observed_devices=dict(type="dict"), device_group=dict(type="str", default="network_devices"),
-                timeout=dict(type="int", default=120), interval=dict(type="int", default=3),
+                timeout=dict(type="int", default=120), interval=dict(type="int", default=1),
+                status_period=dict(type="int", default=1),
                 check_routes=dict(type="bool", default=True), pools=dict(type="list", elements="str"),
                 expect=dict(type="raw"))
     return spec

@@ -182,3 +182,152 @@ def peering_info(resources, node=None, calico_version="head", order="apply", sec
         "table": {name: render_table(rows) for name, rows in nodes.items()},
         "sessions": {name: [p.as_dict() for p in ordered[name]] for name in names},
     }
+
+
+# -- the CalicoNodeStatus objects fabric_verify reads ---------------------------------------------------
+# One object per node, created once and kept: later runs (and every round of a run) only LIST them.
+# They carry the collection's ownership label and a component label, so that one request removes them
+# all: kubectl delete caliconodestatuses -l app.kubernetes.io/managed-by=kubefabric,app.kubernetes.io/component=fabric-verify
+VERIFY_NAME_PREFIX = "kubefabric-verify-"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+VERIFY_COMPONENT = "fabric-verify"
+VERIFY_SELECTOR = "app.kubernetes.io/managed-by=kubefabric,%s=%s" % (COMPONENT_LABEL, VERIFY_COMPONENT)
+STATUS_PERIOD = 1  # updatePeriodSeconds: calico-node refreshes the status every second
+NOT_OBSERVED = "not observed"
+
+
+def verify_status_object(node, classes, period=STATUS_PERIOD):
+    """The CalicoNodeStatus fabric_verify keeps for ``node``."""
+    from .k8s import MANAGED_BY, MANAGED_BY_LABEL  # pylint: disable=import-outside-toplevel
+    return {"metadata": {"name": VERIFY_NAME_PREFIX + node,
+                         "labels": {MANAGED_BY_LABEL: MANAGED_BY, COMPONENT_LABEL: VERIFY_COMPONENT}},
+            "spec": {"node": node, "classes": list(classes), "updatePeriodSeconds": period}}
+
+
+def _is_verify_object(item):
+    labels = (item.get("metadata") or {}).get("labels") or {}
+    return labels.get(COMPONENT_LABEL) == VERIFY_COMPONENT and labels.get("app.kubernetes.io/managed-by") == "kubefabric"
+
+
+def _filled(item):
+    status = item.get("status") or {}
+    return bool(status.get("lastUpdated") or status.get("bgp"))
+
+
+def pick_status_objects(items, nodes, classes):
+    """``{node: item}``: the object read for each node from one LIST of CalicoNodeStatus.
+
+    The collection's own object (labelled, named ``kubefabric-verify-<node>``) first; else an object of
+    anyone's that reports every one of ``classes`` and has a status; else any object of the node with a
+    status (it is read, what it lacks is reported as not observed)."""
+    wanted = set(nodes)
+    ranked = {}
+    for item in items:
+        node = (item.get("spec") or {}).get("node")
+        if node not in wanted:
+            continue
+        name = (item.get("metadata") or {}).get("name") or ""
+        rank = (0 if _is_verify_object(item) and name == VERIFY_NAME_PREFIX + node else
+                1 if _filled(item) and set(classes) <= set((item.get("spec") or {}).get("classes") or ()) else
+                2 if _filled(item) else 3, name)
+        if node not in ranked or rank < ranked[node][0]:
+            ranked[node] = (rank, item)
+    return {node: item for node, (_rank, item) in ranked.items()}
+
+
+def status_object_changes(picked, nodes, classes, period=STATUS_PERIOD):
+    """What makes every node have its own object reporting ``classes`` every ``period`` seconds:
+    ``(creates, patches)`` -- objects to create, ``(name, merge patch)`` for own objects that differ."""
+    creates, patches = [], []
+    for node in sorted(nodes):
+        item = picked.get(node)
+        own = item is not None and _is_verify_object(item) and \
+            item["metadata"]["name"] == VERIFY_NAME_PREFIX + node
+        if not own:
+            creates.append(verify_status_object(node, classes, period))
+            continue
+        spec = item.get("spec") or {}
+        have = list(spec.get("classes") or ())
+        missing = [c for c in classes if c not in have]
+        patch = {}
+        if missing:
+            patch["classes"] = have + missing
+        if spec.get("updatePeriodSeconds") != period:
+            patch["updatePeriodSeconds"] = period
+        if patch:
+            patches.append((item["metadata"]["name"], {"spec": patch}))
+    return creates, patches
+
+
+def observe_statuses(picked, nodes, classes):
+    """One round's view: ``{"nodes": {node: rows}, "pending": [...], "unobserved": {node: reason}}``.
+
+    ``nodes`` holds the rows of every node whose object has a status (``manage.status_rows``); a node
+    whose object has none yet is ``pending``; a node without an object is ``unobserved``, and so is a
+    node whose object does not report ``Routes`` when ``Routes`` is asked for."""
+    from .manage import status_rows  # pylint: disable=import-outside-toplevel
+    out, pending, unobserved = {}, [], {}
+    for node in sorted(nodes):
+        item = picked.get(node)
+        if item is None:
+            unobserved[node] = "no CalicoNodeStatus object"
+            continue
+        if not _filled(item):
+            pending.append(node)
+            continue
+        out[node] = status_rows(item.get("status"))
+        have = set((item.get("spec") or {}).get("classes") or ())
+        lacking = [c for c in classes if c not in have]
+        if lacking:
+            name = item["metadata"]["name"]
+            unobserved[node] = "CalicoNodeStatus %s does not report %s" % (name, ", ".join(lacking))
+    return {"nodes": out, "pending": pending, "unobserved": unobserved,
+            "objects": {node: item["metadata"]["name"] for node, item in picked.items()}}
+
+
+class VerifyStatuses:
+    """CalicoNodeStatus for fabric_verify: ONE LIST per round.
+
+    With ``write`` (not in check mode) the first round creates the objects that are missing (once per
+    node and cluster: later runs reuse them) and patches an own object whose classes or period differ;
+    nothing is ever deleted. Without ``write`` nothing is written: what exists is read, and the nodes
+    without an object are reported as not observed."""
+
+    def __init__(self, client, nodes, classes, period=STATUS_PERIOD, write=True):
+        self.client = client
+        self.nodes = sorted(nodes)
+        self.classes = list(classes)
+        self.period = period
+        self.write = write
+        self.created, self.updated = [], []
+        self.lists = 0
+        self._prepared = False
+
+    def _list(self):
+        self.lists += 1
+        return self.client.list("CalicoNodeStatus")
+
+    def read(self):
+        items = self._list()
+        picked = pick_status_objects(items, self.nodes, self.classes)
+        if self.write and not self._prepared:
+            creates, patches = status_object_changes(picked, self.nodes, self.classes, self.period)
+            for obj in creates:
+                picked[obj["spec"]["node"]] = self.client.create("CalicoNodeStatus", obj) or obj
+                self.created.append(obj["metadata"]["name"])
+            for name, patch in patches:
+                self.client.patch("CalicoNodeStatus", name, patch)
+                self.updated.append(name)
+            if patches:  # the patched objects' status was made for the old spec: read them next round
+                for name, _patch in patches:
+                    node = name[len(VERIFY_NAME_PREFIX):]
+                    picked[node] = dict(picked[node], status={})
+            self._prepared = True
+        view = observe_statuses(picked, self.nodes, self.classes)
+        if self.write:
+            # own objects exist for every node now (or the create failed and raised); a missing status is pending
+            view["pending"] += sorted(view["unobserved"])
+            for node in view["unobserved"]:
+                view["nodes"].pop(node, None)
+            view["unobserved"] = {}
+        return view

@@ -21,6 +21,7 @@ import ipaddress
 
 OK, MISSING, DOWN, UNEXPECTED, WRONG_AS = "ok", "missing", "not established", "unexpected", "wrong AS"
 READ_ERROR = "read error"
+NOT_OBSERVED = "not observed"  # check mode: a node without a CalicoNodeStatus to read; not a fault of the fabric
 ERROR_KEY = "error"  # an observed device entry {"error": text}: it answered but could not be read
 NO_ROUTE = "missing route"
 ROUTE_ROWS_SHOWN = 60
@@ -54,8 +55,12 @@ def _device_rows(observed):
     return out
 
 
-def compare(expected, observed_nodes, observed_devices):
-    """Rows ``{endpoint, peer_address, peer_name, expected, observed, verdict}`` and a summary."""
+def compare(expected, observed_nodes, observed_devices, unobserved=None):
+    """Rows ``{endpoint, peer_address, peer_name, expected, observed, verdict}`` and a summary.
+
+    ``unobserved``: ``{node: reason}`` of the nodes that could not be observed (check mode, no
+    CalicoNodeStatus to read): their sessions get the verdict ``not observed``, which is no problem."""
+    unobserved = unobserved or {}
     rows = []
     # every address a planned session uses: a device session to any other address is the operator's own
     # neighbor (the device modules never touch it, docs/device-model.md#ownership), not an unexpected one
@@ -64,6 +69,12 @@ def compare(expected, observed_nodes, observed_devices):
     for side, observed in (("nodes", _node_rows(observed_nodes)), ("devices", _device_rows(observed_devices))):
         for endpoint, wanted in sorted(expected.get(side, {}).items()):
             seen = observed.get(endpoint)
+            if side == "nodes" and endpoint in unobserved:
+                for want in wanted:
+                    rows.append({"endpoint": endpoint, "peer_address": want["peer_address"],
+                                 "peer_name": want.get("peer_name"), "expected": "Established",
+                                 "observed": unobserved[endpoint], "verdict": NOT_OBSERVED})
+                continue
             if isinstance(seen, dict) and ERROR_KEY in seen:
                 # a read error or a driver crash is an error of its own, not "not observed"
                 for want in wanted:
@@ -95,8 +106,9 @@ def compare(expected, observed_nodes, observed_devices):
                 if address not in wanted_addresses and (side == "nodes" or address in fabric_addresses):
                     rows.append({"endpoint": endpoint, "peer_address": address, "peer_name": None,
                                  "expected": "absent", "observed": got["state"], "verdict": UNEXPECTED})
-    bad = [r for r in rows if r["verdict"] != OK]
+    bad = [r for r in rows if r["verdict"] not in (OK, NOT_OBSERVED)]
     return {"ok": not bad, "rows": rows, "problems": bad,
+            "not_observed": sum(1 for r in rows if r["verdict"] == NOT_OBSERVED),
             "read_errors": sorted({r["endpoint"] for r in rows if r["verdict"] == READ_ERROR}),
             "expected": sum(1 for r in rows if r["expected"] == "Established"),
             "established": sum(1 for r in rows if r["verdict"] == OK)}
@@ -142,15 +154,21 @@ def node_blocks(observed_nodes, pools=None):
             for node, found in out.items() if found}
 
 
-def compare_routes(expected, observed_nodes, observed_devices, pools=None):
+def compare_routes(expected, observed_nodes, observed_devices, pools=None, unobserved=None):
     """Rows ``{endpoint, prefix, origin, observed, verdict}``: each node's blocks at every other node
-    of the plan and at every device of the plan."""
+    of the plan and at every device of the plan (the blocks of an ``unobserved`` node are unknown, its
+    table is not read: one ``not observed`` row for it)."""
+    unobserved = unobserved or {}
     observed_nodes = observed_nodes or {}
     observed_devices = observed_devices or {}
     blocks = node_blocks(observed_nodes, pools)
     wanted = [(origin, prefix) for origin, prefixes in sorted(blocks.items()) for prefix in prefixes]
     rows = []
     for node in sorted(expected.get("nodes", {})):
+        if node in unobserved:
+            rows.append({"endpoint": node, "prefix": "-", "origin": "-", "observed": unobserved[node],
+                         "verdict": NOT_OBSERVED})
+            continue
         routes = _node_routes(observed_nodes.get(node))
         learned = {}
         for route in routes or []:
@@ -187,7 +205,7 @@ def compare_routes(expected, observed_nodes, observed_devices, pools=None):
             got = have.get(prefix)
             rows.append({"endpoint": device, "prefix": prefix, "origin": origin,
                          "observed": ("via " + got) if got else "absent", "verdict": OK if got else NO_ROUTE})
-    bad = [r for r in rows if r["verdict"] != OK]
+    bad = [r for r in rows if r["verdict"] not in (OK, NOT_OBSERVED)]
     return {"ok": not bad, "rows": rows, "problems": bad, "blocks": blocks,
             "expected": sum(1 for r in rows if r["prefix"] != "-"), "present": sum(1 for r in rows if r["verdict"] == OK)}
 
@@ -216,21 +234,23 @@ def table(rows):
     return _text_table(header, data)
 
 
-def verify_result(plan, observed_nodes, observed_devices, expect=None, elapsed=0.0, check_routes=False, pools=None):
+def verify_result(plan, observed_nodes, observed_devices, expect=None, elapsed=0.0, check_routes=False, pools=None,
+                  unobserved=None):
     """The module result for one comparison (``expect`` is checked with JMESPath).
 
-    ``check_routes``: also check the prefixes (``compare_routes``); ``pools``: the IP pool CIDRs."""
+    ``check_routes``: also check the prefixes (``compare_routes``); ``pools``: the IP pool CIDRs;
+    ``unobserved``: ``{node: reason}`` of the nodes that could not be observed (``not_observed``)."""
     from ..common.errors import FabricError
     from ..common.query import check_expectations
     if not isinstance(plan, dict) or "sessions" not in plan:
         raise FabricError("plan has no sessions", field="plan", fix="pass the plan returned by fabric_plan")
-    outcome = compare(plan["sessions"], observed_nodes, observed_devices)
+    outcome = compare(plan["sessions"], observed_nodes, observed_devices, unobserved)
     result = {"ok": outcome["ok"], "rows": outcome["rows"], "problems": outcome["problems"],
-              "read_errors": outcome["read_errors"],
+              "read_errors": outcome["read_errors"], "not_observed": sorted(unobserved or {}),
               "established": outcome["established"], "expected": outcome["expected"],
               "table": table(outcome["problems"] or outcome["rows"]), "elapsed": round(elapsed, 2)}
     if check_routes:
-        routes = compare_routes(plan["sessions"], observed_nodes, observed_devices, pools)
+        routes = compare_routes(plan["sessions"], observed_nodes, observed_devices, pools, unobserved)
         # the rows themselves are not returned: a 200-node fabric has 40,000 of them, all ok
         result.update(ok=outcome["ok"] and routes["ok"], route_problems=routes["problems"], blocks=routes["blocks"],
                       prefixes_expected=routes["expected"], prefixes_present=routes["present"])
@@ -242,6 +262,9 @@ def verify_result(plan, observed_nodes, observed_devices, expect=None, elapsed=0
             result["table"] += "\nevery node's blocks (%d) are in the tables of every other node and device: %d/%d " \
                 "prefixes present" % (sum(len(b) for b in routes["blocks"].values()), routes["present"],
                                       routes["expected"])
+    if unobserved:
+        result["table"] += "\nnot observed (no fault of the fabric, nothing to read): %s" % ", ".join(
+            "%s (%s)" % (node, reason) for node, reason in sorted(unobserved.items()))
     failures = check_expectations(result, expect)
     if failures:
         raise FabricError("expectations not met: %s" % "; ".join(failures), field="expect",

@@ -164,3 +164,22 @@ def test_a_device_read_error_is_an_error_of_its_own_not_missing_sessions():
     result = verify.verify_result(PLAN, nodes_ok(), {"leaf1": None})
     assert {r["verdict"] for r in result["problems"] if r["endpoint"] == "leaf1"} == {verify.MISSING}
     assert result["read_errors"] == []
+
+
+def test_a_node_that_could_not_be_observed_is_said_so_and_is_no_problem():
+    nodes = nodes_ok()
+    del nodes["node2"]
+    result = verify.verify_result(PLAN, nodes, devices_ok(), check_routes=True, pools=POOLS,
+                                  unobserved={"node2": "no CalicoNodeStatus object"})
+    assert result["ok"] and result["not_observed"] == ["node2"]
+    rows = [r for r in result["rows"] if r["endpoint"] == "node2"]
+    assert {r["verdict"] for r in rows} == {verify.NOT_OBSERVED} and len(rows) == 2
+    assert result["established"] == 4 and result["expected"] == 6
+    assert "not observed (no fault of the fabric, nothing to read): node2 (no CalicoNodeStatus object)" in result["table"]
+    # without the mark, the same observation is a missing node
+    failed = verify.verify_result(PLAN, nodes, devices_ok(), check_routes=True, pools=POOLS)
+    assert not failed["ok"] and failed["not_observed"] == []
+    # an observed problem still fails
+    broken = devices_ok()
+    broken["leaf1"]["sessions"][0]["established"] = False
+    assert not verify.verify_result(PLAN, nodes, broken, unobserved={"node2": "x"})["ok"]
