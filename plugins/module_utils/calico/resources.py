@@ -317,7 +317,7 @@ class Field:
                  minimum=None, maximum=None, items=None, max_items=None, min_items=None, list_type=None,
                  map_keys=None, props=None, required=(), min_props=None, max_props=None, default=_MISSING,
                  nullable=False, rules=(), go=None, go_checks=(), asn=False, duration=False, go_uint=None,
-                 default_only=False, preserve_unknown=False, map_type=None):
+                 default_only=False, preserve_unknown=False, map_type=None, go_required=False):
         self.kind = kind
         self.enum = enum
         self.pattern = pattern
@@ -347,6 +347,7 @@ class Field:
         self.default_only = default_only  # BGPConfiguration: only on "default" (clientv3)
         self.preserve_unknown = preserve_unknown
         self.map_type = map_type
+        self.go_required = go_required    # the Go struct tag ``required``: absent or empty is refused
 
 
 def Str(**kw):
@@ -529,8 +530,8 @@ BGPCONFIG_SPEC = Obj({
     "asNumber": Int(fmt="int32", asn=True, go="ASNumber", default_only=True),
     "bindMode": Str(enum=("None", "NodeIP")),
     "communities": List(
-        Obj({"name": Str(max_length=253, go_checks=(("name", _name_check),)),
-             "value": Str(max_length=40, pattern=r"^(\d+):(\d+)$|^(\d+):(\d+):(\d+)$")}),
+        Obj({"name": Str(max_length=253, go_checks=(("name", _name_check),), go_required=True),
+             "value": Str(max_length=40, pattern=r"^(\d+):(\d+)$|^(\d+):(\d+):(\d+)$", go_required=True)}),
         max_items=500, list_type="atomic"),
     "ignoredInterfaces": List(
         Str(go_checks=(("ignoredInterface", lambda v: v != "*" and bool(_IGNORED_INTERFACE_RE.match(v))),)),
@@ -545,7 +546,8 @@ BGPCONFIG_SPEC = Obj({
     "nodeMeshPassword": _secret_ref(),
     "nodeToNodeMeshEnabled": Bool(default_only=True),
     "prefixAdvertisements": List(
-        Obj({"cidr": Str(fmt="cidr", go="CIDR"), "communities": List(Str(), max_items=50, list_type="atomic")}),
+        Obj({"cidr": Str(fmt="cidr", go="CIDR", go_required=True),
+             "communities": List(Str(), max_items=50, list_type="atomic", go_required=True)}),
         max_items=500, list_type="atomic"),
     "programClusterRoutes": Str(enum=("Enabled", "Disabled", "EnabledIPIPOnly", "EnabledNoEncapOnly")),
     "serviceClusterIPs": _cidr_block(),
@@ -1165,7 +1167,10 @@ def _go_tags(value, spec, path, ctx, go_name):
         return
     if spec.kind == "object" and isinstance(value, dict) and not spec.preserve_unknown:
         for key, child in spec.props.items():
-            if key in value:
+            if child.go_required and value.get(key) in (None, "", []):
+                _tag_error(ctx, _join(path, key), _go_name(key, child), value.get(key) or "", "required",
+                           fix="set %s" % _join(path, key))
+            elif key in value:
                 _go_tags(value[key], child, _join(path, key), ctx, _go_name(key, child))
         return
     if spec.kind == "array" and isinstance(value, list):
@@ -1190,6 +1195,25 @@ def _go_tags(value, spec, path, ctx, go_name):
             _tag_error(ctx, path, go_name, value, tag, fix)
 
 
+ANNOTATIONS_MAX_BYTES = 256 * 1024  # Kubernetes' total size limit of an object's annotations
+
+
+def _go_annotations(annotations, ctx):
+    """Kubernetes' annotation checks, which Calico's validator runs on the metadata too."""
+    if not isinstance(annotations, dict):
+        return
+    for key in annotations:
+        if not _is_qualified_name(str(key).lower()):
+            ctx.add("metadata.annotations", key, "name part must consist of alphanumeric characters, '-', '_' or "
+                    "'.', and must start and end with an alphanumeric character", source="go",
+                    field="Metadata.Annotations (key)", fix="use a key of the form [prefix/]name")
+    size = sum(len(str(k)) + len(str(v)) for k, v in annotations.items())
+    if size > ANNOTATIONS_MAX_BYTES:
+        ctx.add("metadata.annotations", None, "annotations size %d is larger than the limit of %d bytes"
+                % (size, ANNOTATIONS_MAX_BYTES), TOO_LONG, source="go", field="Metadata.Annotations (size)",
+                fix="keep the annotations under %d bytes in all" % ANNOTATIONS_MAX_BYTES)
+
+
 def _go_object_meta(obj, ctx):
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     name = meta.get("name")
@@ -1200,6 +1224,7 @@ def _go_object_meta(obj, ctx):
         if not _NAME_RE.match(name):
             ctx.add("metadata.name", name, NAME_MESSAGE, source="go", field="Metadata.Name",
                     fix="use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit")
+    _go_annotations(meta.get("annotations"), ctx)
     for key, val in (meta.get("labels") or {}).items():
         if not _is_qualified_name(key):
             ctx.add("metadata.labels", key, "name part must consist of alphanumeric characters, '-', '_' or '.', "
@@ -1379,7 +1404,7 @@ def _clientv3(obj, spec, ctx, context):
 # ---------------------------------------------------------------------------------------------
 
 
-def validate(obj, group=GROUP_V1, api_server=True, old=None, context=None):
+def validate(obj, group=GROUP_V1, api_server=True, old=None, context=None, clientv3=True):
     """Validate a Calico object as the side serving ``group`` would; a list of :class:`FieldError`.
 
     ``group``: ``crd.projectcalico.org/v1`` or ``projectcalico.org/v3``; ``api_server`` says
@@ -1387,6 +1412,8 @@ def validate(obj, group=GROUP_V1, api_server=True, old=None, context=None):
     ``old`` is the stored object on update (for transition rules). ``context`` may hold
     ``{"bgpfilters": [names], "ippools": {name: cidr}}`` for the clientv3 existence/overlap checks.
     The object is validated after the server's defaults are applied, as the server does.
+    ``clientv3=False`` leaves out what the Calico API server's client library adds around Calico's
+    validator (IPPool defaults, default-only and existence checks): ``validator.Validate()`` alone.
     """
     if group not in GROUPS:
         raise ValueError("unknown Calico API group %r (expected one of %s)" % (group, ", ".join(GROUPS)))
@@ -1402,8 +1429,8 @@ def validate(obj, group=GROUP_V1, api_server=True, old=None, context=None):
     ctx = _Ctx(v3server, update=old is not None)
     if v3server and obj.get("spec") is None:
         obj = dict(obj, spec={})  # Calico decodes a missing or null spec as the empty spec struct
-    obj = apply_defaults(obj, group, api_server, _canonical=False)
-    old_spec = apply_defaults(old, group, api_server, _canonical=False).get("spec", _MISSING) if isinstance(old, dict) else _MISSING
+    obj = apply_defaults(obj, group, api_server and clientv3, _canonical=False)
+    old_spec = apply_defaults(old, group, api_server and clientv3, _canonical=False).get("spec", _MISSING) if isinstance(old, dict) else _MISSING
     spec = obj.get("spec")
     meta = obj.get("metadata")
     name = meta.get("name") if isinstance(meta, dict) else None
@@ -1447,7 +1474,7 @@ def validate(obj, group=GROUP_V1, api_server=True, old=None, context=None):
         _check(spec, info.spec, "spec", ctx, old_spec)
     if info.status is not None and "status" in obj:
         _check(obj.get("status"), info.status, "status", ctx)
-    if v3server and isinstance(spec, dict):
+    if v3server and clientv3 and isinstance(spec, dict):
         _clientv3(obj, spec, ctx, context)
     return _dedupe(ctx.errors)
 
