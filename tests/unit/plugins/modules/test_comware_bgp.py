@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import comware, ssh
@@ -22,25 +20,8 @@ CONN = {"hostname": "198.18.0.2", "username": "admin", "password": "ssh-pw-hidde
 BGP_PW = "bgp-pw-hidden"
 
 
-class Exit(Exception):
-    def __init__(self, result, failed):
-        super().__init__(result)
-        self.result = result
-        self.failed = failed
-
-
 @pytest.fixture
-def run(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs, False)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise Exit(kwargs, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
+def run(monkeypatch, run_main):
     def invoke(args, conn=None, check=False, expect_fail=False, connect_error=None):
         def connect(params, device_type):
             assert device_type == "hp_comware"
@@ -50,11 +31,7 @@ def run(monkeypatch):
                 pytest.fail("the module connected in an offline state")
             return conn
         monkeypatch.setattr(ssh, "connect", connect)
-        with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=True)):
-            with pytest.raises(Exit) as caught:
-                comware_bgp.main()
-        assert caught.value.failed == expect_fail, caught.value.result
-        return caught.value.result
+        return run_main(comware_bgp, args, check=check, expect_fail=expect_fail)
     return invoke
 
 

@@ -1,7 +1,5 @@
 """routeros_bgp and bgp_session_info main() against the fake RouterOS API (results seen before no_log masking)."""
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import routeros
 from ansible_collections.kubefabric.bgp.plugins.modules import bgp_session_info, routeros_bgp
@@ -14,38 +12,19 @@ CONFIG = {"asn": "64513", "router_id": "172.16.30.254",
           "listen_ranges": [{"prefix": "172.16.30.0/24", "remote_as": "64513", "peer_group": "k8s"}]}
 
 
-class Exit(Exception):
-    def __init__(self, result, failed):
-        super().__init__(result)
-        self.result = result
-        self.failed = failed
-
-
 @pytest.fixture
-def invoke(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs, False)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise Exit(kwargs, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
+def invoke(monkeypatch, run_main):
     def call(module, args, fake=None, check=False, diff=True, expect_fail=False):
         if fake is not None:
             fake.read_only = check
             monkeypatch.setattr(routeros, "connect", fake.api)
         else:
             monkeypatch.setattr(routeros, "connect", lambda params: pytest.fail("must not connect"))
-        with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)):
-            with pytest.raises(Exit) as caught:
-                module.main()
-        if fake is not None:
-            fake.read_only = False
-        assert caught.value.failed == expect_fail, caught.value.result
-        return caught.value.result
+        try:
+            return run_main(module, args, check=check, diff=diff, expect_fail=expect_fail)
+        finally:
+            if fake is not None:
+                fake.read_only = False
     return call
 
 
