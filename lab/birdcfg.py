@@ -22,6 +22,7 @@ from .confd import Model, node_sessions
 class RenderError(ValueError):
     """What calico-node could not render (the message names the object and the field)."""
 
+
 BIRD_INT_MAX = 2147483647
 OVERRIDE_PREFERENCE = 200
 MAX_BIRD_SYMBOL = 64

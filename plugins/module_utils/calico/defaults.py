@@ -10,6 +10,7 @@ import copy
 from .addr import parse_cidr_or_ip
 from .schema import GROUP_V1, GROUP_V3, KINDS, MISSING, object_schema
 
+
 def _apply_schema_defaults(value, spec):
     if spec.kind == "object" and isinstance(value, dict) and not spec.preserve_unknown:
         for key, child in spec.props.items():

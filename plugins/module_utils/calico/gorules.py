@@ -20,6 +20,7 @@ from .gosyntax import (LARGE_COMMUNITY, NAME_MESSAGE, NAME_RE, STANDARD_COMMUNIT
 from .schema import DEFAULT_ONLY_GO_NAMES, NODE_BGP_SPEC
 from .schemacheck import Ctx, join
 
+
 def tag_error(ctx, path, go_name, value, tag, fix=None):
     ctx.add(path, value, "Reason: failed to validate Field: %s because of Tag: %s " % (go_name, tag),
             source="go", field=go_name, fix=fix, detail="%s: Invalid value: %s: failed to validate because of Tag: %s"
@@ -76,7 +77,7 @@ def go_tags(value, spec, path, ctx, go_name):
         for key, child in spec.props.items():
             if child.go_required and value.get(key) in (None, "", []):
                 tag_error(ctx, join(path, key), _go_name(key, child), value.get(key) or "", "required",
-                           fix="set %s" % join(path, key))
+                          fix="set %s" % join(path, key))
             elif key in value:
                 go_tags(value[key], child, join(path, key), ctx, _go_name(key, child))
         return
@@ -260,11 +261,11 @@ def _go_bgpfilter(spec, ctx):
                     val = plen.get(key)
                     if isinstance(val, int) and not 0 <= val <= bits:
                         tag_error(ctx, "spec.%s[%d].prefixLength.%s" % (section, index, key),
-                                   key[:1].upper() + key[1:], val, "bgpFilterPrefixLengthV%d" % (4 if bits == 32 else 6))
+                                  key[:1].upper() + key[1:], val, "bgpFilterPrefixLengthV%d" % (4 if bits == 32 else 6))
 
 
 GO_KIND_CHECKS = {"BGPPeer": _go_bgppeer, "BGPConfiguration": _go_bgpconfig, "IPPool": _go_ippool,
-                   "CalicoNodeStatus": _go_nodestatus, "BGPFilter": _go_bgpfilter}
+                  "CalicoNodeStatus": _go_nodestatus, "BGPFilter": _go_bgpfilter}
 
 
 def clientv3_checks(obj, spec, ctx, context):

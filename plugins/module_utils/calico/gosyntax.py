@@ -23,8 +23,8 @@ NAME_RE = re.compile("^" + NAME_SUBDOMAIN_FMT + r"\Z")
 NAME_MESSAGE = ("name must consist of lower case alphanumeric characters, '-' or '.' (regex: %s)"
                 % NAME_SUBDOMAIN_FMT)
 K8S_NAME_MESSAGE = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-                     "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
-                     "validation is '%s')" % NAME_SUBDOMAIN_FMT)
+                    "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+                    "validation is '%s')" % NAME_SUBDOMAIN_FMT)
 IGNORED_INTERFACE_RE = re.compile(r"^[a-zA-Z0-9_.*-]{1,15}\Z")
 BGPFILTER_INTERFACE_RE = re.compile(r"^[a-zA-Z0-9_.*-]{1,15}\Z")
 STANDARD_COMMUNITY = re.compile(r"^([0-9]+):([0-9]+)\Z")

@@ -14,6 +14,7 @@ from .fielderrors import (DUPLICATE, FORBIDDEN, INVALID, NOT_SUPPORTED, REQUIRED
 from .gosyntax import k8s_cidr_format
 from .schema import MISSING
 
+
 class Ctx:
     def __init__(self, v3server, update):
         self.v3server = v3server
