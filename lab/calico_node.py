@@ -3,9 +3,9 @@
 For each node it does what calico-node's confd + BIRD + status reporter do:
 
 - watches the Kubernetes API (Nodes, BGPPeers, BGPConfigurations, IPPools, BGPFilters, Secrets);
-- computes the node's BGP sessions with the collection's Calico peering engine and renders the
-  six BIRD files with the collection's renderer (the one exception to the lab's wall, by design:
-  the engine *is* the Calico semantics the confd fixtures prove);
+- computes the node's BGP sessions the way confd does (lab/confd.py) and renders the six BIRD
+  files (lab/birdcfg.py): the lab's own code, never the collection's, so the collection's Calico
+  engine is checked against an independent reading of Calico;
 - rewrites the files and runs ``birdc configure`` (never a restart) when the text changed, so
   sessions whose protocol block did not change stay up;
 - fills the status of CalicoNodeStatus objects that name the node, from BIRD's ``show protocols``
@@ -27,13 +27,8 @@ import threading
 import time
 from pathlib import Path
 
-from . import paths
+from . import birdcfg, confd
 from .bird import BirdInstance
-
-paths.ensure_collection_importable()
-
-# pylint: disable=wrong-import-position
-from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import birdcfg, peering  # noqa: E402
 
 PEER_TYPES = {"Mesh": "NodeMesh", "Node": "NodePeer", "Global": "GlobalPeer"}
 STATES = {"up": "Established"}
@@ -304,12 +299,13 @@ class CalicoNodeEmulator:
     def reconcile(self):
         """Render every node's files from one engine run; ``birdc configure`` where they changed."""
         resources = self.snapshot()
-        model = peering.Model(resources)
+        model = confd.Model(resources)
+        collected = confd.peerings(model)
         todo = []
         for name, runtime in sorted(self.nodes.items()):
             if name not in model.nodes:
                 continue
-            peers = peering.compute_peerings(None, node=name, model=model)[name]
+            peers = confd.node_sessions(model, name, collected)
             files = birdcfg.render_node(model=model, node=name, peers=peers, blocks=runtime.blocks,
                                         bird_variant="stock")
             if files != runtime.files:

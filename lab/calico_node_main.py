@@ -6,7 +6,6 @@ import sys
 import threading
 from pathlib import Path
 
-from . import paths
 from .bird import BirdInstance
 from .calico_node import CalicoNodeEmulator, KubeHTTP, NodeRuntime
 from .kubelet import Kubelet, pods_of_state
@@ -18,7 +17,6 @@ def api_client(kubeconfig):
 
 
 def main(argv):
-    paths.ensure_collection_importable()
     lab_dir = Path(argv[0])
     cluster = argv[1] if len(argv) > 1 else None
     where = lab_dir if cluster is None else lab_dir / "clusters" / cluster

@@ -1,7 +1,7 @@
 """``python -m lab up|down|status INVENTORY``: a whole fabric on one machine, from the playbooks' inventory.
 
 The inventory is read with ``ansible-inventory --list`` (so host_vars/group_vars and YAML/INI all
-work as they do for the playbooks).  What is built, per ARCHITECTURE.md:
+work as they do for the playbooks).  What is built (docs/architecture.md, "The lab"):
 
 - a namespace per Kubernetes node with ``eth0`` on its rack's L2 segment, IP forwarding on, and a pod
   namespace behind ``cali0`` holding one pod IP of the node's IPAM block (a /26 of the pool);

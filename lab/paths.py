@@ -1,7 +1,7 @@
 """Where things are, and making ``ansible_collections.kubefabric.bgp`` importable from a checkout.
 
-The lab's emulated calico-node uses the collection's Calico peering engine (by design, see
-ARCHITECTURE.md); everything else in the lab stays independent of the collection's code.
+The link is for what the lab runs (ansible-playbook, ansible-test, the tests); the lab's own code
+never imports the collection (docs/architecture.md, "The walls").
 """
 import os
 import sys

@@ -16,7 +16,7 @@ import uuid
 
 import yaml
 
-from . import fieldmanager, kinds, patch as patchlib, selectors
+from . import calico_errors, fieldmanager, kinds, patch as patchlib, selectors
 from .store import Store
 
 APPLY = "application/apply-patch+yaml"
@@ -285,9 +285,9 @@ class API:
             if rtype.group == kinds.CALICO_V3 and api_server:
                 message = model.format_field_errors(rtype.kind, name, errors).rstrip("\n")
             else:
-                message = model.format_k8s_invalid(rtype.kind, group, name, errors)
+                message = calico_errors.format_k8s_invalid(rtype.kind, group, name, errors)
             details = _details(rtype, name, rtype.kind)
-            details["causes"] = model.k8s_status_causes(errors)
+            details["causes"] = calico_errors.k8s_status_causes(errors)
             raise APIError(422, "Invalid", message, details)
 
     def _generation(self, rtype, old, new):

@@ -7,6 +7,8 @@ Their storage key is the kind alone, so an object written through one group is r
 import dataclasses
 from dataclasses import dataclass, field
 
+from . import calico_names
+
 ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
 CALICO_V1 = "crd.projectcalico.org"
@@ -97,16 +99,14 @@ _V3_COLUMNS = {
 
 
 def _calico_types():
-    """Names, scope, short names and status subresources come from the collection's Calico model."""
-    from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import resources  # noqa: E501 pylint: disable=import-outside-toplevel
     out = []
-    for info in resources.KINDS.values():
-        for api_version in resources.GROUPS:
+    for kind, (plural, singular, _short, _status) in calico_names.KINDS.items():
+        for api_version in calico_names.API_VERSIONS:
             group, version = api_version.split("/")
-            sub = ("status",) if info.has_status_subresource(api_version) else ()
-            out.append(ResourceType(group, version, info.kind, info.plural, info.singular, info.namespaced,
-                                    tuple(info.short_names(api_version)), sub, group == CALICO_V3, (),
-                                    _V3_COLUMNS.get(info.kind, ()) if group == CALICO_V3 else ()))
+            sub = ("status",) if calico_names.has_status_subresource(kind, api_version) else ()
+            out.append(ResourceType(group, version, kind, plural, singular, False,
+                                    calico_names.short_names(kind, api_version), sub, group == CALICO_V3, (),
+                                    _V3_COLUMNS.get(kind, ()) if group == CALICO_V3 else ()))
     return out
 
 

@@ -418,7 +418,7 @@ def _own_validation(playbook, kube, expected):
          "register": "bad3", "ignore_errors": True},
         {"ansible.builtin.assert": {"that": [
             "r is changed", "r.api_group == '%s'" % expected,
-            # the collection's own (offline) validation, resources._tag_error / _clientv3;
+            # the collection's own (offline) validation, gorules.tag_error / clientv3_checks;
             # each substring is in the message, not in the fix hint that follows it
             "bad1 is failed", "'failed to validate Field: NodeSelector because of Tag: selector' in bad1.msg",
             "bad2 is failed", "'Cannot set ASNumber on a non default BGP Configuration.' in bad2.msg",

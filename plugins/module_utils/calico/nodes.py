@@ -25,7 +25,9 @@ import json
 from ..common.errors import FabricError
 from .addr import is_cidr_v4, is_cidr_v6, is_ipv4
 from .asn import parse_asn
-from .resources import _is_label_value, _is_qualified_name, format_field_errors, validate_node_bgp
+from .fielderrors import format_field_errors
+from .gorules import validate_node_bgp
+from .gosyntax import is_label_value, is_qualified_name
 
 ANN_PREFIX = "projectcalico.org/"
 ANN_IPV4 = "projectcalico.org/IPv4Address"
@@ -172,9 +174,9 @@ def _same(field, current, wanted):
 def _label_errors(name, labels):
     problems = []
     for key, value in labels.items():
-        if not _is_qualified_name(key):
+        if not is_qualified_name(key):
             problems.append("label key %r is not a valid qualified name" % (key,))
-        if not _is_label_value(value):
+        if not is_label_value(value):
             problems.append("label %s has an invalid value %r" % (key, value))
     if problems:
         raise FabricError("; ".join(problems), host="Node/%s" % name, field="labels",

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubefabric.bgp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run a Calico module's main() against the fake Kubernetes API and return its raw result.
+"""Run a module's main() and return its raw result (``run_main``), and a Calico module's against the
+fake Kubernetes API (``run``).
 
 exit_json/fail_json are intercepted before Ansible's no_log masking, so a secret that leaks into a
 result or diff is seen by the tests (masking would hide the leak).
@@ -42,18 +43,28 @@ def module_exit(monkeypatch):
 
 
 @pytest.fixture
-def run(monkeypatch, fake, module_exit):  # pylint: disable=unused-argument,redefined-outer-name
+def run_main(module_exit):  # pylint: disable=redefined-outer-name
+    """``run_main(module, args, check=False, diff=True, expect_fail=False)``: main()'s result dict."""
+    def call(module, args, check=False, diff=True, expect_fail=False):
+        with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)):
+            with pytest.raises(module_exit) as caught:
+                module.main()
+        assert caught.value.failed == expect_fail, caught.value.result
+        return caught.value.result
+
+    return call
+
+
+@pytest.fixture
+def run(monkeypatch, fake, run_main):  # pylint: disable=redefined-outer-name
     def invoke(module, args, check=False, diff=True, expect_fail=False, server=None):
         server = server or fake
         server.read_only = check
         monkeypatch.setattr(manage.k8s, "connect", lambda params, check_mode=False: k8s.KubeClient(
             server, check_mode=check_mode, api_group=params.get("api_group") or "auto"))
-        args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-        with patch_module_args(args):
-            with pytest.raises(Exit) as caught:
-                module.main()
-        server.read_only = False
-        assert caught.value.failed == expect_fail, caught.value.result
-        return caught.value.result
+        try:
+            return run_main(module, args, check=check, diff=diff, expect_fail=expect_fail)
+        finally:
+            server.read_only = False
 
     return invoke

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.kubefabric.bgp.plugins.modules import calico_peering_info
 
@@ -29,31 +27,10 @@ SEED004 = [
 ]
 
 
-class Exit(Exception):
-    def __init__(self, result, failed):
-        super().__init__(result)
-        self.result = result
-        self.failed = failed
-
-
 @pytest.fixture
-def run_info(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs, False)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise Exit(kwargs, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
+def run_info(run_main):
     def invoke(args, expect_fail=False):
-        with patch_module_args(dict(args, _ansible_check_mode=True)):
-            with pytest.raises(Exit) as caught:
-                calico_peering_info.main()
-        assert caught.value.failed == expect_fail, caught.value.result
-        return caught.value.result
+        return run_main(calico_peering_info, args, check=True, diff=False, expect_fail=expect_fail)
 
     return invoke
 

@@ -8,14 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import comware, frr, ssh
 from ansible_collections.kubefabric.bgp.plugins.modules import comware_bgp, frr_bgp
 
 from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, comware_readback, frr_readback
-from tests.unit.plugins.modules.conftest import Exit
 
 FIX = Path(__file__).resolve().parents[3] / "unit" / "fixtures"
 CONN = {"hostname": "198.18.0.2", "username": "admin", "password": "ssh-pw-hidden", "host_key_checking": False}
@@ -40,7 +38,7 @@ def platform(request):
 
 
 @pytest.fixture
-def run(monkeypatch, platform, module_exit):  # pylint: disable=unused-argument,redefined-outer-name
+def run(monkeypatch, platform, run_main):  # pylint: disable=redefined-outer-name
     def invoke(args, conn=None, check=False, expect_fail=False, connect_error=None):
         def connect(params, device_type):
             assert device_type == platform["device_type"]
@@ -50,11 +48,7 @@ def run(monkeypatch, platform, module_exit):  # pylint: disable=unused-argument,
                 pytest.fail("the module connected in an offline state")
             return conn
         monkeypatch.setattr(ssh, "connect", connect)
-        with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=True)):
-            with pytest.raises(Exit) as caught:
-                platform["module"].main()
-        assert caught.value.failed == expect_fail, caught.value.result
-        return caught.value.result
+        return run_main(platform["module"], args, check=check, expect_fail=expect_fail)
     return invoke
 
 

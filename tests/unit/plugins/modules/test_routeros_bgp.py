@@ -1,6 +1,5 @@
 """routeros_bgp and bgp_session_info main() against the fake RouterOS API (results seen before no_log masking)."""
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import routeros
 from ansible_collections.kubefabric.bgp.plugins.modules import bgp_session_info, routeros_bgp
@@ -15,20 +14,18 @@ CONFIG = {"asn": "64513", "router_id": "172.16.30.254",
 
 
 @pytest.fixture
-def invoke(monkeypatch, module_exit):  # pylint: disable=unused-argument,redefined-outer-name
+def invoke(monkeypatch, run_main):  # pylint: disable=redefined-outer-name
     def call(module, args, fake=None, check=False, diff=True, expect_fail=False):
         if fake is not None:
             fake.read_only = check
             monkeypatch.setattr(routeros, "connect", fake.api)
         else:
             monkeypatch.setattr(routeros, "connect", lambda params: pytest.fail("must not connect"))
-        with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)):
-            with pytest.raises(Exit) as caught:
-                module.main()
-        if fake is not None:
-            fake.read_only = False
-        assert caught.value.failed == expect_fail, caught.value.result
-        return caught.value.result
+        try:
+            return run_main(module, args, check=check, diff=diff, expect_fail=expect_fail)
+        finally:
+            if fake is not None:
+                fake.read_only = False
     return call
 
 

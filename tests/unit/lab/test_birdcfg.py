@@ -1,7 +1,4 @@
-# -*- coding: utf-8 -*-
-# Copyright: kubefabric.bgp contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The BIRD 1.6 renderer on hand-made inputs (the confd fixtures test the rest)."""
+"""The lab's BIRD 1.6 renderer and confd engine on hand-made inputs (the confd fixtures test the rest)."""
 
 from __future__ import annotations
 
@@ -10,8 +7,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import birdcfg, peering
-from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from lab import birdcfg, confd
 
 V3 = "projectcalico.org/v3"
 
@@ -55,8 +51,8 @@ EVERYTHING = [
 
 
 def test_protocol_block_line_order_and_values():
-    model = peering.Model(EVERYTHING)
-    tor = [p for p in peering.compute_peerings(None, node="rr", model=model)["rr"] if p.name == "Node_10_0_0_254"][0]
+    model = confd.Model(EVERYTHING)
+    tor = [p for p in confd.node_sessions(model, "rr") if p.name == "Node_10_0_0_254"][0]
     lines = [line.strip() for line in birdcfg.render_peer(tor, model).splitlines()]
     assert lines[:7] == [
         "protocol bgp Node_10_0_0_254 from bgp_template {", "local as 64999;", "neighbor 10.0.0.254 as 65000;",
@@ -75,8 +71,8 @@ def test_protocol_block_line_order_and_values():
 
 
 def test_rr_client_block():
-    model = peering.Model(EVERYTHING)
-    client = [p for p in peering.compute_peerings(None, node="rr", model=model)["rr"] if p.name == "Node_10_0_0_2_port_1179"][0]
+    model = confd.Model(EVERYTHING)
+    client = [p for p in confd.node_sessions(model, "rr") if p.name == "Node_10_0_0_2_port_1179"][0]
     text = birdcfg.render_peer(client, model)
     assert "  rr client;\n  rr cluster id 244.0.0.1;\n" in text
     assert "calico_export_to_bgp_peers(true);" in text
@@ -135,9 +131,9 @@ def test_stock_variant_leaves_ipip_to_felix():
 
 def test_password_bird_cannot_hold_is_refused():
     resources = [r if r.get("kind") != "Secret" else dict(r, stringData={"tor": 'pa"ss'}) for r in EVERYTHING]
-    with pytest.raises(FabricError) as err:
+    with pytest.raises(birdcfg.RenderError) as err:
         birdcfg.render_node(resources, node="rr")
-    assert err.value.host == "Secret/bgp" and err.value.field == "data.tor"
+    assert str(err.value).startswith("Secret/bgp data.tor: ")
     assert 'pa"ss' not in str(err.value)
 
 

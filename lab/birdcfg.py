@@ -1,14 +1,12 @@
-# -*- coding: utf-8 -*-
-# Copyright: kubefabric.bgp contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """BIRD 1.6 configuration in calico-node's format (confd's ``bird*.cfg`` templates).
 
 :func:`render_node` produces the six files calico-node writes for one node - ``bird.cfg``,
 ``bird_aggr.cfg``, ``bird_ipam.cfg`` and the IPv6 ``bird6*.cfg`` - from the peering engine's
-sessions (:mod:`.peering`), the node's IPAM block affinities, the IP pools and the
+sessions (:mod:`lab.confd`, or any objects with the same attributes), the node's IPAM block affinities, the IP pools and the
 BGPConfiguration (service CIDRs, communities, listen port, log level, ignored interfaces,
 route priorities, programClusterRoutes) and BGPFilters. Debian's ``bird`` package (BIRD 1.6.8)
-loads the output unchanged: ``bird -c bird.cfg`` with the include files beside it.
+loads the output unchanged: ``bird -c bird.cfg`` with the include files beside it. This is the
+lab's calico-node (lab/calico_node.py); the collection itself never renders BIRD files.
 
 :func:`render_peer` renders one ``protocol bgp`` block on its own.
 """
@@ -18,8 +16,12 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 
-from ..common.errors import FabricError
-from .peering import Model, compute_peerings
+from .confd import Model, node_sessions
+
+
+class RenderError(ValueError):
+    """What calico-node could not render (the message names the object and the field)."""
+
 
 BIRD_INT_MAX = 2147483647
 OVERRIDE_PREFERENCE = 200
@@ -256,10 +258,9 @@ def render_peer(peer, model=None, normal_priority=1024):
     if peer.password is not None:
         if '"' in peer.password or "\n" in peer.password:
             ref = peer.password_ref or {}
-            raise FabricError("the BGP password for %s on node %s contains a double quote or a line break, which a "
-                              "BIRD 1.6 string cannot hold" % (peer.name, peer.node),
-                              host="Secret/%s" % ref.get("name"), field="data.%s" % ref.get("key"),
-                              fix="use a password without \" and line breaks")
+            raise RenderError("Secret/%s data.%s: the BGP password for %s on node %s contains a double quote or a "
+                              "line break, which a BIRD 1.6 string cannot hold"
+                              % (ref.get("name"), ref.get("key"), peer.name, peer.node))
         lines.append('  password "%s";' % peer.password)
     if peer.next_hop == "keep":
         lines.append("  next hop keep;")
@@ -281,8 +282,7 @@ class NodeContext:
     def __init__(self, model, node_name, peers, blocks=(), router_id=None, static_routes=None, service_routes=(),
                  bird_variant="calico"):
         if bird_variant not in BIRD_VARIANTS:
-            raise FabricError("unknown bird_variant %r" % bird_variant, field="bird_variant",
-                              fix="use one of %s" % ", ".join(BIRD_VARIANTS))
+            raise RenderError("unknown bird_variant %r (use one of %s)" % (bird_variant, ", ".join(BIRD_VARIANTS)))
         self.variant = bird_variant
         self.model = model
         self.node = model.nodes[node_name]
@@ -627,10 +627,11 @@ class NodeContext:
 
 
 def render_node(resources=None, node=None, blocks=(), router_id=None, service_routes=(), model=None, peers=None,
-                calico_version="head", secrets=None, bird_variant="calico"):
+                bird_variant="calico"):
     """The six BIRD files calico-node writes for ``node``: ``{file name: text}``.
 
-    ``blocks`` are the node's IPAM block affinities (``"10.0.0.0/26"`` or
+    ``resources`` are the API objects (or give ``model``, a :class:`lab.confd.Model`, and the node's
+    ``peers``). ``blocks`` are the node's IPAM block affinities (``"10.0.0.0/26"`` or
     ``{"cidr": ..., "state": "confirmed"|"pending"|""}``); ``service_routes`` extra /32 (/128)
     service routes from the route generator; ``router_id`` an address or ``"hash"``
     (``CALICO_ROUTER_ID``); ``bird_variant`` ``calico`` (confd's text) or ``stock`` (Debian's BIRD
@@ -638,12 +639,11 @@ def render_node(resources=None, node=None, blocks=(), router_id=None, service_ro
     are then left to Felix as with ``programClusterRoutes: Disabled``).
     """
     if model is None:
-        model = Model(resources, secrets=secrets)
+        model = Model(resources or [])
     if node not in model.nodes:
-        raise FabricError("node %r is not among the Node resources" % node, host=node, field="node",
-                          fix="render for one of: %s" % ", ".join(sorted(model.nodes)[:20]))
+        raise RenderError("node %r is not among the Node objects (known: %s)" % (node, ", ".join(sorted(model.nodes)[:20])))
     if peers is None:
-        peers = compute_peerings(None, node=node, model=model, calico_version=calico_version)[node]
+        peers = node_sessions(model, node)
     return NodeContext(model, node, peers, blocks=blocks, router_id=router_id, service_routes=service_routes,
                        bird_variant=bird_variant).files()
 
