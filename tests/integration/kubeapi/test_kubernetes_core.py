@@ -84,7 +84,7 @@ def test_k8s_module_create_check_idempotent_absent(kube, tmp_path):
     assert res["changed"] is False and kube.write_count == writes + 1
 
 
-def test_k8s_module_reports_422(kube, tmp_path):
+def test_k8s_module_reports_422(kube, tmp_path, calico_crds):
     if not (Path(sys.executable).parent / "ansible-playbook").exists():
         pytest.skip("ansible-playbook is not in the venv")
     play = tmp_path / "bad.yml"
