@@ -65,7 +65,7 @@ def test_k8s_module_create_check_idempotent_absent(kube, tmp_path):
 
     res = _playbook(kube, tmp_path, check=True, asn=64999)
     assert res["changed"] is True
-    assert kube.write_count == 1, kube.counter.log          # check mode: dry runs only
+    assert kube.write_count == 1, list(kube.counter.recent_writes)         # check mode: dry runs only
     assert kube.counter.dry_runs >= 1
     assert kube.api.get(kube_type("projectcalico.org", "v3", "bgppeers"), None, "rack1-tor")["spec"]["asNumber"] \
         == 64512
