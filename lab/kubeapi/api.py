@@ -3,7 +3,7 @@
 ``API`` creates, reads, updates, patches, applies, deletes and watches objects of the kinds in
 ``kinds.py``, with the API server's rules: resourceVersion preconditions (409), namespaces that must
 exist (404), server-side dry run, status subresources, generation, managedFields, and validation of
-the Calico kinds by the collection's Calico resource model (422 with a Kubernetes ``Status``).
+the Calico kinds by their CRD manifests (``crds.py``; 422 with a Kubernetes ``Status``).
 ``APIError`` carries the ``Status`` body.
 """
 import base64
@@ -16,7 +16,7 @@ import uuid
 
 import yaml
 
-from . import calico_errors, fieldmanager, kinds, patch as patchlib, selectors
+from . import calico_apiserver, fieldmanager, kinds, patch as patchlib, selectors
 from .store import Store
 
 APPLY = "application/apply-patch+yaml"
@@ -85,9 +85,17 @@ def invalid(rtype, name, errors, message=None):
     for field, value, detail, reason in errors:
         reason = reason or "FieldValueInvalid"
         if reason == "FieldValueRequired":
-            text = "Required value: %s" % detail
+            text = "Required value: %s" % detail if detail else "Required value"
         elif reason == "FieldValueForbidden":
             text = "Forbidden: %s" % detail
+        elif reason == "FieldValueNotSupported":
+            text = "Unsupported value: %s: supported values: %s" % (_go_value(value), detail)
+        elif reason == "FieldValueTooLong":
+            text = "Too long: %s" % detail
+        elif reason == "FieldValueTooMany":
+            text = "Too many: %s: %s" % (_go_value(value), detail)
+        elif reason == "FieldValueDuplicate":
+            text = "Duplicate value: %s" % _go_value(value)
         else:
             text = "Invalid value: %s: %s" % (_go_value(value), detail)
         causes.append({"reason": reason, "message": text, "field": field})
@@ -104,54 +112,9 @@ def now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def calico_model():
-    """The collection's Calico resource model (the one the modules validate with)."""
-    from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import resources  # noqa: E501 pylint: disable=import-outside-toplevel
-    return resources
-
-
-def _delete_dotted(obj, path):
-    """Remove ``spec.a[0].b`` from ``obj`` (unknown fields are pruned like a structural schema does)."""
-    parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
-    cur = obj
-    for part in parts[:-1]:
-        if part.startswith("["):
-            index = int(part[1:-1])
-            cur = cur[index] if isinstance(cur, list) and index < len(cur) else None
-        else:
-            cur = cur.get(part) if isinstance(cur, dict) else None
-        if cur is None:
-            return
-    if isinstance(cur, dict):
-        cur.pop(parts[-1], None)
-
-
 def _spec_of(obj):
     """Everything but metadata and status: what bumps ``generation``."""
     return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
-
-
-class WriteCounter:
-    """Counts mutating requests: ``writes`` are the ones that were not dry runs."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.writes = 0
-        self.dry_runs = 0
-        self.log = []       # (method, path, dry_run, code)
-
-    def reset(self):
-        with self.lock:
-            self.writes = self.dry_runs = 0
-            self.log = []
-
-    def record(self, method, path, dry_run, code):
-        with self.lock:
-            if dry_run:
-                self.dry_runs += 1
-            else:
-                self.writes += 1
-            self.log.append((method, path, dry_run, code))
 
 
 class API:
@@ -189,7 +152,7 @@ class API:
         if rtype.namespaced:
             if not namespace:
                 raise bad_request("the server could not find the requested resource")
-            if self.store.get("core/Namespace", None, namespace) is None:
+            if self.store.get("core/Namespace", None, namespace, shared=True) is None:
                 raise APIError(404, "NotFound", 'namespaces "%s" not found' % namespace,
                                {"name": namespace, "kind": "namespaces"})
 
@@ -252,43 +215,32 @@ class API:
             if value is not None and (not isinstance(value, dict)
                                       or not all(isinstance(v, str) for v in value.values())):
                 raise invalid(rtype, name, [("metadata." + field, value, "values must be strings", None)])
-        if rtype.is_calico and self.validate_calico:
+        if rtype.is_calico:
             self._validate_calico(rtype, obj, old)
 
-    def _calico_context(self):
-        filters = [o["metadata"]["name"] for o in self.store.list("calico/BGPFilter")[0]]
-        pools = {o["metadata"]["name"]: (o.get("spec") or {}).get("cidr")
-                 for o in self.store.list("calico/IPPool")[0]}
-        return {"bgpfilters": filters, "ippools": {k: v for k, v in pools.items() if v}}
-
     def _validate_calico(self, rtype, obj, old):
-        """Default, prune and validate with the collection's Calico resource model (one call each)."""
-        model = calico_model()
-        name = obj["metadata"]["name"]
-        group = rtype.api_version
-        unknown = [p for p in model.unknown_fields(obj) if p.split(".")[0] in ("spec", "status")]
-        mode = getattr(self._request, "field_validation", None) or "Warn"
-        if unknown and mode == "Strict":
-            raise bad_request('%s in version "%s" cannot be handled as a %s: strict decoding error: %s'
-                              % (rtype.kind, rtype.version, rtype.kind,
-                                 ", ".join('unknown field "%s"' % p for p in unknown)))
-        for path in unknown:
-            _delete_dotted(obj, path)
+        """Decode, prune, default and validate as the serving path does (docs/lab-kubeapi.md: which path checks what)."""
+        api_server = rtype.group == kinds.CALICO_V3 and self.kinds.calico_api_server
+        crd = self.kinds.crd(rtype) if self.validate_calico else None
+        if api_server:
+            calico_apiserver.decode(rtype.kind, obj)
+        if crd is not None:
+            unknown = [p for p in crd.prune(obj) if p.split(".")[0] in ("spec", "status")]
+            mode = getattr(self._request, "field_validation", None) or "Warn"
+            if unknown and mode == "Strict":
+                raise bad_request('%s in version "%s" cannot be handled as a %s: strict decoding error: %s'
+                                  % (rtype.kind, rtype.version, rtype.kind,
+                                     ", ".join('unknown field "%s"' % p for p in unknown)))
             if mode == "Warn":
-                self.warn('unknown field "%s"' % path)
-        api_server = self.kinds.calico_api_server
-        defaulted = model.apply_defaults(obj, group, api_server=api_server)
-        obj.clear()
-        obj.update(defaulted)
-        errors = model.validate(obj, group, api_server=api_server, old=old, context=self._calico_context())
-        if errors:
-            if rtype.group == kinds.CALICO_V3 and api_server:
-                message = model.format_field_errors(rtype.kind, name, errors).rstrip("\n")
-            else:
-                message = calico_errors.format_k8s_invalid(rtype.kind, group, name, errors)
-            details = _details(rtype, name, rtype.kind)
-            details["causes"] = calico_errors.k8s_status_causes(errors)
-            raise APIError(422, "Invalid", message, details)
+                for path in unknown:
+                    self.warn('unknown field "%s"' % path)
+            crd.default(obj)
+        if api_server:
+            calico_apiserver.default(rtype.kind, obj)
+        if crd is not None:
+            errors = crd.validate(obj, old)
+            if errors:
+                raise invalid(rtype, obj["metadata"]["name"], errors)
 
     def _generation(self, rtype, old, new):
         if not (rtype.is_calico or rtype.kind == "PodDisruptionBudget"):
@@ -306,7 +258,7 @@ class API:
 
     # -- reads ------------------------------------------------------------------------------------
     def get(self, rtype, namespace, name):
-        obj = self.store.get(rtype.storage, namespace if rtype.namespaced else None, name)
+        obj = self.store.get(rtype.storage, namespace if rtype.namespaced else None, name, shared=True)
         if obj is None:
             raise not_found(rtype, name)
         return self._present(rtype, obj)
@@ -318,7 +270,7 @@ class API:
             selectors.check_fields(rtype.kind, freqs)
         except selectors.SelectorError as exc:
             raise bad_request(str(exc)) from exc
-        items, rv = self.store.list(rtype.storage, namespace if rtype.namespaced else None)
+        items, rv = self.store.list(rtype.storage, namespace if rtype.namespaced else None, shared=True)
         items = [self._present(rtype, o) for o in items
                  if selectors.match_labels(lreqs, o["metadata"].get("labels"))
                  and selectors.match_fields(freqs, o)]
@@ -342,7 +294,7 @@ class API:
             self._validate(rtype, body)
             meta = body["metadata"]
             name = meta["name"]
-            if self.store.get(rtype.storage, namespace if rtype.namespaced else None, name) is not None:
+            if self.store.get(rtype.storage, namespace if rtype.namespaced else None, name, shared=True) is not None:
                 raise APIError(409, "AlreadyExists", '%s "%s" already exists' % (rtype.qualified, name),
                                _details(rtype, name))
             for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
@@ -405,25 +357,37 @@ class API:
         self._validate(rtype, new, old)
         self._generation(rtype, old, new)
         if not applied:
-            new["metadata"].pop("managedFields", None)
-            if old["metadata"].get("managedFields"):
-                new["metadata"]["managedFields"] = old["metadata"]["managedFields"]
+            # Like kube-apiserver's field manager: managedFields written by the request replace the
+            # stored ones (kubectl's client-side -> server-side apply upgrade is such a JSON patch);
+            # absent or empty ones (clients that do not know them), and any on a subresource, do not.
+            given = new["metadata"].pop("managedFields", None)
+            managed = given if given and isinstance(given, list) and subresource is None \
+                else old["metadata"].get("managedFields")
+            if managed:
+                new["metadata"]["managedFields"] = managed
             if manager:
-                fieldmanager.record_update(old, new, rtype.kind, manager, rtype.api_version, subresource)
+                base = dict(old, metadata=dict(old["metadata"], managedFields=managed or []))
+                fieldmanager.record_update(base, new, rtype.kind, manager, rtype.api_version, subresource)
         if self._same(old, new):
             return self._present(rtype, old)      # no-op: no new resourceVersion, no event
         return self._commit(rtype, new, "MODIFIED", dry_run)
 
     @staticmethod
     def _same(old, new):
-        def strip(obj):
-            obj = copy.deepcopy(obj)
-            obj["metadata"].pop("resourceVersion", None)
-            for entry in obj["metadata"].get("managedFields") or []:
-                entry.pop("time", None)
-            obj.pop("apiVersion", None)
-            return obj
-        return strip(old) == strip(new)
+        """Whether a write changes nothing (resourceVersion and managedFields times aside), without copies."""
+        if set(old) - {"apiVersion"} != set(new) - {"apiVersion"}:
+            return False
+        if any(old[key] != new[key] for key in old if key not in ("apiVersion", "metadata")):
+            return False
+        meta_old, meta_new = old["metadata"], new["metadata"]
+        skip = ("resourceVersion", "managedFields")
+        if set(meta_old) - set(skip) != set(meta_new) - set(skip) or \
+                any(meta_old[k] != meta_new[k] for k in meta_old if k not in skip):
+            return False
+
+        def fields(meta):
+            return [{k: v for k, v in entry.items() if k != "time"} for entry in meta.get("managedFields") or []]
+        return fields(meta_old) == fields(meta_new)
 
     def patch(self, rtype, namespace, name, patch_type, raw, dry_run=False, manager=None, force=False,
               subresource=None):
@@ -529,7 +493,7 @@ class API:
             if rtype.kind == "Namespace":
                 for other in self.kinds.types:
                     if other.namespaced and other.storage != rtype.storage:
-                        for obj in self.store.list(other.storage, name)[0]:
+                        for obj in self.store.list(other.storage, name, shared=True)[0]:
                             self.store.remove(other.storage, name, obj["metadata"]["name"])
             return self._present(rtype, gone)
 

@@ -7,8 +7,6 @@ Their storage key is the kind alone, so an object written through one group is r
 import dataclasses
 from dataclasses import dataclass, field
 
-from . import calico_names
-
 ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
 CALICO_V1 = "crd.projectcalico.org"
@@ -89,24 +87,31 @@ OTHER = [
                  "selfsubjectaccessreview", False),
 ]
 
-# Printer columns of the v3 kinds (kubectl get), as the Calico CRDs declare them.
-_V3_COLUMNS = {
-    "BGPPeer": (("Node Selector", "string", ".spec.nodeSelector", ""), ("Peer IP", "string", ".spec.peerIP", ""),
-                ("AS Number", "string", ".spec.asNumber", "")),
-    "CalicoNodeStatus": (("Node", "string", ".spec.node", ""),),
-    "IPPool": (("CIDR", "string", ".spec.cidr", ""),),
-}
+# The Calico kinds as served when no CRD manifest says otherwise (the lab's own table, from
+# Calico's documentation): kind, plural, status subresource, and the short names and printer
+# columns the Calico API server (projectcalico.org/v3) announces.  With CRD manifests at hand
+# (``crds.find_dir()``), names, short names, subresources and printer columns of every CRD-served
+# version come from the manifests instead (``Registry``).
+_CALICO_KINDS = (
+    ("BGPConfiguration", "bgpconfigurations", False, ("bgpconfig", "bgpconfigs"), ()),
+    ("BGPPeer", "bgppeers", False, (), (("Node Selector", "string", ".spec.nodeSelector", ""),
+                                        ("Peer IP", "string", ".spec.peerIP", ""),
+                                        ("AS Number", "string", ".spec.asNumber", ""))),
+    ("CalicoNodeStatus", "caliconodestatuses", True, (), (("Node", "string", ".spec.node", ""),)),
+    ("IPPool", "ippools", True, (), (("CIDR", "string", ".spec.cidr", ""),)),
+    ("BGPFilter", "bgpfilters", False, (), ()),
+)
 
 
 def _calico_types():
     out = []
-    for kind, (plural, singular, _short, _status) in calico_names.KINDS.items():
-        for api_version in calico_names.API_VERSIONS:
+    for kind, plural, status_sub, short_v3, columns_v3 in _CALICO_KINDS:
+        for api_version in CALICO_API_VERSIONS:
             group, version = api_version.split("/")
-            sub = ("status",) if calico_names.has_status_subresource(kind, api_version) else ()
-            out.append(ResourceType(group, version, kind, plural, singular, False,
-                                    calico_names.short_names(kind, api_version), sub, group == CALICO_V3, (),
-                                    _V3_COLUMNS.get(kind, ()) if group == CALICO_V3 else ()))
+            v3 = group == CALICO_V3
+            out.append(ResourceType(group, version, kind, plural, kind.lower(), False,
+                                    short_v3 if v3 else (), ("status",) if status_sub else (), v3, (),
+                                    columns_v3 if v3 else ()))
     return out
 
 
@@ -128,8 +133,9 @@ class Registry:
     merge patch) or Calico's native v3 CRDs (False: CRD validation only, no strategic merge patch).
     """
 
-    def __init__(self, calico_groups=CALICO_API_VERSIONS, calico_api_server=True):
+    def __init__(self, calico_groups=CALICO_API_VERSIONS, calico_api_server=True, crds=None):
         self.calico_api_server = calico_api_server
+        self.crds = dict(crds or {})
         self.types = []
         for rtype in ALL:
             if rtype.is_calico:
@@ -137,7 +143,21 @@ class Registry:
                     continue
                 if rtype.group == CALICO_V3 and not calico_api_server:
                     rtype = dataclasses.replace(rtype, strategic_merge=False)
+                crd = self.crd(rtype)
+                if crd is not None and not (rtype.group == CALICO_V3 and calico_api_server):
+                    rtype = dataclasses.replace(rtype, plural=crd.plural, singular=crd.singular,
+                                                namespaced=crd.namespaced, short_names=crd.short_names,
+                                                subresources=crd.subresources, categories=crd.categories,
+                                                printer_columns=crd.printer_columns)
             self.types.append(rtype)
+
+    def crd(self, rtype):
+        """The CRD version whose schema decides ``rtype``'s objects, or None (no schema checks).
+
+        ``projectcalico.org/v3`` served by the Calico API server validates with the v3 CRDs too
+        (libcalico-go's Validate() with CRD validation on), see docs/lab-kubeapi.md.
+        """
+        return self.crds.get((rtype.group, rtype.version, rtype.kind))
 
     def by_path(self, group, version, plural):
         for rtype in self.types:

@@ -1,22 +1,26 @@
-"""The OpenAPI documents kubectl downloads before apply/create/replace.
+"""The OpenAPI documents kubectl downloads before apply/create/replace and for ``kubectl explain``.
 
 - ``/openapi/v2`` (kubectl asks for protobuf): an empty ``openapi_v2.Document`` -- zero bytes are a
-  valid empty protobuf message.  kubectl's client-side schema validation then knows no kind and skips,
-  and its strategic-merge-patch builder falls back to the Go types compiled into kubectl (core kinds)
-  or to a JSON merge patch (Calico kinds), which is what it does against a real cluster too.
+  valid empty protobuf message -- with kube-openapi's content type
+  ``application/com.github.proto-openapi.spec.v2.v1.0+protobuf`` (the form with ``@v1.0`` is only
+  accepted in ``Accept``; Go's mime parser refuses an ``@`` in a content type).  kubectl's
+  client-side schema validation then knows no kind and skips, and its strategic-merge-patch builder
+  falls back to the Go types compiled into kubectl (core kinds) or to a JSON merge patch (Calico
+  kinds), which is what it does against a real cluster too.
 - ``/openapi/v3``: one document per group version whose PATCH operations carry
   ``x-kubernetes-group-version-kind`` and the ``fieldValidation`` parameter, so kubectl uses
-  server-side field validation.  No schemas (``kubectl explain`` is not served).
+  server-side field validation.  The Calico kinds decided by a CRD manifest carry its
+  ``openAPIV3Schema`` under ``components.schemas`` (named like kube-apiserver names CRD schemas,
+  ``org.projectcalico.crd.v1.BGPPeer``), which is what ``kubectl explain`` reads.  Core kinds have
+  no schema (``kubectl explain nodes`` is not served).
 """
+import copy
 import hashlib
 import json
 
 from . import kinds
 
-# The empty v2 document goes out as application/octet-stream: kubectl reads it when it validates a
-# `kind: List` (the v3 documents have no schema for it), and Go's mime parser refuses the "@" of the
-# media type kubectl asks for ("mime: unexpected content after media subtype").
-V2_PROTOBUF = "application/octet-stream"
+V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 _PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml")
 
 
@@ -62,7 +66,25 @@ def _gv_document(registry, group, version):
                        "parameters": _params("dryRun"), "responses": {"200": {"description": "OK"}}},
         }
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths,
-            "components": {"schemas": {}}}
+            "components": {"schemas": _schemas(registry, group, version)}}
+
+
+def schema_name(rtype):
+    """kube-apiserver's name for a CRD schema: the group reversed, the version, the kind."""
+    return ".".join(list(reversed(rtype.group.split("."))) + [rtype.version, rtype.kind])
+
+
+def _schemas(registry, group, version):
+    out = {}
+    for rtype in registry.in_group_version(group, version):
+        crd = registry.crd(rtype) if hasattr(registry, "crd") else None
+        if crd is None or not crd.schema:
+            continue
+        schema = copy.deepcopy(crd.schema)
+        schema["x-kubernetes-group-version-kind"] = [{"group": rtype.group, "version": rtype.version,
+                                                      "kind": rtype.kind}]
+        out[schema_name(rtype)] = schema
+    return out
 
 
 def _versions(registry):

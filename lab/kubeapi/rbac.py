@@ -102,7 +102,7 @@ class Authorizer:
         rtype = self.api.kinds.by_kind(RBAC_GROUP + "/v1", kind)
         if rtype is None:
             return []
-        items, _rv = self.api.store.list(rtype.storage, namespace)
+        items, _rv = self.api.store.list(rtype.storage, namespace, shared=True)
         return items
 
     def _role_rules(self, ref, namespace):

@@ -25,7 +25,7 @@ import urllib.parse
 
 import yaml
 
-from . import kinds, openapi, protobuf, rbac, selectors
+from . import counters, crds as crd_module, kinds, openapi, protobuf, rbac, selectors
 from .api import API, APIError, status
 from .certs import make_ca_and_server_cert
 
@@ -33,6 +33,7 @@ VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-kubefabric-lab", 
            "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23.0",
            "compiler": "gc", "platform": "linux/amd64"}
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+COUNTERS_PATH = "/debug/kubefabric/counters"
 WATCH_TIMEOUT = 1800
 
 
@@ -142,8 +143,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     # -- plumbing ---------------------------------------------------------------------------------
     def _send(self, code, body, content_type="application/json"):
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        if getattr(self, "_to_record", None):
-            self.server.owner.counter.record(*self._to_record, code)
+        if getattr(self, "_to_record", None):     # counted before the client can see the answer
+            self.server.owner.counter.record(*self._to_record, code=code)
             self._to_record = None
         self.send_response(code)
         for text in self.server.owner.api.request_warnings():
@@ -262,16 +263,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(401, status(401, "Unauthorized", "Unauthorized"))
             return
         dry_run = "All" in query.get("dryRun", [])
-        if self.command in MUTATING and (path.startswith("/api/") or path.startswith("/apis/")) \
-                and not path.endswith("/selfsubjectaccessreviews"):  # a review is a question, not a write
-            body_dry = False
-            if self.command == "DELETE" and raw:
-                try:
-                    body_dry = "All" in (json.loads(raw).get("dryRun") or [])
-                except (ValueError, AttributeError):
-                    pass
-            # recorded in _send, before the client can see the answer
-            self._to_record = (self.command, self.path, dry_run or body_dry)
+        if self.command == "DELETE" and raw:
+            try:
+                dry_run = dry_run or "All" in (json.loads(raw).get("dryRun") or [])
+            except (ValueError, AttributeError):
+                pass
+        if path == COUNTERS_PATH:
+            self._counters()
+            return
         self.server.owner.api.begin_request((query.get("fieldValidation") or [None])[0])
         try:
             if raw and "protobuf" in (self.headers.get("Content-Type") or ""):
@@ -288,6 +287,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             import traceback
             traceback.print_exc()
             self._send(500, status(500, "InternalError", "Internal error occurred: %s" % exc))
+
+    def _counters(self):
+        """``/debug/kubefabric/counters``: GET reads the counters, DELETE reads and resets them."""
+        owner = self.server.owner
+        if self.command not in ("GET", "DELETE"):
+            self._send(405, status(405, "MethodNotAllowed", "GET or DELETE only"))
+            return
+        with owner.api.lock:
+            body = owner.counter.snapshot(owner.api.store.stats())
+            if self.command == "DELETE":
+                owner.counter.reset()
+        self._send(200, body)
 
     # -- routing ----------------------------------------------------------------------------------
     def _route(self, path, query, raw, dry_run):
@@ -350,6 +361,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         if rtype.namespaced and name is not None and namespace is None:
             raise APIError(404, "NotFound", "the server could not find the requested resource")
+        # a SelfSubjectAccessReview is a question, not a write: counted as a request only
+        verb = counters.verb_of(self.command, name, _first(query, "watch") in ("1", "true", "True"))
+        if rtype.kind == "SelfSubjectAccessReview":
+            verb = "review"
+        self._to_record = (verb, rtype.qualified + ("/" + sub if sub else ""), self.path, dry_run)
         self._authorize(rtype, namespace, name, sub, query)
         return self._resource(owner.api, rtype, namespace, name, sub, query, raw, dry_run)
 
@@ -460,7 +476,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         sent_columns = []
 
         def send(event):
-            etype, obj, previous = event[2:]
+            etype, obj, previous = event[2:5]
             now_in, was_in = matches(obj), matches(previous)
             if etype == "MODIFIED":
                 if now_in and not was_in:
@@ -471,7 +487,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     return
             elif not now_in:
                 return
-            shown = api._present(rtype, obj)  # pylint: disable=protected-access
+            # the stored object is shared by every watcher: presented shallowly, never changed
+            shown = dict(obj, apiVersion=rtype.api_version, kind=rtype.kind)
             if as_table:
                 shown = _table(rtype, [shown], shown["metadata"]["resourceVersion"], first("includeObject"))
                 if sent_columns:
@@ -558,13 +575,14 @@ class KubeAPIServer:
         with KubeAPIServer() as kube:          # 127.0.0.1, a free port, a generated token
             subprocess.run(["kubectl", "--kubeconfig", kube.kubeconfig_path, "get", "nodes"])
             kube.write_count                    # mutating requests that were not dry runs
+            kube.counters()                     # what GET /debug/kubefabric/counters answers
 
     ``api`` is the ``API`` object (``api.load(obj)`` preloads an object as it is, status included).
     """
 
     def __init__(self, host="127.0.0.1", port=0, token=None, workdir=None, kubeconfig_path=None,
                  preload=(), validate=True, verbose=False, calico_groups=kinds.CALICO_API_VERSIONS,
-                 calico_api_server=True, token_auth_file=None):
+                 calico_api_server=True, token_auth_file=None, crds="auto"):
         self.host = host
         self.port = port
         self.token = token or secrets.token_urlsafe(24)
@@ -574,10 +592,21 @@ class KubeAPIServer:
         os.makedirs(self.workdir, exist_ok=True)
         self.kubeconfig_path = kubeconfig_path or os.path.join(self.workdir, "kubeconfig")
         self.ca_path = os.path.join(self.workdir, "ca.crt")
-        self.api = API(validate=validate, registry=kinds.Registry(tuple(calico_groups), calico_api_server))
-        self.counter = self.api_counter = None
-        from .api import WriteCounter
-        self.counter = WriteCounter()
+        self.crd_dir = crd_module.find_dir() if crds == "auto" else crds
+        loaded = crd_module.load(self.crd_dir) if self.crd_dir else {}
+        self.api = API(validate=validate, registry=kinds.Registry(tuple(calico_groups), calico_api_server, loaded))
+        served = [r for r in self.api.kinds.types if r.is_calico]
+        checked = [r for r in served if self.api.kinds.crd(r) is not None]
+        if not validate:
+            self.schema_note = "Calico kinds served without schema checks (--no-validate)"
+        elif not checked:
+            self.schema_note = ("no Calico CRD manifests found (KUBEFABRIC_CRDS, --crds or ../shared/reference/"
+                                "calico/crds): Calico kinds served without schema checks, as with permissive CRDs")
+        else:
+            unchecked = sorted(r.api_version + " " + r.kind for r in served if r not in checked)
+            self.schema_note = "Calico kinds validated by the CRD manifests in %s%s" % (
+                self.crd_dir, "; without schema: " + ", ".join(unchecked) if unchecked else "")
+        self.counter = counters.Counters()
         self.authorizer = rbac.Authorizer(self.api)
         self.verbose = verbose
         self.stopping = threading.Event()
@@ -624,6 +653,10 @@ class KubeAPIServer:
     @property
     def write_count(self):
         return self.counter.writes
+
+    def counters(self):
+        """Requests and writes by verb and resource (the body of ``GET /debug/kubefabric/counters``)."""
+        return self.counter.snapshot(self.api.store.stats())
 
     def start(self):
         cert, key = os.path.join(self.workdir, "server.crt"), os.path.join(self.workdir, "server.key")
@@ -692,7 +725,10 @@ def main(argv):
     parser.add_argument("--preload", action="append", default=[], metavar="FILE",
                         help="YAML/JSON file of objects to load at start (repeatable)")
     parser.add_argument("--no-validate", action="store_true",
-                        help="do not validate Calico kinds with the collection's resource model")
+                        help="do not validate Calico kinds (serve them as permissive CRDs would)")
+    parser.add_argument("--crds", metavar="DIR",
+                        help="directory of Calico CRD manifests whose schemas (OpenAPI v3 and CEL rules) decide "
+                             "validity (default: $KUBEFABRIC_CRDS, else ../shared/reference/calico/crds if present)")
     parser.add_argument("--calico-groups", default=",".join(kinds.CALICO_API_VERSIONS),
                         help="Calico API versions to serve, comma-separated (default: both; "
                              "'crd.projectcalico.org/v1' alone is a cluster without the Calico API server)")
@@ -707,7 +743,9 @@ def main(argv):
     server = KubeAPIServer(args.host, args.port, token=args.token, workdir=workdir or None,
                            kubeconfig_path=args.kubeconfig, validate=not args.no_validate, verbose=args.verbose,
                            calico_groups=[g.strip() for g in args.calico_groups.split(",") if g.strip()],
-                           calico_api_server=not args.native_v3_crds, token_auth_file=args.token_auth_file)
+                           calico_api_server=not args.native_v3_crds, token_auth_file=args.token_auth_file,
+                           crds=args.crds or "auto")
+    print("kubeapi: %s" % server.schema_note, file=sys.stderr, flush=True)
     try:
         for path in args.preload:
             server.preload(path)

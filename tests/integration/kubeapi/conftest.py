@@ -6,11 +6,22 @@ import subprocess
 import pytest
 
 from lab.kubeapi import KubeAPIServer
+from tests.conftest import SHARED, shared_path
+
+CRDS = SHARED / "reference" / "calico" / "crds"
+
+
+@pytest.fixture
+def calico_crds():
+    """The Calico CRD manifests (../shared); tests that need the server to refuse an object use it."""
+    return str(shared_path("reference", "calico", "crds"))
 
 
 @pytest.fixture
 def kube(tmp_path):
-    server = KubeAPIServer("127.0.0.1", 0, workdir=str(tmp_path / "kubeapi")).start()
+    """The emulator, deciding Calico kinds by the CRD manifests when ../shared has them."""
+    server = KubeAPIServer("127.0.0.1", 0, workdir=str(tmp_path / "kubeapi"),
+                           crds=str(CRDS) if CRDS.is_dir() else None).start()
     try:
         yield server
     finally:

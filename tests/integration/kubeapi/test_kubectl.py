@@ -1,5 +1,7 @@
 """kubectl against the emulator: discovery, apply/get/patch/label/annotate/delete, cordon/drain."""
 import json
+import ssl
+import urllib.request
 
 import pytest
 
@@ -78,7 +80,7 @@ def test_unauthorized_without_token(kubectl, kube):
 
 
 @pytest.mark.parametrize("group", ["projectcalico.org/v3", "crd.projectcalico.org/v1"])
-def test_invalid_bgppeer_is_rejected_with_422(kubectl, group):
+def test_invalid_bgppeer_is_rejected_with_422(kubectl, group, calico_crds):
     bad = PEER_V3.replace("projectcalico.org/v3", group) + "  node: node1\n"
     proc = kubectl.run("apply", "-f", "-", stdin=bad, check=False)
     assert proc.returncode != 0
@@ -111,7 +113,9 @@ def test_cordon_drain_uncordon(kubectl, kube):
     out = kubectl.run("drain", "node1", "--force", "--ignore-daemonsets", "--timeout=60s")
     assert "evicted" in out.stdout + out.stderr
     assert [p["metadata"]["name"] for p in kubectl.json("get", "pods", "-A")["items"]] == ["other"]
-    assert any(entry[0] == "POST" and entry[1].endswith("/pods/web/eviction") for entry in kube.counter.log)
+    assert any(verb == "create" and path.endswith("/pods/web/eviction")
+               for verb, _resource, path, _code in kube.counter.recent_writes)
+    assert kube.counters()["writes"]["by_resource"]["pods/eviction"] == {"create": 1}
     kubectl.run("uncordon", "node1")
     assert not kubectl.json("get", "node", "node1")["spec"].get("unschedulable")
 
@@ -172,3 +176,78 @@ def test_listens_on_another_address_with_matching_certificate(tmp_path):
                               "get", "namespaces", "-o", "name"], capture_output=True, text=True, timeout=60,
                              check=True).stdout
         assert "namespace/kube-system" in out
+
+
+def test_openapi_v2_protobuf_content_type_parses_in_kubectl(kubectl, kube):
+    """kube-openapi's content type (no '@'): kubectl's mime parser accepts it where it refused '...@v1.0...'."""
+    context = ssl.create_default_context(cafile=kube.ca_path)
+    request = urllib.request.Request(kube.url + "/openapi/v2", headers={
+        "Authorization": "Bearer " + kube.token,
+        "Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json"})
+    with urllib.request.urlopen(request, context=context, timeout=30) as answer:
+        assert answer.headers["Content-Type"] == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+        assert answer.read() == b""
+    # a List goes through kubectl's client-side validation, which reads /openapi/v2
+    listing = '{"apiVersion": "v1", "kind": "List", "items": [%s]}' % json.dumps(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default"}})
+    proc = kubectl.run("apply", "--validate=true", "-f", "-", stdin=listing, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "mime" not in proc.stderr
+
+
+def test_asdot_as_number_reads_as_integer_through_v1(kubectl):
+    kubectl.run("apply", "-f", "-", stdin=PEER_V3.replace("asNumber: 64512", 'asNumber: "1.10"'))
+    assert kubectl.json("get", "bgppeers.crd.projectcalico.org", "rack1-tor")["spec"]["asNumber"] == 65546
+    assert kubectl.json("get", "bgppeers.projectcalico.org", "rack1-tor")["spec"]["asNumber"] == 65546
+
+
+def test_client_side_apply_upgrades_to_server_side_apply(kubectl):
+    """kubectl (>= 1.26) moves the fields of kubectl-client-side-apply to its server-side apply manager
+    with a JSON patch of managedFields; a later server-side apply then changes them without conflict."""
+    kubectl.run("apply", "-f", "-", stdin=PEER_V3)
+    managers = [e["manager"] for e in kubectl.json("get", "bgppeers.projectcalico.org", "rack1-tor",
+                                                   "--show-managed-fields")["metadata"]["managedFields"]]
+    assert managers == ["kubectl-client-side-apply"]
+    kubectl.run("apply", "--server-side", "-f", "-", stdin=PEER_V3)
+    entries = kubectl.json("get", "bgppeers.projectcalico.org", "rack1-tor",
+                           "--show-managed-fields")["metadata"]["managedFields"]
+    # kubectl-last-applied: kubectl keeps the last-applied annotation with its own apply
+    assert sorted((e["manager"], e["operation"]) for e in entries) == [("kubectl", "Apply"),
+                                                                      ("kubectl-last-applied", "Apply")]
+    owned = {e["manager"]: e["fieldsV1"] for e in entries}
+    assert "f:asNumber" in owned["kubectl"]["f:spec"]
+    proc = kubectl.run("apply", "--server-side", "-f", "-", stdin=PEER_V3.replace("64512", "64513"), check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert kubectl.json("get", "bgppeers.projectcalico.org", "rack1-tor")["spec"]["asNumber"] == 64513
+
+
+@pytest.mark.parametrize("resource,api_version,field", [
+    ("bgppeers", None, "peerIP"),
+    ("bgppeers", "crd.projectcalico.org/v1", "peerIP"),
+    ("ippools", "projectcalico.org/v3", "cidr"),
+])
+def test_kubectl_explain_reads_the_crd_schema(kubectl, calico_crds, resource, api_version, field):
+    extra = ["--api-version", api_version] if api_version else []
+    out = kubectl.run("explain", resource + ".spec", *extra).stdout
+    assert "FIELDS:" in out and field in out
+    out = kubectl.run("explain", "%s.spec.%s" % (resource, field), *extra).stdout
+    assert "FIELD:" in out and field in out
+
+
+def test_counters_endpoint_counts_requests_and_writes(kubectl, kube):
+    kubectl.run("delete", "--raw", "/debug/kubefabric/counters")          # read and reset
+    kubectl.run("apply", "--dry-run=server", "-f", "-", stdin=PEER_V3)
+    kubectl.run("apply", "-f", "-", stdin=PEER_V3)
+    kubectl.run("get", "bgppeers.crd.projectcalico.org")
+    counts = json.loads(kubectl.run("get", "--raw", "/debug/kubefabric/counters").stdout)
+    peers = "bgppeers.projectcalico.org"
+    assert counts["writes"]["by_resource"] == {peers: {"create": 1}}
+    assert counts["writes"]["total"] == 1 and counts["writes"]["failed"] == 0
+    assert counts["dry_runs"]["by_resource"] == {peers: {"create": 1}}
+    assert counts["requests"]["by_resource"]["bgppeers.crd.projectcalico.org"] == {"list": 1}
+    assert counts["requests"]["by_resource"][peers]["get"] == 2          # kubectl apply reads first
+    assert counts["store"]["objects"] >= 5 and counts["store"]["event_bytes"] > 0
+    assert kube.counters()["writes"]["total"] == 1
+    again = json.loads(kubectl.run("delete", "--raw", "/debug/kubefabric/counters").stdout)
+    assert again["writes"]["total"] == 1
+    assert kube.counters()["requests"]["total"] == 0

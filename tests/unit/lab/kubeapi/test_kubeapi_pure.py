@@ -138,3 +138,56 @@ def test_store_resource_versions_and_watch_history():
     assert watcher.queue.get(timeout=1)[2] == "DELETED"
     watcher.close()
     assert store.watchers == []
+
+
+def _status(name, routes):
+    return {"metadata": {"name": name}, "status": {"routes": ["10.%d.%d.0/24" % (i // 256, i % 256)
+                                                              for i in range(routes)]}}
+
+
+def test_store_history_is_bounded_by_bytes_and_old_watches_get_410():
+    store = Store(history=1000, history_bytes=20000)
+    first = store.put("calico/CalicoNodeStatus", _status("n0", 10), "ADDED")["metadata"]["resourceVersion"]
+    for i in range(40):                            # each event holds ~1.5 KB of routes
+        store.put("calico/CalicoNodeStatus", _status("n%d" % (i % 4), 100), "MODIFIED")
+    stats = store.stats()
+    assert stats["event_bytes"] <= 20000 and 0 < stats["events"] < 41
+    assert stats["objects"] == 4
+    with pytest.raises(LookupError):
+        store.watch("calico/CalicoNodeStatus", None, first)
+    watcher, initial = store.watch("calico/CalicoNodeStatus", None, str(stats["compacted_rv"]))
+    assert len(initial) == stats["events"]
+    watcher.close()
+
+
+def test_store_shares_one_copy_between_objects_history_and_watchers():
+    store = Store()
+    watcher, _initial = store.watch("core/Node", None, None)
+    given = {"metadata": {"name": "a", "labels": {"x": "y"}}}
+    returned = store.put("core/Node", given, "ADDED")
+    event = watcher.queue.get(timeout=1)
+    assert event[3] is store.objects["core/Node"][("", "a")] is store.history[-1][3]
+    given["metadata"]["labels"]["x"] = "changed"        # the caller's object and the copy it got back
+    returned["metadata"]["labels"]["x"] = "changed"     # are not the stored one
+    assert store.get("core/Node", None, "a")["metadata"]["labels"] == {"x": "y"}
+    watcher.close()
+
+
+def test_counters_by_verb_and_resource():
+    from lab.kubeapi import counters
+    count = counters.Counters()
+    assert counters.verb_of("GET", None, True) == "watch" and counters.verb_of("DELETE", None, False) == \
+        "deletecollection"
+    count.record("list", "bgppeers.projectcalico.org", "/apis/...", False, 200)
+    count.record("patch", "bgppeers.projectcalico.org", "/apis/...", False, 200)
+    count.record("patch", "bgppeers.projectcalico.org", "/apis/...", True, 200)
+    count.record("create", "caliconodestatuses.projectcalico.org", "/apis/...", False, 422)
+    snap = count.snapshot()
+    assert snap["requests"]["total"] == 4
+    assert snap["writes"] == {"total": 2, "failed": 1, "by_verb": {"create": 1, "patch": 1},
+                              "by_resource": {"bgppeers.projectcalico.org": {"patch": 1},
+                                              "caliconodestatuses.projectcalico.org": {"create": 1}}}
+    assert snap["dry_runs"]["by_verb"] == {"patch": 1}
+    assert (count.writes, count.dry_runs) == (2, 1)
+    count.reset()
+    assert count.snapshot()["requests"] == {"total": 0, "by_verb": {}, "by_resource": {}}
