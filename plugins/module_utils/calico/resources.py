@@ -36,7 +36,7 @@ from .gorules import (GO_KIND_CHECKS, clientv3_checks, decode_v3, go_object_meta
                       validate_node_bgp)
 from .gosyntax import K8S_NAME_MESSAGE, NAME_RE, parse_go_duration
 from .schema import GROUP_V1, GROUP_V3, GROUPS, KINDS, MISSING, object_schema
-from .schemacheck import Ctx, check_value, join
+from .schemacheck import Ctx, check_value
 
 __all__ = ["GROUP_V1", "GROUP_V3", "GROUPS", "KINDS", "FieldError", "apply_defaults", "check", "format_field_errors",
            "parse_go_duration", "validate", "validate_node_bgp", "validation_error_for_module"]
@@ -147,29 +147,6 @@ def _dedupe(errors):
         if key not in seen:
             seen.add(key)
             out.append(err)
-    return out
-
-
-def unknown_fields(obj):
-    """JSON paths of fields the kind's schema does not know (Kubernetes prunes them, or refuses
-    them with ``fieldValidation=Strict``: ``unknown field "spec.x"``)."""
-    info = KINDS.get(obj.get("kind")) if isinstance(obj, dict) else None
-    if info is None:
-        return []
-    out = []
-
-    def walk(value, spec, path):
-        if spec.kind == "object" and isinstance(value, dict) and not spec.preserve_unknown:
-            for key, child in value.items():
-                if key not in spec.props:
-                    out.append(join(path, key))
-                else:
-                    walk(child, spec.props[key], join(path, key))
-        elif spec.kind == "array" and isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, spec.items, "%s[%d]" % (path, index))
-
-    walk(obj, object_schema(info, GROUP_V3), "")
     return out
 
 

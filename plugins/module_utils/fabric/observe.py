@@ -15,7 +15,7 @@ The nodes' side is ``calico.status.VerifyStatuses`` (one LIST of CalicoNodeStatu
 
 from __future__ import annotations
 
-from ..devices import sessions
+from ..devices import rows, sessions
 from ..devices import comware, frr, routeros, ssh
 
 CLI_DRIVERS = {"frr": frr, "comware": comware}
@@ -80,8 +80,8 @@ class DeviceReader:
             self.close()  # never reuse a connection a read failed on
             raise
         table = state.get("routes")
-        return {"sessions": sessions.sort_rows(state.get("sessions") or []),
-                "routes": sessions.sort_routes(table) if routes and table is not None else None}
+        return {"sessions": rows.sort_rows(state.get("sessions") or []),
+                "routes": rows.sort_routes(table) if routes and table is not None else None}
 
     def close(self):
         conn, self.conn = self.conn, None

@@ -78,7 +78,7 @@ BASE = {
 # not computed by the model under test).
 _NEIGHBOR_DEFAULTS = {"route_reflector_client": False, "multihop": False, "update_source": None, "hold_time": None,
                       "keepalive_time": None, "bfd": False, "import_policy": None, "export_policy": None,
-                      "address_families": ["ipv4"]}
+                      "address_families": ["ipv4"], "passive": False}
 BASE_PRESENT = {
     "asn": 64513, "router_id": "172.16.30.254",
     "neighbors": [
