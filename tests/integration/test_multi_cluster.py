@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 from .migration.conftest import LabHandle, private_inventory
+from .test_examples import _ping
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = "multi_cluster"  # tests/integration/test_examples.py counts on this test to bring it up
@@ -108,14 +109,6 @@ def _established(hosts):
     def check(sessions):
         return all(sessions.get(h) and all(v == "Established" for v in sessions[h].values()) for h in hosts)
     return check
-
-
-def _ping(lab, source, target):
-    nodes = lab.state["nodes"]
-    out = subprocess.run(["ip", "netns", "exec", nodes[source]["pod_ns"], "ping", "-c", "3", "-i", "0.2", "-W", "2",
-                          nodes[target]["pod_ip"]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         check=False, timeout=30)
-    return out.returncode == 0, out.stdout
 
 
 @pytest.fixture(scope="module")

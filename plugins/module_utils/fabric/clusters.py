@@ -348,8 +348,8 @@ def to_dot(plans, devices, sessions):
         lines.append('    label="cluster %s"; style=filled; color=%s;' % (cluster, colour))
         for name, node in sorted(plans[cluster]["calico"]["nodes"].items()):
             shape = "doubleoctagon" if node["bgp"]["routeReflectorClusterID"] else "ellipse"
-            lines.append('    "%s" [shape=%s, label="%s\\n%s"];' % (name, shape, name,
-                                                                     node["bgp"]["ipv4Address"].split("/")[0]))
+            address = node["bgp"]["ipv4Address"].split("/")[0]
+            lines.append('    "%s" [shape=%s, label="%s\\n%s"];' % (name, shape, name, address))
         lines.append("  }")
     edges = {}
     for side in ("nodes", "devices"):
