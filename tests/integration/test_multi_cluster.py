@@ -95,7 +95,7 @@ def routeros_neighbors(lab, host):
     api = librouteros.connect(host=lab.state["devices"][host]["mgmt"], username=creds["bgp_device_username"],
                               password=creds["bgp_device_password"], port=8729, ssl_wrapper=ctx.wrap_socket)
     try:
-        return {str(row.get("remote.address")).split("/")[0]: row.get("comment")
+        return {str(row.get("remote.address")).split("/", maxsplit=1)[0]: row.get("comment")
                 for row in api.path("routing", "bgp", "connection")}
     finally:
         api.close()
