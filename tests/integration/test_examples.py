@@ -38,6 +38,7 @@ COVERED = {
     "seed004_as_change": ("tests/integration/migration/test_as_change.py", 'lab_from_example("seed004_as_change"'),
     "seed002_mesh_first": ("tests/integration/migration/test_mesh_to_rr.py", 'lab_from_example("seed002_mesh_first"'),
     "seed004_mesh_first": ("tests/integration/migration/test_mesh_to_tor.py", 'lab_from_example("seed004_mesh_first"'),
+    "multi_cluster": ("tests/integration/test_multi_cluster.py", 'EXAMPLE = "multi_cluster"'),
 }
 
 

@@ -143,7 +143,7 @@ def check_addresses(fabric):
             used.setdefault(str(value), device)
         for link in spec.get("uplinks") or []:
             if isinstance(link, dict):
-                used.setdefault(str(link.get("address", "")).split("/")[0], device)
+                used.setdefault(str(link.get("address", "")).split("/", maxsplit=1)[0], device)
                 used.setdefault(str(link.get("peer_address")), link.get("peer"))
     for name, host, iface in _node_networks(fabric):
         address = str(iface.ip)
@@ -167,7 +167,7 @@ def check_ranges(fabric, plans):
     """Pod and service ranges of different clusters never overlap: all are announced into the same fabric."""
     seen = []
     for name in sorted(plans):
-        for _, field, net in _ranges(name, plans[name], fabric["clusters"][name]["options"]):
+        for _cluster, field, net in _ranges(name, plans[name], fabric["clusters"][name]["options"]):
             for other_name, other_field, other in seen:
                 if other_name != name and net.version == other.version and net.overlaps(other):
                     default = " (both clusters use Calico's default pool)" if field == other_field == "pod_cidr" and \
@@ -187,7 +187,7 @@ def check_as_paths(fabric, plans):
     another cluster with the same AS drops them (unless both accept their own AS, ``allow_local_as``),
     and so does any device whose own AS it is."""
     device_as = {}
-    for name, spec in sorted(fabric["devices"].items()):
+    for name in sorted(fabric["devices"]):
         for plan in plans.values():
             if name in plan["devices"]:
                 device_as[name] = plan["devices"][name]["config"]["asn"]
@@ -217,7 +217,7 @@ def check_as_paths(fabric, plans):
         names = sorted(users)
         if all(users[c][2] for c in names):
             continue
-        host, rack, _ = users[names[1]]
+        host, rack, _allow = users[names[1]]
         raise FabricError("clusters %s share AS %s behind eBGP devices (nodes %s): each cluster's nodes drop the other's "
                           "routes (AS-path loop)" % (" and ".join(names), asn, ", ".join(users[c][0] for c in names)),
                           host=host, field=_as_field(fabric, names[1], host, rack),
@@ -348,8 +348,8 @@ def to_dot(plans, devices, sessions):
         lines.append('    label="cluster %s"; style=filled; color=%s;' % (cluster, colour))
         for name, node in sorted(plans[cluster]["calico"]["nodes"].items()):
             shape = "doubleoctagon" if node["bgp"]["routeReflectorClusterID"] else "ellipse"
-            lines.append('    "%s" [shape=%s, label="%s\\n%s"];' % (name, shape, name,
-                                                                     node["bgp"]["ipv4Address"].split("/")[0]))
+            address = node["bgp"]["ipv4Address"].split("/")[0]
+            lines.append('    "%s" [shape=%s, label="%s\\n%s"];' % (name, shape, name, address))
         lines.append("  }")
     edges = {}
     for side in ("nodes", "devices"):
@@ -383,7 +383,7 @@ def build_fabric_plan(fabric):
     clusters = {}
     for name, plan in sorted(plans.items()):
         clusters[name] = dict(plan, owner=owners[name], hosts=sorted(fabric["clusters"][name]["nodes"]))
-    module_devices = {name: {k: v for k, v in d["config"].items()} for name, d in devices.items()}
+    module_devices = {name: dict(d["config"]) for name, d in devices.items()}
     for config in module_devices.values():
         config["neighbors"] = [{k: v for k, v in n.items() if k != "cluster"} for n in config["neighbors"]]
         config["listen_ranges"] = [{k: v for k, v in r.items() if k != "cluster"} for r in config["listen_ranges"]]
