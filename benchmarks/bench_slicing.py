@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The AWX sliced-job scale model (docs/performance.md, "AWX job slicing: the scale model"), measured and checked.
+
+1. On a fresh lab (``--racks`` racks of ``--per-rack`` nodes, rr_per_leaf, one FRR leaf per rack, one FRR spine)
+   one unsliced job converges the fabric and a second, unchanged, job reruns it; from their task durations
+   (ansible-runner job events) it derives the per-unit costs: plan per node, Calico node apply per node,
+   BGPPeer apply per peer, device push per neighbour, verify per session end, a job's fixed overhead.
+2. The model predicts the sliced workflow (plan node -> ``--slices`` slices at once -> finish node) at this size,
+   on this machine (``--cores`` CPUs shared by the slices) and on AWX (one execution slot per slice).
+3. On a second fresh lab it runs that workflow (the slices as concurrent ansible-runner processes, with AWX's
+   slicing rule) and prints measured beside predicted. And the model's prediction for 50 clusters x 1,000 nodes,
+   400 devices.
+
+  .venv/bin/python benchmarks/bench_slicing.py --racks 3 --per-rack 20 --slices 3
+Needs root (the lab). Prints one JSON document; keeps the job artifacts under --out.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from lab import fabric  # noqa: E402
+from tests.integration import awxslice  # noqa: E402
+
+TASKS = {
+    "plan": "Plan both sides of the fabric and the sessions that will exist",
+    "preflight": "Pre-flight - Calico dry run, Kubernetes rights and every device, in parallel (changes nothing)",
+    "calico_node": "Set the nodes' BGP settings and Calico labels",
+    "bgp_peer": "Apply the BGPPeers of the plan",
+    "bgp_configuration": "Apply the default BGPConfiguration",
+    "device": "Configure FRR",
+    "verify": "Wait until both sides show exactly the planned sessions, all Established, and every pod block is routed",
+}
+
+
+def load():
+    return "%.2f %.2f %.2f" % os.getloadavg()
+
+
+def durations(events):
+    out = {}
+    for key, task in TASKS.items():
+        found = awxslice.task_seconds(events, task)
+        out[key] = found
+    return out
+
+
+def job_wall(events):
+    stamps = [e.get("created") for e in events if e.get("created")]
+    if not stamps:
+        return None
+    from datetime import datetime  # pylint: disable=import-outside-toplevel
+    parse = [datetime.fromisoformat(s.replace("Z", "+00:00")) for s in stamps]
+    return (max(parse) - min(parse)).total_seconds()
+
+
+def shape(plan):
+    args = plan["module_args"]
+    neighbours = [len(cfg.get("neighbors", [])) for cfg in args["devices"].values()]
+    ends = sum(len(v) for v in plan["sessions"]["nodes"].values()) + sum(len(v) for v in plan["sessions"]["devices"].values())
+    return {"nodes": len(args["nodes"]), "bgp_peers": len(args["bgp_peers"]), "devices": len(args["devices"]),
+            "neighbours": sum(neighbours), "max_neighbours_per_device": max(neighbours or [0]), "session_ends": ends,
+            "plan_json_bytes": len(json.dumps(plan))}
+
+
+def unit_costs(first, second, size):
+    """Per-unit costs from the converging job (writes) and the rerun (reads, no convergence wait)."""
+    d1, d2 = durations(first[1]), durations(second[1])
+    one = lambda d, k: sum(d[k].values()) if d[k] else 0.0  # noqa: E731 (one result: run_once on localhost)
+    dev = list(d1["device"].values())
+    wall1 = job_wall(first[1])
+    main = sum(one(d1, k) for k in ("plan", "preflight", "calico_node", "bgp_peer", "bgp_configuration", "verify"))
+    return {
+        "plan_per_node_ms": 1000 * one(d1, "plan") / size["nodes"],
+        "preflight_s": one(d1, "preflight"),
+        "calico_node_per_node_ms": 1000 * one(d1, "calico_node") / size["nodes"],
+        "bgp_peer_per_peer_ms": 1000 * one(d1, "bgp_peer") / max(1, size["bgp_peers"]),
+        "bgp_configuration_s": one(d1, "bgp_configuration"),
+        "device_push_per_neighbour_ms": 1000 * (sum(dev) / len(dev)) / max(1, size["neighbours"] / size["devices"]),
+        "device_push_mean_s": sum(dev) / len(dev),
+        "verify_per_session_end_ms": 1000 * one(d2, "verify") / size["session_ends"],
+        "convergence_s": one(d1, "verify") - one(d2, "verify"),
+        "job_overhead_s": (wall1 or 0) - main - max(dev),
+        "unsliced_wall_s": wall1, "rerun_wall_s": job_wall(second[1]),
+    }
+
+
+def predict(units, size, slices, forks, cores=None):
+    """Wall time of plan node + slices (side by side) + finish node. ``cores``: the slices share that many CPUs
+    (their CPU-bound work, everything but the convergence wait, is stretched by slices/cores); None: AWX, one
+    execution slot per slice."""
+    ms = 0.001
+    per = lambda count: math.ceil(count / slices)  # noqa: E731
+    plan_node = units["job_overhead_s"] + units["plan_per_node_ms"] * ms * size["nodes"] + units["preflight_s"]
+    devices_per_slice = per(size["devices"])
+    neighbours = size["neighbours"] / max(1, size["devices"])
+    push = math.ceil(devices_per_slice / forks) * units["device_push_per_neighbour_ms"] * ms * neighbours
+    work = (units["job_overhead_s"] + units["calico_node_per_node_ms"] * ms * per(size["nodes"])
+            + units["bgp_peer_per_peer_ms"] * ms * per(size["bgp_peers"]) + push
+            + units["verify_per_session_end_ms"] * ms * per(size["session_ends"]))
+    if cores:
+        work *= max(1.0, slices / cores)
+    slice_wall = work + units["convergence_s"]
+    finish = (units["job_overhead_s"] + units["bgp_configuration_s"]
+              + units["bgp_peer_per_peer_ms"] * ms * size["bgp_peers"]
+              + units["verify_per_session_end_ms"] * ms * size["session_ends"])
+    return {"plan_node_s": round(plan_node, 1), "slice_s": round(slice_wall, 1), "finish_s": round(finish, 1),
+            "total_s": round(plan_node + slice_wall + finish, 1)}
+
+
+def target_size():
+    """50 clusters x 1,000 nodes (rr_per_leaf, racks of 25, two RRs each), 400 devices (360 leaves, 40 spines)."""
+    nodes, racks, leaves, spines = 50 * 1000, 50 * 40, 360, 40
+    rr = 2 * racks
+    # RR clients peer their rack's 2 RRs (2 ends each side), RRs peer each other in the rack and their leaf
+    ends = 2 * 2 * (nodes - rr) + 2 * racks + 2 * rr
+    neighbours = rr + leaves * 2 * 2  # leaves: their racks' RRs; every leaf to 2 spines, both directions
+    return {"nodes": nodes, "bgp_peers": 2 * racks, "devices": leaves + spines, "neighbours": neighbours,
+            "session_ends": ends}
+
+
+def with_lab(racks, per_rack, tag, out, run):
+    inv_dir = Path(tempfile.mkdtemp(prefix="bslc%s" % tag, dir=str(out)))
+    inventory = inv_dir / "inventory.yml"
+    inventory.write_text(yaml.safe_dump(awxslice.fabric_inventory("198.18.%d" % (90 + len(tag)), racks, per_rack)))
+    lab = fabric.Lab(inventory)
+    started = time.perf_counter()
+    try:
+        fabric.up(inventory, log=lambda *a: None)
+        up = time.perf_counter() - started
+        flat = awxslice.with_lab(awxslice.flatten(yaml.safe_load(inventory.read_text())),
+                                 json.loads((lab.dir / "lab-inventory.yml").read_text()))
+        return up, run(flat)
+    finally:
+        fabric.down(inventory, log=lambda *a: None)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--racks", type=int, default=3)
+    parser.add_argument("--per-rack", type=int, default=20)
+    parser.add_argument("--slices", type=int, default=3)
+    parser.add_argument("--forks", type=int, default=5)
+    parser.add_argument("--cores", type=int, default=os.cpu_count())
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    out = Path(args.out or tempfile.mkdtemp(prefix="kubefabric-bench-slicing-"))
+    out.mkdir(parents=True, exist_ok=True)
+    extra = {"kubefabric_verify_interval": 2}
+    awxslice.FORKS = args.forks
+    report = {"size": {"racks": args.racks, "per_rack": args.per_rack, "slices": args.slices, "forks": args.forks,
+                       "cores": args.cores}, "load_before": load(), "out": str(out)}
+
+    def unsliced(flat):
+        first = awxslice.unsliced(out, "unsliced-1", flat, extravars=extra)
+        second = awxslice.unsliced(out, "unsliced-2", flat, extravars=extra)
+        return first, second
+
+    up1, (first, second) = with_lab(args.racks, args.per_rack, "u", out, unsliced)
+    report["load_after_unsliced"] = load()
+    plan = [e["event_data"]["res"]["plan"] for e in first[1] if e.get("event") == "runner_on_ok"
+            and e["event_data"].get("task") == TASKS["plan"]][0]
+    size = shape(plan)
+    units = unit_costs(first, second, size)
+    report.update(lab_up_s=round(up1, 1), fabric=size, units={k: round(v, 3) if v is not None else None
+                                                              for k, v in units.items()})
+    report["predicted_here"] = predict(units, size, args.slices, args.forks, cores=args.cores)
+    report["predicted_awx"] = predict(units, size, args.slices, args.forks)
+
+    def sliced(flat):
+        started = time.perf_counter()
+        result = awxslice.sliced_workflow(out, "sliced", flat, args.slices, extravars=extra)
+        return time.perf_counter() - started, result
+
+    report["load_before_sliced"] = load()
+    _up2, (wall, (plan_job, slices, finish, parts)) = with_lab(args.racks, args.per_rack, "s", out, sliced)
+    report["load_after_sliced"] = load()
+    report["measured_sliced"] = {
+        "plan_node_s": job_wall(plan_job[1]), "slice_s": [job_wall(s[1]) for s in slices],
+        "finish_s": job_wall(finish[1]), "total_s": round(wall, 1),
+        "slice_hosts": [len(p) for p in parts],
+        "changed": [awxslice.changed(s[0]) for s in slices]}
+    target = target_size()
+    report["target"] = dict(target, predictions={
+        "slices=%d forks=%d" % (s, f): predict(units, target, s, f) for s, f in ((1, 50), (8, 25), (25, 25), (50, 50))})
+    print(json.dumps(report, indent=2))
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
