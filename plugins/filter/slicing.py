@@ -50,6 +50,8 @@ _value:
   type: dict
 """
 
+import json
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
@@ -57,6 +59,9 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import slici
 
 
 def slice_plan(workflow, hosts, node_names):
+    # plain data first: copying Ansible's lazily templated containers element by element costs minutes for a
+    # plan of a few hundred kilobytes; one JSON round trip templates every value once
+    workflow = json.loads(json.dumps(workflow))
     try:
         return slicing.slice_plan(workflow, list(hosts or []), dict(node_names or {}))
     except FabricError as exc:

@@ -10,7 +10,7 @@ once and passes the plan, the list of every inventory host and the fabric lock's
 (``set_stats`` -> ``kubefabric_workflow``); every slice then takes from that plan exactly the objects
 it owns, by a rule that every slice computes alike and that gives every object exactly one owner:
 
-* a Calico node (labels, AS, cluster ID) and its session rows: the inventory host of that node;
+* a Calico node (labels, AS, cluster ID): the inventory host of that node;
 * a device's configuration and its session rows: the device host;
 * a BGPPeer with a password: the device whose ``bgp_password`` it carries (only that slice has it);
 * any other BGPPeer: the host at ``crc32(name) mod len(hosts)`` of the sorted inventory host list.
@@ -82,11 +82,13 @@ def slice_plan(workflow, slice_hosts, node_names):
     sliced["module_args"] = dict(args, nodes=[n for n in args["nodes"] if n["name"] in own_nodes], bgp_peers=peers,
                                  devices={k: v for k, v in args["devices"].items() if k in own_devices})
     sliced["devices"] = {k: v for k, v in plan.get("devices", {}).items() if k in own_devices}
+    # What a slice verifies: the sessions of its devices (both ends - its device configurations and the BGPPeers
+    # of whichever slice toward them). Not the nodes' rows: which sessions a node has depends on the default
+    # BGPConfiguration (node-to-node mesh), which only the finish node applies, after every slice; the finish
+    # node verifies every row of the plan.
     sessions = plan["sessions"]
-    sliced["sessions"] = {"nodes": {k: v for k, v in sessions["nodes"].items() if k in own_nodes},
-                          "devices": {k: v for k, v in sessions["devices"].items() if k in own_devices}}
-    sliced["sessions"]["total"] = sum(len(v) for v in sliced["sessions"]["nodes"].values()) + \
-        sum(len(v) for v in sliced["sessions"]["devices"].values())
+    sliced["sessions"] = {"nodes": {}, "devices": {k: v for k, v in sessions["devices"].items() if k in own_devices}}
+    sliced["sessions"]["total"] = sum(len(v) for v in sliced["sessions"]["devices"].values())
     sliced.pop("dot", None)
     sliced["slice"] = {"hosts": sorted(mine), "nodes": sorted(own_nodes), "devices": sorted(own_devices),
                        "bgp_peers": sorted(p["name"] for p in peers), "cluster_wide": False}
