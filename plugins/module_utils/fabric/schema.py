@@ -390,7 +390,7 @@ ROLE_VARS = frozenset((
     "kubefabric_pattern_role",
     # AWX job slicing (docs/awx.md): what the workflow's plan node passes on, and the slices' own
     "kubefabric_workflow", "kubefabric_workflow_release_only", "kubefabric_lock_holder_identity",
-    "kubefabric_slice_lock", "kubefabric_slice_node_hosts",
+    "kubefabric_slice_lock", "kubefabric_node_hosts",
 ))
 
 STRICT_PREFIXES = ("bgp_", "kubefabric_", "fabric_", "tor_", "route_refl", "rr_")

@@ -10,6 +10,7 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors impor
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import slicing
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.plan import build_plan
 
+from .test_clusters import EXAMPLE, plan_inventory
 from .test_plan import fabric_of
 
 
@@ -89,3 +90,50 @@ def test_host_the_plan_did_not_see_is_refused():
     with pytest.raises(FabricError) as err:
         slicing.slice_plan({"hosts": []}, ["node1"], names)
     assert err.value.field == "kubefabric_workflow.plan"
+
+
+# ------------------------------------------------------------------------------------------------
+# several clusters on one fabric (docs/multi_cluster.md)
+
+@pytest.fixture(scope="module")
+def multi_workflow(tmp_path_factory):
+    result, _sent = plan_inventory(tmp_path_factory.mktemp("mcslice"), copy.deepcopy(EXAMPLE))
+    assert not result.get("failed"), result.get("msg")
+    plan = result["plan"]
+    assert sorted(plan["clusters"]) == ["blue", "green"]
+    hosts = sorted({h for c in plan["clusters"].values() for h in c["hosts"]} | set(plan["module_args"]["devices"]))
+    names = {h: h for c in plan["clusters"].values() for h in c["hosts"]}
+    return {"plan": plan, "hosts": hosts, "holder": "h", "node_names": names}
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5])
+def test_multi_cluster_slices_partition_every_object(multi_workflow, count):
+    plan = multi_workflow["plan"]
+    parts = [slicing.slice_plan(multi_workflow, hosts) for hosts in awx_rule(multi_workflow["hosts"], count)]
+    for name, cluster in plan["clusters"].items():
+        args = cluster["module_args"]
+        got_nodes = [n["name"] for p in parts for n in p.get("clusters", {}).get(name, {}).get("module_args", {}).get("nodes", [])]
+        got_peers = [x["name"] for p in parts for x in p.get("clusters", {}).get(name, {}).get("module_args", {}).get("bgp_peers", [])]
+        assert sorted(got_nodes) == sorted(n["name"] for n in args["nodes"]), name
+        assert sorted(got_peers) == sorted(x["name"] for x in args["bgp_peers"]), name
+        for part in parts:
+            if name in part.get("clusters", {}):
+                # the slice that writes a cluster's objects has a host of that cluster (its credentials)
+                assert part["clusters"][name]["hosts"] and set(part["clusters"][name]["hosts"]) <= set(cluster["hosts"])
+                assert set(part["clusters"][name]["hosts"]) <= set(part["slice"]["hosts"])
+    scopes = sorted((d, s["owner"]) for p in parts for d, rows in p["device_scopes"].items() for s in rows)
+    assert scopes == sorted((d, s["owner"]) for d, rows in plan["device_scopes"].items() for s in rows)
+    # the device rows each slice verifies (the verify role: per cluster when the plan has clusters), once each
+    rows = [(d, r["peer_address"]) for p in parts
+            for c in (list(p["clusters"].values()) if p.get("clusters") else [p])
+            for d, rs in c["sessions"]["devices"].items() for r in rs]
+    assert sorted(rows) == sorted((d, r["peer_address"]) for d, rs in plan["sessions"]["devices"].items() for r in rs)
+
+
+def test_finish_plan_keeps_everything_but_the_nodes(multi_workflow):
+    finish = slicing.finish_plan(multi_workflow)
+    for name, cluster in finish["clusters"].items():
+        assert cluster["module_args"]["nodes"] == []
+        assert cluster["module_args"]["bgp_peers"] == multi_workflow["plan"]["clusters"][name]["module_args"]["bgp_peers"]
+        assert cluster["sessions"] == multi_workflow["plan"]["clusters"][name]["sessions"]
+    assert multi_workflow["plan"]["clusters"]["blue"]["module_args"]["nodes"]  # the input is not changed
