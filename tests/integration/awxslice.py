@@ -18,29 +18,43 @@ RUNNER = BIN / "ansible-runner"
 FORKS = 5  # every job's forks (ANSIBLE_FORKS), as a job template's forks
 
 
-def fabric_inventory(mgmt_base, racks_count, per_rack):
-    """``per_rack`` nodes in each of ``racks_count`` racks (two route reflectors each), rr_per_leaf, one FRR leaf
-    per rack and one FRR spine."""
-    nodes, leaves, racks = {}, {}, {}
-    for r in range(racks_count):
-        rack = "rack%d" % (r + 1)
-        racks[rack] = {"asn": 64512 + r}
-        for i in range(per_rack):
-            nodes["s%dn%02d" % (r + 1, i + 1)] = dict(
-                {"bgp_ipv4_address": "10.%d.0.%d/24" % (110 + r, 11 + i), "rack": rack},
-                **({"route_reflector": True} if i < 2 else {}))
-        leaves["leaf%d" % (r + 1)] = {
-            "platform": "frr", "fabric_role": "leaf", "ansible_host": "%s.%d" % (mgmt_base, 4 * (r + 1) + 2),
-            "bgp_asn": 65101 + r, "router_id": "10.255.254.%d" % (11 + r), "racks": {rack: "10.%d.0.254" % (110 + r)},
-            "uplinks": [{"peer": "spine1", "address": "10.254.0.%d/31" % (2 * r + 1), "peer_address": "10.254.0.%d" % (2 * r)}]}
-    return {"all": {
-        "vars": {"fabric_pattern": "rr_per_leaf", "calico_asn": 64512, "fabric_racks": racks},
-        "children": {
-            "k8s_nodes": {"hosts": nodes},
-            "network_devices": {"children": {
-                "spines": {"hosts": {"spine1": {"platform": "frr", "fabric_role": "spine", "ansible_host": "%s.2" % mgmt_base,
-                                                "bgp_asn": 65100, "router_id": "10.255.254.1"}}},
-                "leaves": {"hosts": leaves}}}}}}
+def fabric_inventory(mgmt_base, clusters, per_cluster, leaves=3):
+    """``clusters`` Kubernetes clusters of ``per_cluster`` nodes (docs/multi_cluster.md; one cluster: the
+    single-cluster format) on ``leaves`` shared FRR leaves and one FRR spine, rr_per_leaf: every leaf serves one
+    rack of every cluster, two route reflectors per rack, every rack its own AS."""
+    names = ["c%d" % (c + 1) for c in range(clusters)]
+    groups, leaf_hosts = {}, {}
+    for leaf in range(leaves):
+        leaf_hosts["leaf%d" % (leaf + 1)] = {
+            "platform": "frr", "fabric_role": "leaf", "ansible_host": "%s.%d" % (mgmt_base, 4 * (leaf + 1) + 2),
+            "bgp_asn": 65101 + leaf, "router_id": "10.255.254.%d" % (11 + leaf), "racks": {},
+            "uplinks": [{"peer": "spine1", "address": "10.254.0.%d/31" % (2 * leaf + 1),
+                         "peer_address": "10.254.0.%d" % (2 * leaf)}]}
+    for c, name in enumerate(names):
+        racks, hosts = {}, {}
+        for leaf in range(leaves):
+            rack = "%sr%d" % (name, leaf + 1)
+            racks[rack] = {"asn": 64600 + 10 * c + leaf}
+            leaf_hosts["leaf%d" % (leaf + 1)]["racks"][rack] = "10.%d.%d.254" % (110 + c, leaf)
+        for i in range(per_cluster):
+            leaf, index = i % leaves, i // leaves
+            hosts["%sn%02d" % (name, i + 1)] = dict(
+                {"bgp_ipv4_address": "10.%d.%d.%d/24" % (110 + c, leaf, 11 + index), "rack": "%sr%d" % (name, leaf + 1)},
+                **({"route_reflector": True} if index < 2 else {}))
+        groups[name] = {"vars": {"calico_asn": 64700 + c, "fabric_racks": racks, "pod_cidr": "10.%d.0.0/16" % (200 + c),
+                                 "service_cluster_ips": ["10.%d.0.0/16" % (90 + c)]},
+                        "hosts": hosts}
+    spine = {"spine1": {"platform": "frr", "fabric_role": "spine", "ansible_host": "%s.2" % mgmt_base,
+                        "bgp_asn": 65100, "router_id": "10.255.254.1"}}
+    devices = {"children": {"spines": {"hosts": spine}, "leaves": {"hosts": leaf_hosts}}}
+    if clusters == 1:
+        only = groups[names[0]]
+        return {"all": {"vars": dict(only["vars"], fabric_pattern="rr_per_leaf"), "children": {
+            "k8s_nodes": {"hosts": only["hosts"]}, "network_devices": devices}}}
+    return {"all": {"vars": {"fabric_pattern": "rr_per_leaf", "kubefabric_fabric_id": "dc1"}, "children": {
+        "kubefabric_clusters": {"children": groups},
+        "k8s_nodes": {"children": {name: {} for name in names}},
+        "network_devices": devices}}}
 
 
 def flatten(inventory):
@@ -65,7 +79,8 @@ def flatten(inventory):
 def with_lab(flat, lab_inventory):
     """The lab's own connection variables (device addresses, users, keys; the kubeconfig) in the inventory."""
     lab_flat = flatten(lab_inventory)
-    flat["groups"]["all"]["vars"].update(lab_flat["groups"]["all"]["vars"])
+    for group, body in lab_flat["groups"].items():  # all (the fabric's kubeconfig), each cluster's kubeconfig
+        flat["groups"][group]["vars"].update(body["vars"])
     for host, hvars in lab_flat["hostvars"].items():
         flat["hostvars"][host].update(hvars)
     return flat
@@ -164,6 +179,10 @@ def unsliced(root, tag, flat, pattern="kubefabric.bgp.rr_per_leaf", extravars=No
 
 
 def task_seconds(events, task):
-    """Duration (s) of every result of the task called ``task``, by host."""
-    return {e["event_data"]["host"]: e["event_data"].get("duration") for e in events
-            if e.get("event") in ("runner_on_ok", "runner_on_failed") and e["event_data"].get("task") == task}
+    """Duration (s) of the task called ``task``, by host (summed over its runs: once per cluster)."""
+    out = {}
+    for event in events:
+        data = event.get("event_data", {})
+        if event.get("event") in ("runner_on_ok", "runner_on_failed") and data.get("task") == task:
+            out[data["host"]] = out.get(data["host"], 0.0) + (data.get("duration") or 0.0)
+    return out

@@ -1,17 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubefabric.bgp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""AWX job slicing, for real: the rr_per_leaf pattern on a 60-node lab (3 racks of 20 behind 3 FRR
-leaves and one FRR spine), run (a) as one unsliced job and (b) as the sliced workflow of docs/awx.md:
-the plan node, then 3 slices at once (3 concurrent ``ansible-runner`` processes, each with the
-inventory AWX gives a slice: hosts sorted by name, slice k of 3 gets ``sorted[k-1::3]``, every group
-and its variables, only the slice's hosts and their variables), then the finish node. Each job runs as
-AWX runs it: an inventory script, the job's extra variables, the plan node's ``set_stats`` passed on
-as extra variables of the following nodes.
+"""AWX job slicing, for real: three Kubernetes clusters of 20 nodes (docs/multi_cluster.md) on three shared FRR
+leaves and one FRR spine (every leaf serves a rack of every cluster), the rr_per_leaf pattern, run (a) as one
+unsliced job and (b) as the sliced workflow of docs/awx.md: the plan node, then 3 slices at once (3 concurrent
+``ansible-runner`` processes, each with the inventory AWX gives a slice: hosts sorted by name, slice k of 3 gets
+``sorted[k-1::3]``, every group and its variables, only the slice's hosts and their variables), then the finish
+node. Each job runs as AWX runs it: an inventory script, the job's extra variables, the plan node's
+``set_stats`` passed on as extra variables of the following nodes.
 
-Both end in the same Calico objects (Nodes' Calico settings, BGPPeers, BGPConfiguration) and the same
-device configurations (``frr_bgp`` ``state: gathered``), with no failed task; rerunning either (sliced
-and unsliced over the sliced result) changes nothing. Long (two 60-node labs): KUBEFABRIC_LONG=1.
+Both end in the same Calico objects of every cluster (Nodes' Calico settings, BGPPeers, BGPConfiguration) and
+the same device configurations (``frr_bgp`` ``state: gathered``), with no failed task; rerunning either (sliced,
+and unsliced over the sliced result) changes nothing. Long (two labs of 60 nodes): KUBEFABRIC_LONG=1.
 """
 import json
 import os
@@ -26,12 +26,13 @@ from .awxslice import RUNNER, awx_slice, changed, fabric_inventory, flatten, pri
     sliced_workflow, unsliced, with_lab
 
 SLICES = 3
-RACKS = 3
-PER_RACK = 20
+CLUSTERS = 3
+PER_CLUSTER = 20
+LEAVES = 3
 
 pytestmark = [
     pytest.mark.skipif(not RUNNER.exists(), reason="needs ansible-runner in the project venv (make setup)"),
-    pytest.mark.skipif(not os.environ.get("KUBEFABRIC_LONG"), reason="long (two 60-node labs): KUBEFABRIC_LONG=1"),
+    pytest.mark.skipif(not os.environ.get("KUBEFABRIC_LONG"), reason="long (two labs of 60 nodes): KUBEFABRIC_LONG=1"),
 ]
 
 
@@ -104,15 +105,18 @@ def converge(fabric, root, tag, run):
     inv_dir = root / ("slc%s%05d" % (tag, os.getpid() % 100000))
     inv_dir.mkdir()
     inventory = inv_dir / "inventory.yml"
-    inventory.write_text(yaml.safe_dump(fabric_inventory("198.18.%d" % (60 + len(tag)), RACKS, PER_RACK)))
+    inventory.write_text(yaml.safe_dump(fabric_inventory("198.18.%d" % (60 + len(tag)), CLUSTERS, PER_CLUSTER, LEAVES)))
     lab = fabric.Lab(inventory)
     try:
         fabric.up(inventory, log=lambda *a: None)
         flat = with_lab(flatten(yaml.safe_load(inventory.read_text())),
                         json.loads((lab.dir / "lab-inventory.yml").read_text()))
         result = run(flat)
-        kubeconfig = flat["groups"]["all"]["vars"]["k8s_kubeconfig"]
-        return result, calico_state(kubeconfig), device_state(root, tag + "-devices", flat)
+        kubeconfigs = {name: flat["groups"][name]["vars"]["k8s_kubeconfig"]
+                       for name in flat["groups"]["kubefabric_clusters"]["children"]}
+        assert len(kubeconfigs) == CLUSTERS and len(set(kubeconfigs.values())) == CLUSTERS  # an API per cluster
+        return result, {name: calico_state(path) for name, path in kubeconfigs.items()}, \
+            device_state(root, tag + "-devices", flat)
     finally:
         fabric.down(inventory, log=lambda *a: None)
 
@@ -136,7 +140,7 @@ def test_sliced_and_unsliced_converge_to_the_same_state(lab_module, tmp_path):
     plan, slices, last, parts = done
     assert changed(plan[0]) == 0  # the plan node writes nothing but the Lease
     # the slices partition the inventory; each applied its own part and changed something
-    assert sum(len(p) for p in parts) == len(set().union(*parts)) == RACKS * PER_RACK + RACKS + 1
+    assert sum(len(p) for p in parts) == len(set().union(*parts)) == CLUSTERS * PER_CLUSTER + LEAVES + 1
     for stats, _events, out in slices:
         assert changed(stats) > 0, out[-2000:]
         assert "session ends" in out  # each slice verified its own sessions
@@ -148,17 +152,19 @@ def test_sliced_and_unsliced_converge_to_the_same_state(lab_module, tmp_path):
             data = event.get("event_data", {})
             if event.get("event") == "runner_on_ok" and data.get("task_action") in (
                     "kubefabric.bgp.calico_node", "kubefabric.bgp.calico_bgp_peer", "kubefabric.bgp.frr_bgp"):
+                args = data.get("res", {}).get("invocation", {}).get("module_args", {})
                 names = [data["host"]] if data["task_action"] == "kubefabric.bgp.frr_bgp" else \
-                    [n.get("name") for n in data.get("res", {}).get("invocation", {}).get("module_args", {}).get(
-                        "nodes" if data["task_action"].endswith("calico_node") else "peers") or []]
-                for name in names:
-                    writers.setdefault((data["task_action"], name), []).append(number)
+                    [n.get("name") for n in args.get("nodes" if data["task_action"].endswith("calico_node") else "peers")
+                     or []]
+                for name in names:  # a Calico object is (its cluster's API, its name)
+                    writers.setdefault((data["task_action"], args.get("kubeconfig"), name), []).append(number)
     assert writers and all(len(v) == 1 for v in writers.values()), {k: v for k, v in writers.items() if len(v) > 1}
-    assert len([k for k in writers if k[0] == "kubefabric.bgp.calico_node"]) == RACKS * PER_RACK
+    assert len([k for k in writers if k[0] == "kubefabric.bgp.calico_node"]) == CLUSTERS * PER_CLUSTER
     # rerun: nothing changes, sliced or not
     for stats, _events, out in list(rerun[1]) + [rerun[0], rerun[2]]:
         assert changed(stats) == 0, out[-3000:]
     assert changed(over[0]) == 0, over[2][-3000:]
-    # the same end state
+    # the same end state, in every cluster
+    assert sorted(calico_a) == ["c1", "c2", "c3"] and all(calico_a.values())
     assert calico_a == calico_b
     assert devices_a == devices_b

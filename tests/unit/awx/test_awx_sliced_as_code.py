@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .test_awx_as_code import awx_doc, check_args
+from .test_awx_as_code import tasks_problems
 
 REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
@@ -23,14 +23,7 @@ pytestmark = pytest.mark.skipif(not (BIN / "ansible-doc").exists(), reason="need
 def test_sliced_workflow_arguments_match_awx_awx_specs():
     plays = yaml.safe_load(PLAYBOOK.read_text())
     tasks = [task for play in plays for task in play["tasks"]]
-    docs, problems = {}, []
-    for task in tasks:
-        for key, args in task.items():
-            if key.startswith("awx.awx."):
-                module = key.split(".")[-1]
-                docs.setdefault(module, awx_doc(module))
-                problems += check_args(args, docs[module], "%s (%s)" % (task["name"], module))
-    assert problems == []
+    assert tasks_problems(tasks) == []
     templates = {t["awx.awx.job_template"]["name"]: t["awx.awx.job_template"] for t in tasks if "awx.awx.job_template" in t}
     assert templates["kubefabric workflow plan"]["job_slice_count"] == 1
     assert templates["kubefabric workflow finish"]["job_slice_count"] == 1
