@@ -5,7 +5,8 @@
 """The AWX sliced-job scale model (docs/performance.md, "AWX job slicing: the scale model"), measured and checked.
 
 1. On a fresh lab (``--clusters`` clusters of ``--per-cluster`` nodes on ``--leaves`` shared FRR leaves and one FRR
-   spine, rr_per_leaf; tests/integration/awxslice.py builds the inventory) one unsliced job converges the fabric and a second, unchanged, job reruns it; from their task durations
+   spine, rr_per_leaf; tests/integration/awxslice.py builds the inventory) one unsliced job converges the
+   fabric and a second, unchanged, job reruns it; from their task durations
    (ansible-runner job events) it derives the per-unit costs: plan per node, Calico node apply per node,
    BGPPeer apply per peer, device push per neighbour, verify per session end, a job's fixed overhead.
 2. The model predicts the sliced workflow (plan node -> ``--slices`` slices at once -> finish node) at this size,
@@ -101,7 +102,9 @@ def unit_costs(first, second, size, plan):
     peer costs are what their tasks take beyond it. A device push is fitted over the devices (neighbours -> s).
     """
     d1, d2 = durations(first[1]), durations(second[1])
-    total = lambda d, k: sum(d[k].values()) if d[k] else 0.0  # noqa: E731 (run_once tasks: one host)
+    def total(found, key):  # run_once tasks: one host
+        return sum(found[key].values()) if found[key] else 0.0
+
     clusters = size["clusters"]
     fixed = total(d1, "bgp_configuration") / clusters
     neighbours = {name: len(cfg.get("neighbors", [])) for name, cfg in plan["module_args"]["devices"].items()}
@@ -128,7 +131,9 @@ def predict(units, size, slices, forks, cores=None):
     (their work, everything but the convergence wait, is stretched by slices/cores); None: AWX, one execution
     slot per slice."""
     ms = 0.001
-    per = lambda count: math.ceil(count / slices)  # noqa: E731
+    def per(count):
+        return math.ceil(count / slices)
+
     clusters = size["clusters"]
     plan_node = (units["job_overhead_s"] + units["plan_per_node_ms"] * ms * size["nodes"]
                  + units["preflight_per_object_ms"] * ms * (size["nodes"] + size["bgp_peers"] + size["devices"]))
