@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: kubefabric.bgp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -84,11 +83,11 @@ def shape(plan):
 
 def _fit(points):
     """Least-squares line (intercept, slope) through ``[(x, y)]``; the mean ratio when x does not vary."""
-    xs = [x for x, _ in points]
+    xs = [x for x, _y in points]
     if len(set(xs)) < 2:
-        x, y = sum(xs) / len(xs), sum(y for _, y in points) / len(points)
+        x, y = sum(xs) / len(xs), sum(y for _x, y in points) / len(points)
         return 0.0, (y / x if x else 0.0)
-    mx, my = sum(xs) / len(xs), sum(y for _, y in points) / len(points)
+    mx, my = sum(xs) / len(xs), sum(y for _x, y in points) / len(points)
     slope = sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x in xs)
     if slope <= 0:
         return 0.0, my / mx

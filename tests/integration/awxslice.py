@@ -131,7 +131,7 @@ def start(pdd):
 
 
 def finish(pdd, proc):
-    out, _ = proc.communicate(timeout=1800)
+    out, _err = proc.communicate(timeout=1800)
     artifacts = pdd / "artifacts" / "job"
     events = [json.loads(p.read_text()) for p in sorted((artifacts / "job_events").glob("*.json"))]
     found = [e["event_data"] for e in events if e.get("event") == "playbook_on_stats"]
@@ -155,7 +155,7 @@ def changed(stats):
 def sliced_workflow(root, tag, flat, slices, pattern="kubefabric.bgp.rr_per_leaf", extravars=None):
     """plan node -> ``slices`` slices at once -> finish node, as the AWX workflow of examples/awx runs them.
     Returns the (stats, events) of every job and the hosts of every slice."""
-    full, _ = awx_slice(flat, 1, 1)
+    full, _hosts = awx_slice(flat, 1, 1)
     plan = run_all([private_data_dir(root, "%s-plan" % tag, full, "kubefabric.bgp.workflow_plan", extravars or {})])[0]
     artifacts = [e["event_data"].get("artifact_data") for e in plan[1] if e.get("event") == "playbook_on_stats"][-1]
     assert set(artifacts) == {"kubefabric_workflow"}, artifacts
@@ -174,7 +174,7 @@ def sliced_workflow(root, tag, flat, slices, pattern="kubefabric.bgp.rr_per_leaf
 
 
 def unsliced(root, tag, flat, pattern="kubefabric.bgp.rr_per_leaf", extravars=None):
-    full, _ = awx_slice(flat, 1, 1)
+    full, _hosts = awx_slice(flat, 1, 1)
     return run_all([private_data_dir(root, tag, full, pattern, extravars or {})])[0]
 
 

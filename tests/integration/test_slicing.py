@@ -71,7 +71,7 @@ def calico_state(kubeconfig):
 
 def device_state(root, tag, flat):
     """``frr_bgp`` ``state: gathered`` of every device, through one unsliced job."""
-    full, _ = awx_slice(flat, 1, 1)
+    full, _hosts = awx_slice(flat, 1, 1)
     pdd = private_data_dir(root, tag, full, [{
         "name": "Gather", "hosts": "network_devices", "gather_facts": False,
         "tasks": [{"name": "Gather", "delegate_to": "localhost", "register": "gathered",
@@ -82,7 +82,7 @@ def device_state(root, tag, flat):
                        "password": "{{ c.password | default(omit) }}", "port": "{{ c.port | default(omit) }}",
                        "known_hosts_file": "{{ c.known_hosts_file | default(omit) }}",
                        "host_keys": "{{ c.host_keys | default(omit) }}", "state": "gathered"}}]}], {})
-    stats, events, _ = run_all([pdd])[0]
+    stats, events, _out = run_all([pdd])[0]
     out = {}
     for event in events:
         data = event.get("event_data", {})
