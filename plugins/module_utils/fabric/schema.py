@@ -388,6 +388,9 @@ ROLE_VARS = frozenset((
     "kubefabric_lock_duration", "kubefabric_lock_result", "kubefabric_lock_holder",
     "kubefabric_device_scopes", "kubefabric_cluster", "kubefabric_cluster_auth", "kubefabric_verify_plan",
     "kubefabric_pattern_role",
+    # AWX job slicing (docs/awx.md): what the workflow's plan node passes on, and the slices' own
+    "kubefabric_workflow", "kubefabric_workflow_release_only", "kubefabric_lock_holder_identity",
+    "kubefabric_slice_lock", "kubefabric_node_hosts",
 ))
 
 STRICT_PREFIXES = ("bgp_", "kubefabric_", "fabric_", "tor_", "route_refl", "rr_")
