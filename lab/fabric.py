@@ -158,6 +158,27 @@ def _raise_neigh_limits(count):
                 Path("/proc/sys/net/%s/neigh/default/%s" % (family, key)).write_text(str(value))
 
 
+def cluster_vars(inv, cluster):
+    """The variables of one cluster: the inventory's, overridden by the cluster group's own."""
+    return dict(inv["vars"], **((inv.get("clusters", {}).get(cluster) or {}).get("vars") or {}))
+
+
+def cluster_objects(inventory_vars, pool):
+    """The Calico objects the lab's cluster starts with: the default IPPool and, with
+    ``lab_node_to_node_mesh: false``, a default BGPConfiguration with the node-to-node mesh off."""
+    objects = [{"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+                "metadata": {"name": "default-ipv4-ippool"},
+                "spec": {"cidr": pool, "blockSize": BLOCK_PREFIX, "ipipMode": "Never", "vxlanMode": "Never",
+                         "natOutgoing": True, "nodeSelector": "all()"}}]
+    if inventory_vars.get("lab_node_to_node_mesh") is False:
+        # a cluster installed with the mesh off (Calico's advice beyond ~100 nodes): without it every BIRD
+        # of a 1,000-node lab would start with 999 mesh protocols (a million in all) before the pattern
+        # run turns the mesh off
+        objects.append({"apiVersion": "crd.projectcalico.org/v1", "kind": "BGPConfiguration",
+                        "metadata": {"name": "default"}, "spec": {"nodeToNodeMeshEnabled": False}})
+    return objects
+
+
 def _k8s_node(host, spec, name):
     iface = ipaddress.ip_interface(spec["bgp_ipv4_address"])
     labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
@@ -236,9 +257,11 @@ def up(inventory_path, log=print):
     _raise_neigh_limits(len(inv["nodes"]) + len(inv["devices"]))
 
     def make_ns(host):
+        # recorded by netns (RUN_DIR/netns/<name>) before it exists, which is what ``down`` finds after a
+        # crash; the state file is saved after each phase, not per namespace (2,000+ namespaces: rewriting
+        # the growing state each time was quadratic)
         ns = Netns(lab.ns_name(host)).create()
         state["namespaces"].append(ns.name)
-        lab.save(state)
         return ns
 
     # L2 segments: one bridge per rack
@@ -263,10 +286,7 @@ def up(inventory_path, log=print):
     for cluster in sorted(set(clusters.values()), key=str):
         pool = cluster_pool(inv, cluster)
         blocks_of[cluster] = _blocks(pool, sum(1 for c in clusters.values() if c == cluster))
-        objects_of[cluster] = [{"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
-                                "metadata": {"name": "default-ipv4-ippool"},
-                                "spec": {"cidr": pool, "blockSize": BLOCK_PREFIX, "ipipMode": "Never",
-                                         "vxlanMode": "Never", "natOutgoing": True, "nodeSelector": "all()"}}]
+        objects_of[cluster] = cluster_objects(cluster_vars(inv, cluster), pool)
     for host, spec in sorted(inv["nodes"].items()):
         cluster = clusters[host]
         index = index_of[cluster] = index_of.get(cluster, -1) + 1
