@@ -32,6 +32,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -43,6 +44,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 from lab import fabric  # noqa: E402
+from lab.bird import BirdInstance  # noqa: E402
+from lab.netns import Netns  # noqa: E402
 
 
 def inventory(nodes, racks, mgmt_base="198.18.40", spines=1, lab_mesh=True):
@@ -213,6 +216,59 @@ def bird_collisions(lab):
     return total
 
 
+class BirdWatch(threading.Thread):
+    """Every ``interval`` s, the BGP protocols of every node's BIRD (``birdc show protocols``): when all
+    of them are Established for the first time (the nodes' side of convergence, read from BIRD itself,
+    independent of fabric_verify).  Also a memory guard: below ``min_available_mib`` of MemAvailable
+    it stops the benchmark (SIGTERM to itself: the lab is taken down) before the machine runs out."""
+
+    def __init__(self, lab, state, interval=15.0, min_available_mib=3072):
+        super().__init__(daemon=True)
+        self.birds = [BirdInstance(Netns(node["ns"]), lab.dir / "nodes" / host, name=host)
+                      for host, node in sorted(state["nodes"].items())]
+        self.interval, self.min_available_mib = interval, min_available_mib
+        self.start_time = time.perf_counter()
+        self.stop_event = threading.Event()
+        self.samples = []  # (seconds, established, bgp protocols)
+        self.converged_s = None
+        self.min_mem_available_mib = None
+
+    def count(self):
+        established = total = 0
+        for bird in self.birds:
+            try:
+                rows = bird.protocols()
+            except Exception:  # pylint: disable=broad-except  # a BIRD being reconfigured: count it as not up
+                total += 1
+                continue
+            for row in rows.values():
+                if row["proto"] == "BGP":
+                    total += 1
+                    established += 1 if row["info"].startswith("Established") else 0
+        return established, total
+
+    def run(self):
+        while not self.stop_event.is_set():
+            available = meminfo()["MemAvailable"] // 1024
+            self.min_mem_available_mib = min(available, self.min_mem_available_mib or available)
+            if available < self.min_available_mib:
+                print("MemAvailable %d MiB: stopping the benchmark" % available, file=sys.stderr, flush=True)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            established, total = self.count()
+            elapsed = round(time.perf_counter() - self.start_time, 1)
+            self.samples.append((elapsed, established, total))
+            if self.converged_s is None and total and established == total:
+                self.converged_s = elapsed
+            self.stop_event.wait(self.interval)
+
+    def stop(self):
+        self.stop_event.set()
+        return {"bird_all_established_after_s": self.converged_s,
+                "bird_samples": self.samples[-3:] if self.converged_s else self.samples[-6:],
+                "min_mem_available_mib": self.min_mem_available_mib}
+
+
 CONVERGED_RE = re.compile(r"(\d+)/(\d+) session ends\s+Established(?:,\s+(\d+)/(\d+) prefixes present)?"
                           r"\s+after ([\d.]+) s")
 
@@ -230,7 +286,7 @@ def parse_converged(text):
     return out
 
 
-def run_playbook(inv, lab, log_path, timeout, forks, check=False):
+def run_playbook(inv, lab, log_path, timeout, forks, check=False, watch=None):
     bin_dir = Path(sys.executable).parent
     tasks_path = Path(str(log_path) + ".tasks.json")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build"), ANSIBLE_FORCE_COLOR="0",
@@ -244,6 +300,8 @@ def run_playbook(inv, lab, log_path, timeout, forks, check=False):
         cmd += ["--check", "--diff"]
     logins0, collisions0 = device_logins(lab), bird_collisions(lab)
     api_counters(lab)  # reset: the phase's own requests only
+    if watch is not None:
+        watch.start()
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           check=False)
@@ -266,6 +324,8 @@ def run_playbook(inv, lab, log_path, timeout, forks, check=False):
         "device_tasks_changed": sum(t["changed"] for t in per_task if t["commands"]),
         "bird_connection_collisions": bird_collisions(lab) - collisions0,
         "slowest_tasks_s": dict(sorted(tasks.items(), key=lambda kv: -kv[1])[:8]), "log": str(log_path)})
+    if watch is not None:
+        result.update(watch.stop())
     return result
 
 
@@ -283,6 +343,9 @@ def main():
     parser.add_argument("--forks", type=int, help="Ansible forks (default: one per device, plus localhost)")
     parser.add_argument("--phases", default="apply,rerun,check",
                         help="playbook phases after lab up, comma-separated: apply, rerun, check")
+    parser.add_argument("--watch-bird", type=float, default=0, metavar="SECONDS",
+                        help="during the apply phase, read every node's BIRD every SECONDS: when all its BGP "
+                             "protocols are Established (and stop below 3 GiB MemAvailable)")
     parser.add_argument("--keep", action="store_true", help="leave the lab up")
     args = parser.parse_args()
     lab_mesh = args.lab_mesh == "on" if args.lab_mesh else args.nodes <= 400
@@ -314,8 +377,9 @@ def main():
         result["forks"] = forks
         ok = True
         for phase in [p for p in args.phases.split(",") if p]:
+            watch = BirdWatch(lab, state, args.watch_bird) if args.watch_bird and phase == "apply" else None
             out = run_playbook(inv, lab, Path(tmp) / ("%s.log" % phase), args.verify_timeout, forks,
-                               check=phase == "check")
+                               check=phase == "check", watch=watch)
             out["pss_by_kind"] = lab_rss(lab, lab.load())
             out["pss_total_mib"] = round(sum(g["pss_mib"] for g in out["pss_by_kind"].values()), 1)
             out["rss_total_mib"] = round(sum(g["rss_mib"] for g in out["pss_by_kind"].values()), 1)

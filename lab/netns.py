@@ -180,7 +180,9 @@ class Netns:
         self.mgmt = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def create(self):
+    def create(self, lo_up=True):
+        """Record and make the namespace; ``lo_up=False``: the caller brings ``lo`` up in its own
+        :meth:`batch` (one process less per namespace, which counts at 2,000 namespaces)."""
         with route_lock():  # the route and the record together, so that no one removes the route meanwhile
             ensure_safety_route()
             (self.dir / "pids").mkdir(parents=True, exist_ok=True)
@@ -188,7 +190,8 @@ class Netns:
                 (self.dir / "run-id").write_text(os.environ[RUN_ID_ENV] + "\n")
         if not (NETNS_ROOT / self.name).exists():
             sh(["ip", "netns", "add", self.name])
-        sh(["ip", "link", "set", "lo", "up"], ns=self.name)
+        if lo_up:
+            sh(["ip", "link", "set", "lo", "up"], ns=self.name)
         return self
 
     def exists(self):
@@ -247,6 +250,15 @@ class Netns:
         self.mgmt = link
         return link
 
+    def batch(self, commands):
+        """Several ``ip`` commands (each a list of words, without ``ip``) in this namespace, one process
+        (``ip -n <ns> -batch -``); the first that fails raises LabError naming it."""
+        batch(commands, ns=self.name)
+
+    def set_sysctls(self, values):
+        """``{key: value}`` with one ``sysctl`` in the namespace."""
+        self.run(["sysctl", "-q", "-w"] + ["%s=%s" % (key, value) for key, value in values.items()])
+
     def add_address(self, ifname, cidr):
         self.run(["ip", "addr", "replace", cidr, "dev", ifname])
 
@@ -259,6 +271,19 @@ def _root_link_exists(ifname):
     which shows the namespace /sys was mounted in)."""
     return subprocess.run(["ip", "link", "show", "dev", ifname], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL, check=False).returncode == 0
+
+
+def batch(commands, ns=None):
+    """``ip -batch -`` (in namespace ``ns`` by name when given): many link/address/route commands in one
+    process instead of one process (two with ``ip netns exec``) each."""
+    commands = [list(map(str, c)) for c in commands]
+    if not commands:
+        return
+    args = ["ip"] + (["-n", ns] if ns else []) + ["-batch", "-"]
+    proc = subprocess.run(args, input="".join(" ".join(c) + "\n" for c in commands), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, check=False, timeout=120)
+    if proc.returncode != 0:
+        raise LabError("ip -batch failed%s: %s" % (" in %s" % ns if ns else "", (proc.stderr or "").strip()))
 
 
 def veth_between(ns_a, if_a, ns_b, if_b):
