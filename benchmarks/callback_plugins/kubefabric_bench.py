@@ -51,9 +51,11 @@ class CallbackModule(CallbackBase):
         entry["hosts"] += 1
         res = result._result or {}
         entry["changed"] += 1 if res.get("changed") else 0
-        commands = res.get("commands")
-        if isinstance(commands, list):
-            entry["commands"] += len(commands)
+        # a looped task (one item per owner scope) carries its items' results in "results"
+        for item in [res] + [r for r in res.get("results") or [] if isinstance(r, dict)]:
+            commands = item.get("commands")
+            if isinstance(commands, list):
+                entry["commands"] += len(commands)
 
     v2_runner_on_ok = _result
     v2_runner_on_failed = _result
