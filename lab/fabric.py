@@ -518,6 +518,7 @@ def down(inventory_path, log=print):
             _kill_pidfile(path)
     state = lab.load() or {}
     names = set(state.get("namespaces", [])) | {n for n in netns.list_recorded() if n.startswith(lab.name + "-")}
+    netns.kill_processes(names)  # every daemon first: no routing storm while the namespaces go one by one
     for name in sorted(names, reverse=True):
         netns.destroy(name)
     shutil.rmtree(lab.dir, ignore_errors=True)
