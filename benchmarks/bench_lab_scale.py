@@ -1,40 +1,62 @@
-"""Benchmark: a large rr_per_leaf lab fabric comes up and converges (the 200-node, 8-leaf case).
+"""Benchmark: a large rr_per_leaf lab fabric comes up and converges (200 nodes / 8 leaves, 1,000 / 40).
 
     .venv/bin/python benchmarks/bench_lab_scale.py --write-inventory examples/scale_200/inventory.yml
     .venv/bin/python benchmarks/bench_lab_scale.py [--inventory examples/scale_200/inventory.yml] [--keep]
-    .venv/bin/python benchmarks/bench_lab_scale.py --nodes 100 --racks 8    # generated into a temp dir
+    .venv/bin/python benchmarks/bench_lab_scale.py --nodes 1000 --racks 40 --spines 2   # generated, temp dir
 
-Needs root.  Steps, each timed: ``python -m lab up`` (namespaces, bridges, BIRD per node, FRR + sshd per
-device, the Kubernetes API emulator, calico-node), the rr_per_leaf pattern playbook (plan -> Calico ->
-devices -> fabric_verify) and, inside it, the convergence time that fabric_verify reports
-(``N/N session ends Established after X s``).  Memory: MemAvailable before ``lab up`` and after
-convergence, and the resident set size of the lab's processes grouped by program (BIRD, zebra, bgpd,
-sshd, the API and calico-node emulators).  Then ``lab down`` (unless ``--keep``).  Prints one JSON object.
+Needs root.  Phases, each measured: ``lab up`` (namespaces, bridges, BIRD per node, FRR + sshd per
+device, the Kubernetes API emulator, calico-node); ``apply``: the rr_per_leaf pattern playbook (plan ->
+Calico -> devices -> fabric_verify) on the empty cluster, with the convergence time that fabric_verify
+reports (its ``N/N session ends Established[, P/Q prefixes present] after X s`` line); ``rerun``: the
+same playbook again (idempotent); ``check``: the playbook with ``--check --diff``.  Per phase: wall time,
+API requests and writes by verb (the emulator's counters, ``api_counters``: calico-node's own watches
+and status writes included, see ``by_resource``), device SSH logins (the devices' sshd logs) and the
+commands the device modules sent (their ``commands`` results, callback_plugins/kubefabric_bench.py),
+the slowest tasks, BIRD's "Connection collision" lines, and PSS/RSS of the lab's processes grouped by
+kind (BIRD, zebra, bgpd, sshd, the API and calico-node emulators).  The playbook runs with one fork per
+device (``--forks``, default: devices + 1), so every device is configured at once.  Then ``lab down``
+(unless ``--keep``).  Prints one JSON object.
 
-The generated fabric: one FRR spine (AS 65000), ``--racks`` FRR leaves (AS 65001...), each leaf its
-rack's L2 segment 10.(100+r).0.0/24 and an eBGP uplink to the spine; per rack ``nodes/racks`` nodes in
-AS 64512+r, the first two of them route reflectors (cluster ID = their own address).
+The generated fabric: ``--spines`` FRR spines (AS 65000), ``--racks`` FRR leaves (AS 65001...), each
+leaf its rack's L2 segment 10.(100+r).0.0/24 and an eBGP uplink to every spine; per rack
+``nodes/racks`` nodes in AS 64512+r, the first two of them route reflectors (cluster ID = their own
+address).
 """
 import argparse
+import base64
 import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 from lab import fabric  # noqa: E402
+from lab.bird import BirdInstance  # noqa: E402
+from lab.netns import Netns  # noqa: E402
 
 
-def inventory(nodes, racks, mgmt_base="198.18.40"):
+def inventory(nodes, racks, mgmt_base="198.18.40", spines=1, lab_mesh=True):
+    if racks + spines > 62:
+        raise SystemExit("at most 62 devices fit the management /24 (%s.0/24)" % mgmt_base)
     per_rack = nodes // racks
+    # spine1 keeps .2 (the 200-node inventory); further spines after the leaves' management /30s
+    spine_hosts = {"spine%d" % (s + 1): {"platform": "frr", "fabric_role": "spine",
+                                         "ansible_host": "%s.%d" % (mgmt_base, 2 if s == 0 else 4 * (racks + s) + 2),
+                                         "bgp_asn": 65000, "router_id": "10.255.255.%d" % (s + 1)}
+                   for s in range(spines)}
     hosts, devices = {}, {}
     fabric_racks = {}
     for r in range(racks):
@@ -50,27 +72,29 @@ def inventory(nodes, racks, mgmt_base="198.18.40"):
             "platform": "frr", "fabric_role": "leaf", "ansible_host": "%s.%d" % (mgmt_base, 4 * (r + 1) + 2),
             "bgp_asn": 65001 + r, "router_id": "10.255.255.%d" % (11 + r),
             "racks": {rack: "10.%d.0.254" % (100 + r)},
-            "uplinks": [{"peer": "spine1", "address": "10.255.0.%d/31" % (2 * r + 1),
-                         "peer_address": "10.255.0.%d" % (2 * r)}]}
+            "uplinks": [{"peer": "spine%d" % (s + 1), "address": "10.255.%d.%d/31" % (s, 2 * r + 1),
+                         "peer_address": "10.255.%d.%d" % (s, 2 * r)} for s in range(spines)]}
+    fabric_vars = {"fabric_pattern": "rr_per_leaf", "calico_asn": 64512, "fabric_racks": fabric_racks}
+    if not lab_mesh:
+        fabric_vars["lab_node_to_node_mesh"] = False  # the lab's cluster starts with the mesh off (docs/lab.md)
     return {"all": {
-        "vars": {"fabric_pattern": "rr_per_leaf", "calico_asn": 64512, "fabric_racks": fabric_racks},
+        "vars": fabric_vars,
         "children": {
             "k8s_nodes": {"hosts": hosts},
             "network_devices": {"children": {
-                "spines": {"hosts": {"spine1": {"platform": "frr", "fabric_role": "spine",
-                                                "ansible_host": "%s.2" % mgmt_base, "bgp_asn": 65000,
-                                                "router_id": "10.255.255.1"}}},
+                "spines": {"hosts": spine_hosts},
                 "leaves": {"hosts": devices}}}}}}
 
 
-def write_inventory(path, nodes, racks):
+def write_inventory(path, nodes, racks, spines=1, lab_mesh=True):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     header = ("---\n# Generated by benchmarks/bench_lab_scale.py --write-inventory (%d nodes, %d racks, rr_per_leaf,\n"
-              "# FRR leaves and one FRR spine).  The 200-node lab benchmark: docs/performance.md.\n"
-              % (nodes, racks))
-    path.write_text(header + yaml.safe_dump(inventory(nodes, racks), sort_keys=False, default_flow_style=None,
-                                            width=120))
+              "# FRR leaves and %s).  The lab benchmark: docs/performance.md.\n"
+              % (nodes, racks, "one FRR spine" if spines == 1 else "%d FRR spines" % spines))
+    text = yaml.safe_dump(inventory(nodes, racks, spines=spines, lab_mesh=lab_mesh), sort_keys=False,
+                          default_flow_style=None, width=120)
+    path.write_text(header + text)
     return path
 
 
@@ -140,28 +164,169 @@ def lab_rss(lab, state):
     return groups
 
 
-def run_playbook(inv, lab, log_path, timeout):
+def api_counters(lab, reset=True):
+    """The API emulator's request/write counters (``/debug/kubefabric/counters``; DELETE reads and resets
+    them, so each phase gets its own), or None when this emulator does not expose them.  The one place
+    that knows how the counters are read."""
+    config = yaml.safe_load((lab.dir / "kubeconfig").read_text())
+    cluster = config["clusters"][0]["cluster"]
+    user = config["users"][0]["user"]
+    context = ssl.create_default_context()
+    if cluster.get("certificate-authority-data"):
+        context.load_verify_locations(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
+    elif cluster.get("certificate-authority"):
+        context.load_verify_locations(cafile=cluster["certificate-authority"])
+    request = urllib.request.Request(cluster["server"].rstrip("/") + "/debug/kubefabric/counters",
+                                     method="DELETE" if reset else "GET",
+                                     headers={"Authorization": "Bearer %s" % user.get("token", "")})
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=30) as answer:
+            body = json.loads(answer.read())
+    except (urllib.error.URLError, ValueError, OSError):
+        return None
+    out = {}
+    for key in ("requests", "writes", "dry_runs"):
+        if key in body:
+            out[key] = {k: v for k, v in body[key].items() if k in ("total", "failed", "by_verb")}
+    out["writes_by_resource"] = (body.get("writes") or {}).get("by_resource")
+    if "store" in body:
+        out["store"] = body["store"]
+    return out
+
+
+def device_logins(lab):
+    """SSH logins so far, per device (the lab devices' sshd logs)."""
+    out = {}
+    for log in sorted((lab.dir / "devices").glob("*/ssh/sshd.log")):
+        try:
+            out[log.parent.parent.name] = log.read_text(errors="replace").count("Accepted ")
+        except OSError:
+            pass
+    return out
+
+
+def bird_collisions(lab):
+    """'Connection collision' lines in every node's BIRD log so far."""
+    total = 0
+    for log in lab.dir.rglob("bird.out"):
+        try:
+            total += log.read_text(errors="replace").count("Connection collision")
+        except OSError:
+            pass
+    return total
+
+
+class BirdWatch(threading.Thread):
+    """Every ``interval`` s, the BGP protocols of every node's BIRD (``birdc show protocols``): when all
+    of them are Established for the first time (the nodes' side of convergence, read from BIRD itself,
+    independent of fabric_verify).  Also a memory guard: below ``min_available_mib`` of MemAvailable
+    it stops the benchmark (SIGTERM to itself: the lab is taken down) before the machine runs out."""
+
+    def __init__(self, lab, state, interval=15.0, min_available_mib=3072):
+        super().__init__(daemon=True)
+        self.birds = [BirdInstance(Netns(node["ns"]), lab.dir / "nodes" / host, name=host)
+                      for host, node in sorted(state["nodes"].items())]
+        self.interval, self.min_available_mib = interval, min_available_mib
+        self.start_time = time.perf_counter()
+        self.stop_event = threading.Event()
+        self.samples = []  # (seconds, established, bgp protocols)
+        self.converged_s = None
+        self.min_mem_available_mib = None
+
+    def count(self):
+        established = total = 0
+        for bird in self.birds:
+            try:
+                rows = bird.protocols()
+            except Exception:  # pylint: disable=broad-except  # a BIRD being reconfigured: count it as not up
+                total += 1
+                continue
+            for row in rows.values():
+                if row["proto"] == "BGP":
+                    total += 1
+                    established += 1 if row["info"].startswith("Established") else 0
+        return established, total
+
+    def run(self):
+        while not self.stop_event.is_set():
+            available = meminfo()["MemAvailable"] // 1024
+            self.min_mem_available_mib = min(available, self.min_mem_available_mib or available)
+            if available < self.min_available_mib:
+                print("MemAvailable %d MiB: stopping the benchmark" % available, file=sys.stderr, flush=True)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            established, total = self.count()
+            elapsed = round(time.perf_counter() - self.start_time, 1)
+            self.samples.append((elapsed, established, total))
+            if self.converged_s is None and total and established == total:
+                self.converged_s = elapsed
+            self.stop_event.wait(self.interval)
+
+    def stop(self):
+        self.stop_event.set()
+        return {"bird_all_established_after_s": self.converged_s,
+                "bird_samples": self.samples[-3:] if self.converged_s else self.samples[-6:],
+                "min_mem_available_mib": self.min_mem_available_mib}
+
+
+CONVERGED_RE = re.compile(r"(\d+)/(\d+) session ends\s+Established(?:,\s+(\d+)/(\d+) prefixes present)?"
+                          r"\s+after ([\d.]+) s")
+
+
+def parse_converged(text):
+    """The verify role's last ``N/M session ends Established[, P/Q prefixes present] after X s`` line."""
+    matches = CONVERGED_RE.findall(text)
+    if not matches:
+        return {"converged": False, "session_ends": None, "verify_elapsed_s": None}
+    est, expected, present, wanted, elapsed = matches[-1]
+    out = {"converged": est == expected and present == wanted, "session_ends": int(expected),
+           "session_ends_established": int(est), "verify_elapsed_s": float(elapsed)}
+    if wanted:
+        out.update(prefixes_present=int(present), prefixes_expected=int(wanted))
+    return out
+
+
+def run_playbook(inv, lab, log_path, timeout, forks, check=False, watch=None):
     bin_dir = Path(sys.executable).parent
+    tasks_path = Path(str(log_path) + ".tasks.json")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build"), ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
-               PATH=str(bin_dir) + os.pathsep + os.environ.get("PATH", ""))
+               ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks,kubefabric_bench",
+               ANSIBLE_CALLBACK_PLUGINS=str(HERE / "callback_plugins"), KUBEFABRIC_BENCH_TASKS=str(tasks_path),
+               ANSIBLE_FORKS=str(forks), PATH=str(bin_dir) + os.pathsep + os.environ.get("PATH", ""))
     cmd = [str(bin_dir / "ansible-playbook"), "-i", str(inv), "-i", str(lab.dir / "lab-inventory.yml"),
            str(REPO / "playbooks" / "rr_per_leaf.yml"), "-e", "ansible_python_interpreter=%s" % sys.executable,
-           "-e", "kubefabric_verify_timeout=%d" % timeout, "-e", "kubefabric_verify_interval=5"]
+           "-e", "kubefabric_verify_timeout=%d" % timeout, "-e", "kubefabric_verify_interval=2"]
+    if check:
+        cmd += ["--check", "--diff"]
+    logins0, collisions0 = device_logins(lab), bird_collisions(lab)
+    api_counters(lab)  # reset: the phase's own requests only
+    if watch is not None:
+        watch.start()
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           check=False)
     elapsed = time.perf_counter() - start
+    api = api_counters(lab)
     Path(log_path).write_text(proc.stdout)
-    match = re.search(r"(\d+)/(\d+) session ends Established after ([\d.]+) s", proc.stdout)
-    tasks = {}
-    for name, secs in re.findall(r"^(.+?) -{3,} (\d+\.\d+)s$", proc.stdout, re.M):
-        tasks[name.strip()] = float(secs)
-    return {"rc": proc.returncode, "playbook_s": round(elapsed, 1),
-            "converged": bool(match) and match.group(1) == match.group(2),
-            "session_ends": int(match.group(2)) if match else None,
-            "verify_elapsed_s": float(match.group(3)) if match else None,
-            "slowest_tasks_s": dict(sorted(tasks.items(), key=lambda kv: -kv[1])[:8]), "log": str(log_path)}
+    logins1 = device_logins(lab)
+    result = {"rc": proc.returncode, "playbook_s": round(elapsed, 1)}
+    if not check:
+        result.update(parse_converged(proc.stdout))
+    try:
+        per_task = json.loads(tasks_path.read_text())
+    except (OSError, ValueError):
+        per_task = []
+    tasks = {t["name"]: t["seconds"] for t in per_task}
+    result.update({
+        "api": api if api is not None else "not exposed by this API emulator (no /debug/kubefabric/counters)",
+        "device_logins": sum(logins1.values()) - sum(logins0.values()),
+        "device_commands": sum(t["commands"] for t in per_task),
+        "device_tasks_changed": sum(t["changed"] for t in per_task if t["commands"]),
+        "bird_connection_collisions": bird_collisions(lab) - collisions0,
+        "slowest_tasks_s": dict(sorted(tasks.items(), key=lambda kv: -kv[1])[:8]), "log": str(log_path)})
+    if watch is not None:
+        result.update(watch.stop())
+    return result
 
 
 def main():
@@ -169,12 +334,23 @@ def main():
     parser.add_argument("--inventory", help="an existing inventory (default: one generated from --nodes/--racks)")
     parser.add_argument("--nodes", type=int, default=200)
     parser.add_argument("--racks", type=int, default=8)
+    parser.add_argument("--spines", type=int, default=1)
+    parser.add_argument("--lab-mesh", choices=("on", "off"),
+                        help="the lab cluster's node-to-node mesh before the pattern run (Calico's default: on); "
+                             "default: on up to 400 nodes, off above (a 1,000-node mesh is a million BIRD protocols)")
     parser.add_argument("--write-inventory", help="only write the generated inventory to this path")
     parser.add_argument("--verify-timeout", type=int, default=900)
+    parser.add_argument("--forks", type=int, help="Ansible forks (default: one per device, plus localhost)")
+    parser.add_argument("--phases", default="apply,rerun,check",
+                        help="playbook phases after lab up, comma-separated: apply, rerun, check")
+    parser.add_argument("--watch-bird", type=float, default=0, metavar="SECONDS",
+                        help="during the apply phase, read every node's BIRD every SECONDS: when all its BGP "
+                             "protocols are Established (and stop below 3 GiB MemAvailable)")
     parser.add_argument("--keep", action="store_true", help="leave the lab up")
     args = parser.parse_args()
+    lab_mesh = args.lab_mesh == "on" if args.lab_mesh else args.nodes <= 400
     if args.write_inventory:
-        print(write_inventory(args.write_inventory, args.nodes, args.racks))
+        print(write_inventory(args.write_inventory, args.nodes, args.racks, args.spines, lab_mesh))
         return 0
     if os.geteuid() != 0:
         raise SystemExit("needs root (network namespaces)")
@@ -182,12 +358,13 @@ def main():
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     tmp = tempfile.mkdtemp(prefix="kf-scale-")
     inv = Path(args.inventory) if args.inventory else write_inventory(
-        Path(tmp) / ("scale_%d" % args.nodes) / "inventory.yml", args.nodes, args.racks)
+        Path(tmp) / ("scale_%d" % args.nodes) / "inventory.yml", args.nodes, args.racks, args.spines, lab_mesh)
     lab = fabric.Lab(inv)
     if lab.load():
         fabric.down(inv)
-    result = {"inventory": str(inv), "cpus": os.cpu_count(), "load_before": os.getloadavg()}
+    result = {"inventory": str(inv), "lab": lab.name, "cpus": os.cpu_count(), "load_before": os.getloadavg()}
     mem0 = meminfo()
+    ok = False
     try:
         start = time.perf_counter()
         state = fabric.up(inv, log=lambda *a: None)
@@ -195,21 +372,32 @@ def main():
         result["nodes"], result["devices"] = len(state["nodes"]), len(state["devices"])
         result["namespaces"] = len(state["namespaces"])
         result["mem_available_drop_after_up_mib"] = round((mem0["MemAvailable"] - meminfo()["MemAvailable"]) / 1024)
-        result.update(run_playbook(inv, lab, Path(tmp) / "playbook.log", args.verify_timeout))
+        result["bird_connection_collisions_lab_up"] = bird_collisions(lab)
+        forks = args.forks or len(state["devices"]) + 1
+        result["forks"] = forks
+        ok = True
+        for phase in [p for p in args.phases.split(",") if p]:
+            watch = BirdWatch(lab, state, args.watch_bird) if args.watch_bird and phase == "apply" else None
+            out = run_playbook(inv, lab, Path(tmp) / ("%s.log" % phase), args.verify_timeout, forks,
+                               check=phase == "check", watch=watch)
+            out["pss_by_kind"] = lab_rss(lab, lab.load())
+            out["pss_total_mib"] = round(sum(g["pss_mib"] for g in out["pss_by_kind"].values()), 1)
+            out["rss_total_mib"] = round(sum(g["rss_mib"] for g in out["pss_by_kind"].values()), 1)
+            out["load_after"] = os.getloadavg()
+            result[phase] = out
+            ok = ok and out["rc"] == 0 and out.get("converged", True)
+            print(json.dumps({phase: out}, indent=2), file=sys.stderr, flush=True)
         mem1 = meminfo()
         result["mem_available_drop_mib"] = round((mem0["MemAvailable"] - mem1["MemAvailable"]) / 1024)
         result["mem_total_mib"] = round(mem0["MemTotal"] / 1024)
-        result["rss_by_program"] = lab_rss(lab, lab.load())
-        result["rss_total_mib"] = round(sum(g["rss_mib"] for g in result["rss_by_program"].values()), 1)
-        result["pss_total_mib"] = round(sum(g["pss_mib"] for g in result["rss_by_program"].values()), 1)
-        result["load_after"] = os.getloadavg()
         print(json.dumps(result, indent=2), flush=True)
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not stop the teardown
         if not args.keep:
             start = time.perf_counter()
             fabric.down(inv, log=lambda *a: None)
             print(json.dumps({"lab_down_s": round(time.perf_counter() - start, 1)}), flush=True)
-    return 0 if result["rc"] == 0 and result["converged"] else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

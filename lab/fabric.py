@@ -158,6 +158,27 @@ def _raise_neigh_limits(count):
                 Path("/proc/sys/net/%s/neigh/default/%s" % (family, key)).write_text(str(value))
 
 
+def cluster_vars(inv, cluster):
+    """The variables of one cluster: the inventory's, overridden by the cluster group's own."""
+    return dict(inv["vars"], **((inv.get("clusters", {}).get(cluster) or {}).get("vars") or {}))
+
+
+def cluster_objects(inventory_vars, pool):
+    """The Calico objects the lab's cluster starts with: the default IPPool and, with
+    ``lab_node_to_node_mesh: false``, a default BGPConfiguration with the node-to-node mesh off."""
+    objects = [{"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+                "metadata": {"name": "default-ipv4-ippool"},
+                "spec": {"cidr": pool, "blockSize": BLOCK_PREFIX, "ipipMode": "Never", "vxlanMode": "Never",
+                         "natOutgoing": True, "nodeSelector": "all()"}}]
+    if inventory_vars.get("lab_node_to_node_mesh") is False:
+        # a cluster installed with the mesh off (Calico's advice beyond ~100 nodes): without it every BIRD
+        # of a 1,000-node lab would start with 999 mesh protocols (a million in all) before the pattern
+        # run turns the mesh off
+        objects.append({"apiVersion": "crd.projectcalico.org/v1", "kind": "BGPConfiguration",
+                        "metadata": {"name": "default"}, "spec": {"nodeToNodeMeshEnabled": False}})
+    return objects
+
+
 def _k8s_node(host, spec, name):
     iface = ipaddress.ip_interface(spec["bgp_ipv4_address"])
     labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
@@ -235,10 +256,12 @@ def up(inventory_path, log=print):
     netns.ensure_safety_route()
     _raise_neigh_limits(len(inv["nodes"]) + len(inv["devices"]))
 
-    def make_ns(host):
-        ns = Netns(lab.ns_name(host)).create()
+    def make_ns(host, lo_up=True):
+        # recorded by netns (RUN_DIR/netns/<name>) before it exists, which is what ``down`` finds after a
+        # crash; the state file is saved after each phase, not per namespace (2,000+ namespaces: rewriting
+        # the growing state each time was quadratic)
+        ns = Netns(lab.ns_name(host)).create(lo_up=lo_up)
         state["namespaces"].append(ns.name)
-        lab.save(state)
         return ns
 
     # L2 segments: one bridge per rack
@@ -263,29 +286,36 @@ def up(inventory_path, log=print):
     for cluster in sorted(set(clusters.values()), key=str):
         pool = cluster_pool(inv, cluster)
         blocks_of[cluster] = _blocks(pool, sum(1 for c in clusters.values() if c == cluster))
-        objects_of[cluster] = [{"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
-                                "metadata": {"name": "default-ipv4-ippool"},
-                                "spec": {"cidr": pool, "blockSize": BLOCK_PREFIX, "ipipMode": "Never",
-                                         "vxlanMode": "Never", "natOutgoing": True, "nodeSelector": "all()"}}]
+        objects_of[cluster] = cluster_objects(cluster_vars(inv, cluster), pool)
+    # per node a handful of processes, not twenty (``ip -batch`` per namespace; the rack switch's ports
+    # in one batch at the end): a 1,000-node lab is 2,000 namespaces
+    switch_ports = []
     for host, spec in sorted(inv["nodes"].items()):
         cluster = clusters[host]
         index = index_of[cluster] = index_of.get(cluster, -1) + 1
         blocks, objects = blocks_of[cluster], objects_of[cluster]
         name = spec.get("calico_node_name") or host
-        ns = make_ns(host)
-        plug(ns, "eth0", spec.get("rack") or "default")
-        ns.add_address("eth0", spec["bgp_ipv4_address"])
-        ns.set_sysctl("net.ipv4.ip_forward", 1)
-        ns.set_sysctl("net.ipv4.conf.all.rp_filter", 0)
+        ns = make_ns(host, lo_up=False)
+        pod = make_ns(host + "-pod", lo_up=False)
         block = ipaddress.ip_network(blocks[index])
         pod_ip = str(block.network_address + 1)
-        pod = make_ns(host + "-pod")
-        netns.veth_between(pod, "eth0", ns, "cali0")
-        pod.add_address("eth0", pod_ip + "/32")
-        pod.run(["ip", "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link"])
-        pod.run(["ip", "route", "add", "default", "via", "169.254.1.1", "dev", "eth0", "onlink"])
-        ns.add_address("cali0", "169.254.1.1/32")
-        ns.run(["ip", "route", "add", pod_ip + "/32", "dev", "cali0", "metric", "1024"])
+        port[0] += 1
+        sw_port = _ifname("p", port[0])
+        netns.batch([["link", "add", "eth0", "netns", ns.name, "type", "veth", "peer", "name", sw_port,
+                      "netns", sw.name],
+                     ["link", "add", "eth0", "netns", pod.name, "type", "veth", "peer", "name", "cali0",
+                      "netns", ns.name]])
+        switch_ports += [["link", "set", sw_port, "master", bridges[spec.get("rack") or "default"]],
+                         ["link", "set", sw_port, "up"]]
+        ns.batch([["link", "set", "lo", "up"], ["link", "set", "eth0", "up"], ["link", "set", "cali0", "up"],
+                  ["addr", "replace", spec["bgp_ipv4_address"], "dev", "eth0"],
+                  ["addr", "replace", "169.254.1.1/32", "dev", "cali0"],
+                  ["route", "add", pod_ip + "/32", "dev", "cali0", "metric", "1024"]])
+        ns.set_sysctls({"net.ipv4.ip_forward": 1, "net.ipv4.conf.all.rp_filter": 0})
+        pod.batch([["link", "set", "lo", "up"], ["link", "set", "eth0", "up"],
+                   ["addr", "replace", pod_ip + "/32", "dev", "eth0"],
+                   ["route", "add", "169.254.1.1", "dev", "eth0", "scope", "link"],
+                   ["route", "add", "default", "via", "169.254.1.1", "dev", "eth0", "onlink"]])
         state["nodes"][host] = {"name": name, "ns": ns.name, "pod_ns": pod.name, "block": str(block),
                                 "pod_ip": pod_ip, "address": spec["bgp_ipv4_address"],
                                 "rack": spec.get("rack") or "default"}
@@ -293,6 +323,7 @@ def up(inventory_path, log=print):
             state["nodes"][host]["cluster"] = cluster
         objects.append(_k8s_node(host, spec, name))
         objects.append(_pod("probe-%s" % name, name, pod_ip))
+    sw.batch(switch_ports)
     lab.save(state)
 
     # devices
@@ -487,6 +518,7 @@ def down(inventory_path, log=print):
             _kill_pidfile(path)
     state = lab.load() or {}
     names = set(state.get("namespaces", [])) | {n for n in netns.list_recorded() if n.startswith(lab.name + "-")}
+    netns.kill_processes(names)  # every daemon first: no routing storm while the namespaces go one by one
     for name in sorted(names, reverse=True):
         netns.destroy(name)
     shutil.rmtree(lab.dir, ignore_errors=True)

@@ -180,7 +180,9 @@ class Netns:
         self.mgmt = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def create(self):
+    def create(self, lo_up=True):
+        """Record and make the namespace; ``lo_up=False``: the caller brings ``lo`` up in its own
+        :meth:`batch` (one process less per namespace, which counts at 2,000 namespaces)."""
         with route_lock():  # the route and the record together, so that no one removes the route meanwhile
             ensure_safety_route()
             (self.dir / "pids").mkdir(parents=True, exist_ok=True)
@@ -188,7 +190,8 @@ class Netns:
                 (self.dir / "run-id").write_text(os.environ[RUN_ID_ENV] + "\n")
         if not (NETNS_ROOT / self.name).exists():
             sh(["ip", "netns", "add", self.name])
-        sh(["ip", "link", "set", "lo", "up"], ns=self.name)
+        if lo_up:
+            sh(["ip", "link", "set", "lo", "up"], ns=self.name)
         return self
 
     def exists(self):
@@ -247,6 +250,15 @@ class Netns:
         self.mgmt = link
         return link
 
+    def batch(self, commands):
+        """Several ``ip`` commands (each a list of words, without ``ip``) in this namespace, one process
+        (``ip -n <ns> -batch -``); the first that fails raises LabError naming it."""
+        batch(commands, ns=self.name)
+
+    def set_sysctls(self, values):
+        """``{key: value}`` with one ``sysctl`` in the namespace."""
+        self.run(["sysctl", "-q", "-w"] + ["%s=%s" % (key, value) for key, value in values.items()])
+
     def add_address(self, ifname, cidr):
         self.run(["ip", "addr", "replace", cidr, "dev", ifname])
 
@@ -259,6 +271,19 @@ def _root_link_exists(ifname):
     which shows the namespace /sys was mounted in)."""
     return subprocess.run(["ip", "link", "show", "dev", ifname], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL, check=False).returncode == 0
+
+
+def batch(commands, ns=None):
+    """``ip -batch -`` (in namespace ``ns`` by name when given): many link/address/route commands in one
+    process instead of one process (two with ``ip netns exec``) each."""
+    commands = [list(map(str, c)) for c in commands]
+    if not commands:
+        return
+    args = ["ip"] + (["-n", ns] if ns else []) + ["-batch", "-"]
+    proc = subprocess.run(args, input="".join(" ".join(c) + "\n" for c in commands), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, check=False, timeout=120)
+    if proc.returncode != 0:
+        raise LabError("ip -batch failed%s: %s" % (" in %s" % ns if ns else "", (proc.stderr or "").strip()))
 
 
 def veth_between(ns_a, if_a, ns_b, if_b):
@@ -296,8 +321,8 @@ def _kill_pids(pids, timeout=3.0):
                 pass
 
 
-def destroy(name):
-    """Kill every process recorded for (and still inside) namespace ``name``, then delete it."""
+def namespace_pids(name):
+    """The processes recorded for namespace ``name`` and those still inside it."""
     d = NETNS_DIR / name
     pids = []
     if (d / "pids").is_dir():
@@ -309,7 +334,22 @@ def destroy(name):
     if Path("/run/netns/%s" % name).exists():
         out = sh(["ip", "netns", "pids", name], check=False)
         pids.extend(int(p) for p in out.split() if p.isdigit())
-    _kill_pids(sorted(set(pids)))
+    return sorted(set(pids))
+
+
+def kill_processes(names):
+    """Stop the processes of every namespace in ``names`` at once (SIGTERM, then SIGKILL after 3 s).
+
+    A large lab stops its routing daemons before it deletes any namespace: deleting the namespaces of a
+    1,000-node lab one by one while their neighbours' BIRDs still run makes every remaining BIRD withdraw
+    routes at each step (a routing storm that took minutes and hundreds of runnable processes)."""
+    _kill_pids(sorted({pid for name in names for pid in namespace_pids(name)}))
+
+
+def destroy(name):
+    """Kill every process recorded for (and still inside) namespace ``name``, then delete it."""
+    d = NETNS_DIR / name
+    _kill_pids(namespace_pids(name))
     if (d / "mgmt").exists():
         try:
             index, root_if = (d / "mgmt").read_text().split()

@@ -17,7 +17,8 @@ description:
     -> C(password), C(ansible_port) -> C(port), C(ansible_ssh_private_key_file) (or C(ansible_private_key_file))
     -> C(ssh_key_file). The collection's older names stay valid: C(bgp_device_username), C(bgp_device_password),
     C(bgp_device_port), C(bgp_device_ssh_key_file); and C(bgp_device_host_keys), C(bgp_device_known_hosts),
-    C(bgp_device_host_key_checking), C(bgp_device_tls), C(bgp_device_validate_certs), C(bgp_device_ca_path)."
+    C(bgp_device_host_key_checking), C(bgp_device_tls), C(bgp_device_validate_certs), C(bgp_device_ca_path),
+    C(bgp_device_fast_cli), C(bgp_device_global_delay_factor) (netmiko timing of a slow SSH device)."
   - Options that no variable sets are left out, so the modules' defaults and environment fallbacks (the AWX
     credential types) apply.
 options:

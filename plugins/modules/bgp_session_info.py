@@ -117,6 +117,18 @@ options:
         E(KUBEFABRIC_SSH_KNOWN_HOSTS_FILE).
     type: path
     aliases: [bgp_device_known_hosts]
+  fast_cli:
+    description:
+      - Comware and FRR only. netmiko's C(fast_cli) timing (on by default); V(false) for a slow device.
+        See M(kubefabric.bgp.frr_bgp).
+    type: bool
+    default: true
+    aliases: [bgp_device_fast_cli]
+  global_delay_factor:
+    description:
+      - Comware and FRR only. netmiko's C(global_delay_factor) (multiplier of every CLI wait) for a slow device.
+    type: float
+    aliases: [bgp_device_global_delay_factor]
   routes:
     description:
       - Also read the BGP routes of the device's routing table and return them as RV(routes).

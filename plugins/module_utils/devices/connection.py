@@ -36,6 +36,8 @@ OPTION_ALIASES = {
     "host_keys": ["bgp_device_host_keys"],
     "host_key_checking": ["bgp_device_host_key_checking"],
     "ca_path": ["bgp_device_ca_path"],
+    "fast_cli": ["bgp_device_fast_cli"],
+    "global_delay_factor": ["bgp_device_global_delay_factor"],
 }
 
 _ENV = {
@@ -51,7 +53,7 @@ _FAMILY_PREFIX = {"routeros": "KUBEFABRIC_ROUTEROS", "ssh": "KUBEFABRIC_SSH"}
 FAMILY_OPTIONS = {
     "routeros": ("hostname", "username", "password", "port", "tls", "validate_certs", "ca_path"),
     "ssh": ("hostname", "username", "password", "port", "ssh_key_file", "known_hosts_file", "host_keys",
-            "host_key_checking"),
+            "host_key_checking", "fast_cli", "global_delay_factor"),
 }
 
 # module option -> inventory variables, first defined wins
@@ -67,6 +69,8 @@ INVENTORY_VARS = {
     "tls": ("bgp_device_tls",),
     "validate_certs": ("bgp_device_validate_certs",),
     "ca_path": ("bgp_device_ca_path",),
+    "fast_cli": ("bgp_device_fast_cli",),
+    "global_delay_factor": ("bgp_device_global_delay_factor",),
 }
 
 SECRET_OPTIONS = ("password",)

@@ -351,6 +351,10 @@ CONNECTION_VARS = (
     Var("bgp_device_known_hosts", "device", "str", to_str, None, "SSH known_hosts file"),
     Var("bgp_device_host_key_checking", "device", "bool", to_bool, None, "check the SSH host key"),
     Var("bgp_device_host_keys", "device", "key lines", None, None, "SSH host keys pinned for the device"),
+    Var("bgp_device_fast_cli", "device", "bool", to_bool, None,
+        "SSH devices: netmiko fast_cli (default true; false for a slow device)"),
+    Var("bgp_device_global_delay_factor", "device", "float", None, None,
+        "SSH devices: netmiko global_delay_factor (stretches every wait for a slow device)"),
 )
 CONNECTION_VARS += tuple(
     Var(name, "device", "see docs/security.md", None, None, "device connection (%s)" % option)

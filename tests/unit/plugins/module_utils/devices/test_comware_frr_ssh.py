@@ -29,7 +29,29 @@ def test_host_key_checking_off_is_explicit():
     assert "alt_key_file" not in kw and "system_host_keys" not in kw
 
 
+def test_fast_cli_by_default_and_slow_device_overrides():
+    kw = ssh.netmiko_kwargs(BASE, "cisco_ios")
+    assert kw["fast_cli"] is True and "global_delay_factor" not in kw
+    # inventory values arrive as strings from an INI inventory or extra vars
+    kw = ssh.netmiko_kwargs(dict(BASE, fast_cli="false", global_delay_factor="2"), "hp_comware")
+    assert kw["fast_cli"] is False and kw["global_delay_factor"] == 2.0
+    calls = []
+    ssh.connect(dict(BASE, host_key_checking=False, fast_cli=False), "cisco_ios",
+                connect_handler=lambda **kw: calls.append(kw))
+    assert calls[0]["fast_cli"] is False
+
+
+def test_timing_options_are_in_the_spec_with_inventory_aliases():
+    spec = ssh.argument_spec()
+    assert spec["fast_cli"]["default"] is True and "bgp_device_fast_cli" in spec["fast_cli"]["aliases"]
+    assert spec["global_delay_factor"]["type"] == "float"
+    assert "bgp_device_global_delay_factor" in spec["global_delay_factor"]["aliases"]
+
+
 @pytest.mark.parametrize("change,field", [
+    ({"fast_cli": "sometimes"}, "fast_cli"),
+    ({"global_delay_factor": 0}, "global_delay_factor"),
+    ({"global_delay_factor": "slow"}, "global_delay_factor"),
     ({"password": None}, "password"),
     ({"port": 70000}, "port"),
     ({"ssh_key_file": "/nonexistent/key"}, "ssh_key_file"),

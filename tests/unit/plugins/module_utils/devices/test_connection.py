@@ -104,6 +104,14 @@ def test_standard_inventory_variables_first_then_old_names():
     assert options == {"hostname": "router", "username": "u", "password": "p", "tls": False, "ca_path": "/ca"}
 
 
+def test_slow_device_timing_comes_from_the_inventory_for_ssh_devices_only():
+    hostvars = {"ansible_host": "198.18.0.6", "bgp_device_fast_cli": False, "bgp_device_global_delay_factor": 2}
+    options = device_connection(hostvars, "leaf1", "comware")
+    assert options["fast_cli"] is False and options["global_delay_factor"] == 2
+    options = device_connection(hostvars, "router", "routeros")
+    assert "fast_cli" not in options and "global_delay_factor" not in options
+
+
 def test_device_connection_rejects_unknown_platform():
     from ansible.errors import AnsibleFilterError  # pylint: disable=import-outside-toplevel
     with pytest.raises(AnsibleFilterError, match="platform"):
