@@ -101,6 +101,7 @@ def unit_costs(first, second, size, plan):
     peer costs are what their tasks take beyond it. A device push is fitted over the devices (neighbours -> s).
     """
     d1, d2 = durations(first[1]), durations(second[1])
+
     def total(found, key):  # run_once tasks: one host
         return sum(found[key].values()) if found[key] else 0.0
 
@@ -130,6 +131,7 @@ def predict(units, size, slices, forks, cores=None):
     (their work, everything but the convergence wait, is stretched by slices/cores); None: AWX, one execution
     slot per slice."""
     ms = 0.001
+
     def per(count):
         return math.ceil(count / slices)
 

@@ -118,7 +118,6 @@ class CRDVersion:
         _cel(body, schema, old_body, "", errors)
         return errors
 
-
     def _schema_ok(self, schema, body):
         """The fast accept check: ``fastjsonschema`` compiled once per version (a 64 KB CalicoNodeStatus
         in about a millisecond), plus the Kubernetes extensions it does not know."""
@@ -170,9 +169,9 @@ def _below(schema, what):
     the walks over a large object descend only where there is something to do."""
     key = (id(schema), what)
     if key not in _BELOW:
-        subs = [v for v in list((schema.get("properties") or {}).values()) + [schema.get("items"),
-                                                                             schema.get("additionalProperties")]
-                if isinstance(v, dict)]
+        children = list((schema.get("properties") or {}).values())
+        children += [schema.get("items"), schema.get("additionalProperties")]
+        subs = [v for v in children if isinstance(v, dict)]
         _BELOW[key] = (schema, _OWN[what](schema) or any(_below(v, what) for v in subs))
     return _BELOW[key][1]
 

@@ -212,8 +212,8 @@ def test_client_side_apply_upgrades_to_server_side_apply(kubectl):
     entries = kubectl.json("get", "bgppeers.projectcalico.org", "rack1-tor",
                            "--show-managed-fields")["metadata"]["managedFields"]
     # kubectl-last-applied: kubectl keeps the last-applied annotation with its own apply
-    assert sorted((e["manager"], e["operation"]) for e in entries) == [("kubectl", "Apply"),
-                                                                      ("kubectl-last-applied", "Apply")]
+    assert sorted((e["manager"], e["operation"]) for e in entries) == [
+        ("kubectl", "Apply"), ("kubectl-last-applied", "Apply")]
     owned = {e["manager"]: e["fieldsV1"] for e in entries}
     assert "f:asNumber" in owned["kubectl"]["f:spec"]
     proc = kubectl.run("apply", "--server-side", "-f", "-", stdin=PEER_V3.replace("64512", "64513"), check=False)

@@ -68,8 +68,8 @@ def test_calico_crd_test_cases_agree():
             accepted, message = True, ""
         except APIError as exc:
             accepted, message = False, exc.body["message"]
-        if accepted != case["valid"] or (not accepted and case["error_substring"]
-                                          and case["error_substring"] not in message):
+        wrong_words = not accepted and case["error_substring"] and case["error_substring"] not in message
+        if accepted != case["valid"] or wrong_words:
             disagree.append((case["id"], case["valid"], message))
     assert len(cases) == 87
     assert disagree == []

@@ -4,7 +4,6 @@ import pytest
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import routeros
 from ansible_collections.kubefabric.bgp.plugins.modules import bgp_session_info, routeros_bgp
 from tests.unit.plugins.module_utils.devices.fake_routeros import FakeRouterOS
-from tests.unit.plugins.modules.conftest import Exit
 
 CONN = {"hostname": "198.18.0.2", "username": "admin", "password": "api-s3cret"}
 CONFIG = {"asn": "64513", "router_id": "172.16.30.254",

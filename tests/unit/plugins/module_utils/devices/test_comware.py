@@ -10,7 +10,7 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import owne
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import comware, model, resource, sessions
 
 from tests.unit.plugins.module_utils.devices import fake_cli
-from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, WriteInCheckMode, comware_readback
+from tests.unit.plugins.module_utils.devices.fake_cli import FakeCli, WriteInCheckMode
 
 FIX = Path(__file__).resolve().parents[4] / "unit" / "fixtures" / "comware"
 FULL = (FIX / "display_current-configuration_configuration_bgp.txt").read_text()
