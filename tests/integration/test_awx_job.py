@@ -170,7 +170,9 @@ def test_awx_job_converges_idempotent_without_secrets(lab_fabric, tmp_path):
     device_tasks = [e for e in events if e.get("event") == "runner_on_ok"
                     and e["event_data"].get("task_action") == "kubefabric.bgp.frr_bgp"]
     assert device_tasks, "the FRR switch was not configured"
-    commands = device_tasks[0]["event_data"]["res"]["commands"]
+    # the device role loops over the device's owner scopes (one here): the commands are in the loop's results
+    res = device_tasks[0]["event_data"]["res"]
+    commands = [line for item in res.get("results", [res]) for line in item["commands"]]
     assert sum(1 for line in commands if line.strip().endswith("password ********")) == 4, commands  # TCP-MD5, masked
     assert_no_secret(artifacts, proc, secret_values)
 
