@@ -113,7 +113,7 @@ class ActionModule(ActionBase):
         auth = {k: args.get(k) for k in k8s.AUTH_ARG_SPEC}
         classes = ["Agent", "BGP", "Routes"] if self._check_routes else ["Agent", "BGP"]
         start = time.time()
-        attempt, readers, statuses, shown = 0, {}, None, (None, 0.0)
+        readers, statuses = {}, None
         self._device_errors = {}
         try:
             # check mode: the client refuses nothing by itself (it would send dry runs); VerifyStatuses
@@ -125,27 +125,7 @@ class ActionModule(ActionBase):
             statuses = status.VerifyStatuses(client, plan["sessions"]["nodes"], classes, period=period,
                                              write=not check_mode)
             readers = self._readers(task_vars, devices)
-            # the LIST and the device reads of a round run side by side: a round lasts as long as the slowest
-            with ThreadPoolExecutor(max_workers=1) as lister, \
-                    ThreadPoolExecutor(max_workers=max(1, min(32, len(devices)))) as pool:
-                while True:
-                    attempt += 1
-                    began = time.time()
-                    listing = lister.submit(statuses.read)
-                    observed = self._read_devices(readers, pool)
-                    view = listing.result()
-                    outcome = verify_result(plan, view["nodes"], observed, None, time.time() - start,
-                                            check_routes=self._check_routes, pools=pools,
-                                            unobserved=view["unobserved"])
-                    done = outcome["ok"] or time.time() - start + interval > timeout
-                    line = observe.progress_line(attempt, time.time() - start, outcome, view, self._check_routes)
-                    counts = line.split(": ", 1)[1]
-                    if done or counts != shown[0] or time.time() - shown[1] >= PROGRESS_EVERY:
-                        display.display(line)
-                        shown = (counts, time.time())
-                    if done:
-                        break
-                    time.sleep(max(0.0, interval - (time.time() - began)))
+            attempt, view, observed = self._rounds(plan, statuses, readers, devices, pools, timeout, interval, start)
             outcome = verify_result(plan, view["nodes"], observed, args.get("expect"), time.time() - start,
                                     check_routes=self._check_routes, pools=pools, unobserved=view["unobserved"])
         except FabricError as exc:
@@ -154,6 +134,36 @@ class ActionModule(ActionBase):
             for reader in readers.values():
                 if not isinstance(reader, Exception):
                     reader.close()
+        return self._finish(result, outcome, attempt, statuses, readers, check_mode, timeout)
+
+    def _rounds(self, plan, statuses, readers, devices, pools, timeout, interval, start):
+        """Read until the fabric matches the plan or the time is up: ``(rounds, node view, device rows)``.
+        The LIST and the device reads of a round run side by side: a round lasts as long as the slowest."""
+        attempt, shown = 0, (None, 0.0)
+        with ThreadPoolExecutor(max_workers=1) as lister, \
+                ThreadPoolExecutor(max_workers=max(1, min(32, len(devices)))) as pool:
+            while True:
+                attempt += 1
+                began = time.time()
+                listing = lister.submit(statuses.read)
+                observed = self._read_devices(readers, pool)
+                view = listing.result()
+                outcome = verify_result(plan, view["nodes"], observed, None, time.time() - start,
+                                        check_routes=self._check_routes, pools=pools,
+                                        unobserved=view["unobserved"])
+                done = outcome["ok"] or time.time() - start + interval > timeout
+                line = observe.progress_line(attempt, time.time() - start, outcome, view, self._check_routes)
+                counts = line.split(": ", 1)[1]
+                if done or counts != shown[0] or time.time() - shown[1] >= PROGRESS_EVERY:
+                    display.display(line)
+                    shown = (counts, time.time())
+                if done:
+                    return attempt, view, observed
+                time.sleep(max(0.0, interval - (time.time() - began)))
+
+    @staticmethod
+    def _finish(result, outcome, attempt, statuses, readers, check_mode, timeout):
+        """The task result: the outcome, the instruments used, warnings and failure."""
         # changed stays false: the status objects are the instruments of the verification, not the fabric
         result.update(outcome, changed=False, rounds=attempt,
                       status_objects_created=statuses.created, status_objects_updated=statuses.updated,

@@ -35,6 +35,7 @@ from . import resources
 from . import nodes as calico_nodes
 from . import selector as calico_selector
 from . import status
+from .status import status_rows
 from .peering import load_documents
 
 SECRET_KEY = "password"
@@ -635,34 +636,6 @@ def node_summary(node):
 # -- CalicoNodeStatus ------------------------------------------------------------------------------
 def status_name(prefix, node):
     return "%s%s" % (prefix, node)
-
-
-PEER_TYPES = {"NodeMesh": "node-to-node mesh", "NodePeer": "node specific", "GlobalPeer": "global"}
-
-
-def status_rows(status):
-    """``calicoctl node status`` rows from a CalicoNodeStatus ``status``, and the BGP counts.
-
-    Columns: peer address, peer type, state (BIRD's ``up`` when Established, else ``start``), since,
-    info (the BGP state). ``peerIP`` comes from BIRD's "Neighbor address" so ported peers read right.
-    """
-    bgp = (status or {}).get("bgp") or {}
-    families = {}
-    for family, key in (("ipv4", "peersV4"), ("ipv6", "peersV6")):
-        rows = []
-        for peer in bgp.get(key) or []:
-            state = peer.get("state") or ""
-            peer_type = PEER_TYPES.get(peer.get("type"), peer.get("type"))
-            rows.append({"peer_address": peer.get("peerIP"), "peer_type": peer_type,
-                         "state": "up" if state == "Established" else "start", "since": peer.get("since") or "",
-                         "info": state})
-        families[family] = rows
-    counts = dict((name, bgp.get(field) or 0) for name, field in (
-        ("established_v4", "numberEstablishedV4"), ("not_established_v4", "numberNotEstablishedV4"),
-        ("established_v6", "numberEstablishedV6"), ("not_established_v6", "numberNotEstablishedV6")))
-    return {"ipv4": families["ipv4"], "ipv6": families["ipv6"], "counts": counts,
-            "agent": (status or {}).get("agent") or {}, "routes": (status or {}).get("routes") or {},
-            "last_updated": (status or {}).get("lastUpdated")}
 
 
 def gather_node_status(client, params, sleep=time.sleep, clock=time.monotonic):

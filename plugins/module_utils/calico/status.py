@@ -262,10 +262,9 @@ def status_object_changes(picked, nodes, classes, period=STATUS_PERIOD):
 def observe_statuses(picked, nodes, classes):
     """One round's view: ``{"nodes": {node: rows}, "pending": [...], "unobserved": {node: reason}}``.
 
-    ``nodes`` holds the rows of every node whose object has a status (``manage.status_rows``); a node
+    ``nodes`` holds the rows of every node whose object has a status (``status_rows``); a node
     whose object has none yet is ``pending``; a node without an object is ``unobserved``, and so is a
     node whose object does not report ``Routes`` when ``Routes`` is asked for."""
-    from .manage import status_rows  # pylint: disable=import-outside-toplevel
     out, pending, unobserved = {}, [], {}
     for node in sorted(nodes):
         item = picked.get(node)
@@ -331,3 +330,31 @@ class VerifyStatuses:
                 view["nodes"].pop(node, None)
             view["unobserved"] = {}
         return view
+
+
+PEER_TYPES = {"NodeMesh": "node-to-node mesh", "NodePeer": "node specific", "GlobalPeer": "global"}
+
+
+def status_rows(status):
+    """``calicoctl node status`` rows from a CalicoNodeStatus ``status``, and the BGP counts.
+
+    Columns: peer address, peer type, state (BIRD's ``up`` when Established, else ``start``), since,
+    info (the BGP state). ``peerIP`` comes from BIRD's "Neighbor address" so ported peers read right.
+    """
+    bgp = (status or {}).get("bgp") or {}
+    families = {}
+    for family, key in (("ipv4", "peersV4"), ("ipv6", "peersV6")):
+        rows = []
+        for peer in bgp.get(key) or []:
+            state = peer.get("state") or ""
+            peer_type = PEER_TYPES.get(peer.get("type"), peer.get("type"))
+            rows.append({"peer_address": peer.get("peerIP"), "peer_type": peer_type,
+                         "state": "up" if state == "Established" else "start", "since": peer.get("since") or "",
+                         "info": state})
+        families[family] = rows
+    counts = dict((name, bgp.get(field) or 0) for name, field in (
+        ("established_v4", "numberEstablishedV4"), ("not_established_v4", "numberNotEstablishedV4"),
+        ("established_v6", "numberEstablishedV6"), ("not_established_v6", "numberNotEstablishedV6")))
+    return {"ipv4": families["ipv4"], "ipv6": families["ipv6"], "counts": counts,
+            "agent": (status or {}).get("agent") or {}, "routes": (status or {}).get("routes") or {},
+            "last_updated": (status or {}).get("lastUpdated")}
