@@ -18,8 +18,19 @@ from ansible_collections.kubefabric.bgp.plugins.plugin_utils.controller_action i
 CONFIG_OPTIONS = [option for option, _field, _kind in manage.CONFIG_FIELDS]
 
 
-def _devices(planned, wanted, hostvars, state, early):
-    """``(host, platform, session params, config, state)`` per device to check; problems go to ``early``."""
+def _scopes(plan, host, data):
+    """``[(owner, config)]`` of a planned device: one per owner scope with several clusters on the fabric
+    (the plan's ``device_scopes``), else the one of the devices role (``kubefabric_fabric_id``)."""
+    scopes = (plan.get("device_scopes") or {}).get(host)
+    if scopes:
+        return [(scope["owner"], scope["config"]) for scope in scopes]
+    return [(data.get("kubefabric_fabric_id") or "default", plan["module_args"]["devices"][host])]
+
+
+def _devices(plan, wanted, hostvars, state, early):
+    """``(host, platform, session params, config, state, owner)`` per device and owner scope to check;
+    problems go to ``early``."""
+    planned = plan["module_args"].get("devices") or {}
     devices = []
     for host in sorted(planned if wanted is None else wanted):
         if host not in planned:
@@ -30,13 +41,14 @@ def _devices(planned, wanted, hostvars, state, early):
                 fix="add the device to the inventory")))
             continue
         data = hostvars[host]
-        try:
-            config = fabric_passwords(planned[host], data.get("bgp_password") or "")
-        except AnsibleFilterError as exc:
-            early.append(preflight._row(host, "device", FabricError(  # pylint: disable=protected-access
-                str(exc), host=host, field="bgp_password", fix="set bgp_password for %s (vault)" % host)))
-            continue
-        devices.append((host, data.get("platform"), session_params(hostvars, host), config, state))
+        for owner, config in _scopes(plan, host, data):
+            try:
+                config = fabric_passwords(config, data.get("bgp_password") or "")
+            except AnsibleFilterError as exc:
+                early.append(preflight._row(host, "device", FabricError(  # pylint: disable=protected-access
+                    str(exc), host=host, field="bgp_password", fix="set bgp_password for %s (vault)" % host)))
+                break
+            devices.append((host, data.get("platform"), session_params(hostvars, host), config, state, owner))
     return devices
 
 
@@ -52,7 +64,7 @@ class ActionModule(ControllerAction):
         state = args.get("device_state") or "overridden"
         secret_namespace = args.get("secret_namespace") or "kube-system"
         lock_namespace = args.get("lock_namespace") or "kube-system"
-        steps = list(args.get("access") or ["calico", "verify", "lock"])
+        steps = list(["calico", "verify", "lock"] if args.get("access") is None else args["access"])
         bad = [s for s in steps if s not in preflight.PERMISSIONS]
         if bad:
             return dict(result, failed=True, msg="access: unknown step(s) %s; known: %s"
@@ -72,7 +84,7 @@ class ActionModule(ControllerAction):
                                  if k in CONFIG_OPTIONS and v is not None)
             calico = {"nodes": module_args.get("nodes") or [], "peers": peers, "configuration": configuration,
                       "exclusive": boolean(args.get("exclusive", True))}
-        devices = _devices(module_args.get("devices") or {}, args.get("devices"), hostvars, state, early)
+        devices = _devices(plan, args.get("devices"), hostvars, state, early)
         auth = dict((k, args.get(k)) for k in k8s.AUTH_ARG_SPEC)
         params = dict(auth, api_group=args.get("api_group") or "auto",
                       request_timeout=int(args.get("request_timeout") or 30))
@@ -87,7 +99,7 @@ class ActionModule(ControllerAction):
         outcome["failures"] = early + outcome["failures"]
         outcome["ok"] = not outcome["failures"]
         result.update(changed=False, ok=outcome["ok"], rows=outcome["rows"], failures=outcome["failures"],
-                      devices=[d[0] for d in devices])
+                      devices=sorted({d[0] for d in devices}))
         if not outcome["ok"]:
             result.update(failed=True, msg=preflight.failure_message(outcome))
         return result

@@ -88,8 +88,9 @@ def _as_error(exc, host, what, rename=False):
 
 
 # -- devices -----------------------------------------------------------------------------------------
-def check_device(host, platform, params, config, state, driver_factory=None):
-    """Reach, log in, read and plan one device in check mode. Returns a result row."""
+def check_device(host, platform, params, config, state, owner=None, driver_factory=None):
+    """Reach, log in, read and plan one device in check mode, as the owner scope ``owner`` (the
+    devices role's ``kubefabric_fabric_id``, or a cluster's scope on a shared device). Returns a result row."""
     if platform not in DRIVER_CLASSES:
         return _row(host, "device", FabricError("unknown platform %r" % (platform,), host=host, field="platform",
                                                 fix="use one of %s" % ", ".join(sorted(DRIVER_CLASSES))))
@@ -98,7 +99,7 @@ def check_device(host, platform, params, config, state, driver_factory=None):
             driver = getattr(sessions._driver(platform), DRIVER_CLASSES[platform])(params)  # pylint: disable=protected-access
         else:
             driver = driver_factory(platform, params)
-        outcome = device_resource.run(driver, state, config=config, check_mode=True, host=host)
+        outcome = device_resource.run(driver, state, config=config, check_mode=True, host=host, owner=owner)
     except Exception as exc:  # pylint: disable=broad-except
         return _row(host, "device", _as_error(exc, host, "reading the device", rename=True))
     return _row(host, "device", None, platform=platform, changes=len(outcome.get("commands") or []))
@@ -193,7 +194,7 @@ def _per_entry(client, what, planner, params, first):
 def run(connect, devices=(), calico=None, steps=(), secret_namespace="kube-system", lock_namespace="kube-system",
         workers=16, driver_factory=None):
     """Every check in parallel. ``connect()`` returns a check-mode KubeClient (one per thread);
-    ``devices``: ``[(host, platform, params, config, state)]``; ``calico``: ``dict(nodes, peers,
+    ``devices``: ``[(host, platform, params, config, state[, owner])]``; ``calico``: ``dict(nodes, peers,
     configuration, exclusive)`` or None. Returns ``{"ok", "rows", "failures"}``."""
     jobs = []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(devices) + 2))) as pool:
@@ -215,9 +216,9 @@ def run(connect, devices=(), calico=None, steps=(), secret_namespace="kube-syste
                 except Exception as exc:  # pylint: disable=broad-except
                     return [_row("Calico objects", "calico", _as_error(exc, "Calico objects", "the dry run"))]
             jobs.append(pool.submit(objects))
-        for host, platform, params, config, state in devices:
+        for device in devices:
             jobs.append(pool.submit(lambda args: [check_device(*args, driver_factory=driver_factory)],
-                                    (host, platform, params, config, state)))
+                                    tuple(device)))
         rows = [row for job in jobs for row in job.result()]
     failures = [row for row in rows if not row["ok"]]
     # one API failure (unreachable, 401, hung) is reported once, not by each check that met it

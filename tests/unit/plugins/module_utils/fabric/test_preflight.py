@@ -93,6 +93,9 @@ class Driver:
             raise FabricError("authentication failed", host="198.18.0.9", field="password", fix="check the password")
         if self.behaviour == "crash":
             raise KeyError("peer-group")
+        if self.behaviour.startswith("owned-by:"):  # a neighbour an earlier run made for that owner scope
+            return {"asn": 65001, "router_id": "10.0.0.1", "listen_ranges": [], "neighbors": [
+                {"address": "10.0.0.9", "remote_as": 64512, "description": "kubefabric:" + self.behaviour[9:]}]}
         return {"asn": 65001, "router_id": "10.0.0.1", "neighbors": [], "listen_ranges": []}
 
     def validate(self, want, state):
@@ -132,6 +135,21 @@ def test_devices_are_read_in_check_mode_and_every_failure_is_named():
     assert rows["weird"]["error"]["field"] == "platform"
     assert all(d.closed for d in drivers.values())
     assert len(outcome["failures"]) == 3
+
+
+def test_devices_are_checked_as_their_owner_scope():
+    """A second run with kubefabric_fabric_id dc1 (or a cluster's scope) finds its own neighbour: fine as
+    dc1, refused as any other owner (the default one included), as the device module would."""
+    config = {"asn": 65001, "router_id": "10.0.0.1", "neighbors": [{"address": "10.0.0.9", "remote_as": 64512}]}
+    devices = [("leaf-dc1", "frr", {"hostname": "leaf-dc1"}, config, "overridden", "dc1"),
+               ("leaf-default", "frr", {"hostname": "leaf-default"}, config, "overridden"),
+               ("leaf-green", "frr", {"hostname": "leaf-green"}, config, "overridden", "dc1.green")]
+    outcome = preflight.run(lambda: None, devices=devices,
+                            driver_factory=lambda platform, params: Driver(params["hostname"], "owned-by:dc1"))
+    rows = {r["endpoint"]: r for r in outcome["rows"]}
+    assert rows["leaf-dc1"]["ok"], rows["leaf-dc1"]
+    for host in ("leaf-default", "leaf-green"):
+        assert not rows[host]["ok"] and "10.0.0.9" in rows[host]["message"], rows[host]
 
 
 def test_one_unreachable_api_is_reported_once():
