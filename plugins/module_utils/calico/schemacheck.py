@@ -35,20 +35,16 @@ def check_value(value, spec, path, ctx, old=MISSING):
     if value is None:
         return True
     kind = spec.kind
-    if kind == "object":
-        if not isinstance(value, dict):
-            ctx.add(path, value, "must be of type object", TYPE_INVALID,
-                    detail='%s: Invalid value: "%s": %s in body must be of type object: "%s"'
-                    % (path, type_name(value), path, type_name(value)))
+    if kind in ("object", "array"):
+        if not isinstance(value, dict if kind == "object" else list):
+            ctx.add(path, value, "must be of type %s" % kind, TYPE_INVALID,
+                    detail='%s: Invalid value: "%s": %s in body must be of type %s: "%s"'
+                    % (path, type_name(value), path, kind, type_name(value)))
             return False
-        _check_object(value, spec, path, ctx, old)
-    elif kind == "array":
-        if not isinstance(value, list):
-            ctx.add(path, value, "must be of type array", TYPE_INVALID,
-                    detail='%s: Invalid value: "%s": %s in body must be of type array: "%s"'
-                    % (path, type_name(value), path, type_name(value)))
-            return False
-        _check_array(value, spec, path, ctx)
+        if kind == "object":
+            _check_object(value, spec, path, ctx, old)
+        else:
+            _check_array(value, spec, path, ctx)
     elif kind == "string":
         _check_string(value, spec, path, ctx)
     elif kind == "integer":
