@@ -8,7 +8,10 @@ Needs root.  Phases, each measured: ``lab up`` (namespaces, bridges, BIRD per no
 device, the Kubernetes API emulator, calico-node); ``apply``: the rr_per_leaf pattern playbook (plan ->
 Calico -> devices -> fabric_verify) on the empty cluster, with the convergence time that fabric_verify
 reports (its ``N/N session ends Established[, P/Q prefixes present] after X s`` line); ``rerun``: the
-same playbook again (idempotent); ``check``: the playbook with ``--check --diff``.  Per phase: wall time,
+same playbook again (idempotent); ``check``: the playbook with ``--check --diff``.  After ``apply``: when
+the last session came up, from BIRD (``show protocols`` since column, one-second resolution) and FRR
+(``show bgp summary json`` ``peerUptimeMsec``), and ``verify_report_lag_s``, the time fabric_verify
+reported convergence (its ``converged_at``, else the time its last round line appeared) minus that.  Per phase: wall time,
 API requests and writes by verb (the emulator's counters, ``api_counters``: calico-node's own watches
 and status writes included, see ``by_resource``), device SSH logins (the devices' sshd logs) and the
 commands the device modules sent (their ``commands`` results, callback_plugins/kubefabric_bench.py),
@@ -45,7 +48,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 from lab import fabric  # noqa: E402
 from lab.bird import BirdInstance  # noqa: E402
-from lab.netns import Netns  # noqa: E402
+from lab.netns import Netns, sh  # noqa: E402
 
 
 def inventory(nodes, racks, mgmt_base="198.18.40", spines=1, lab_mesh=True):
@@ -271,6 +274,90 @@ class BirdWatch(threading.Thread):
 
 CONVERGED_RE = re.compile(r"(\d+)/(\d+) session ends\s+Established(?:,\s+(\d+)/(\d+) prefixes present)?"
                           r"\s+after ([\d.]+) s")
+CONVERGED_AT_RE = re.compile(r"converged at\s+([\d.]+)")
+ROUND_RE = re.compile(r"^fabric_verify round \d+")
+
+
+def _since_epoch(text, now=None):
+    """BIRD 1.6's ``show protocols`` since column as epoch seconds: ``HH:MM:SS`` (today, local time; the
+    day before when that lies in the future) or ``YYYY-MM-DD HH:MM:SS``. One-second resolution."""
+    now = time.time() if now is None else now
+    try:
+        if " " in text:
+            return time.mktime(time.strptime(text, "%Y-%m-%d %H:%M:%S"))
+        clock = time.strptime(text, "%H:%M:%S")
+    except ValueError:
+        return None
+    day = time.localtime(now)
+    stamp = time.mktime((day.tm_year, day.tm_mon, day.tm_mday, clock.tm_hour, clock.tm_min, clock.tm_sec, 0, 0, -1))
+    return stamp - 86400 if stamp > now + 60 else stamp
+
+
+def last_established(lab, state):
+    """When the last BGP session of the fabric came up, from BIRD and FRR themselves:
+    ``{bird_last_established, frr_last_established, last_established, ...}`` (epoch seconds). BIRD 1.6's
+    since column has a one-second resolution (the time is the start of that second); FRR's
+    ``show bgp summary json`` gives ``peerUptimeMsec`` (milliseconds, made absolute at the read)."""
+    bird_last = frr_last = None
+    not_up = 0
+    for host, node in sorted(state["nodes"].items()):
+        try:
+            rows = BirdInstance(Netns(node["ns"]), lab.dir / "nodes" / host, name=host).protocols()
+        except Exception:  # pylint: disable=broad-except  # a BIRD that does not answer: counted as not up
+            not_up += 1
+            continue
+        for row in rows.values():
+            if row["proto"] != "BGP":
+                continue
+            if not row["info"].startswith("Established"):
+                not_up += 1
+                continue
+            since = _since_epoch(row["since"])
+            if since is not None:
+                bird_last = max(bird_last or since, since)
+    for host, device in sorted(state["devices"].items()):
+        if device.get("platform") != "frr":
+            continue
+        frr_dir = Netns(device["ns"]).dir / ("frr-%s" % host)
+        out = sh(["vtysh", "--vty_socket", str(frr_dir), "-c", "show bgp summary json"], ns=device["ns"],
+                 check=False)
+        read_at = time.time()
+        try:
+            summary = json.loads(out or "{}")
+        except ValueError:
+            continue
+        for family in summary.values():
+            for peer in ((family or {}).get("peers") or {}).values() if isinstance(family, dict) else ():
+                if peer.get("state") != "Established":
+                    not_up += 1
+                    continue
+                if peer.get("peerUptimeMsec") is not None:
+                    since = read_at - peer["peerUptimeMsec"] / 1000.0
+                elif peer.get("peerUptimeEstablishedEpoch"):
+                    since = float(peer["peerUptimeEstablishedEpoch"])
+                else:
+                    continue
+                frr_last = max(frr_last or since, since)
+    last = max([t for t in (bird_last, frr_last) if t is not None], default=None)
+    return {"bird_last_established": bird_last and round(bird_last, 3),
+            "frr_last_established": frr_last and round(frr_last, 3),
+            "last_established": last and round(last, 3), "bird_since_resolution_s": 1,
+            "sessions_not_established_after": not_up}
+
+
+def verify_lag(result, established, verify_line_at):
+    """``verify_report_lag_s``: fabric_verify's ``converged_at`` (or, from a version without it, the time the
+    converging round's line appeared in the playbook output) minus the last session's Established."""
+    reported = result.get("verify_converged_at") or verify_line_at
+    out = dict(established, verify_line_at=verify_line_at and round(verify_line_at, 3))
+    if reported and established.get("last_established"):
+        out["verify_report_lag_s"] = round(reported - established["last_established"], 2)
+        if established.get("bird_last_established"):
+            # BIRD's since is the start of its second: the lag to BIRD's last session is at most this, at least 1 s less
+            out["verify_report_lag_bird_s"] = round(reported - established["bird_last_established"], 2)
+        if established.get("frr_last_established"):
+            out["verify_report_lag_frr_s"] = round(reported - established["frr_last_established"], 2)
+    return out
 
 
 def parse_converged(text):
@@ -283,10 +370,16 @@ def parse_converged(text):
            "session_ends_established": int(est), "verify_elapsed_s": float(elapsed)}
     if wanted:
         out.update(prefixes_present=int(present), prefixes_expected=int(wanted))
+    at = CONVERGED_AT_RE.findall(text)
+    if at:
+        out["verify_converged_at"] = float(at[-1])
+    rounds = re.findall(r"^fabric_verify round .*$", text, re.M)
+    if rounds:
+        out["verify_last_round"] = rounds[-1][:240]
     return out
 
 
-def run_playbook(inv, lab, log_path, timeout, forks, check=False, watch=None):
+def run_playbook(inv, lab, log_path, timeout, forks, check=False, watch=None, established=None, interval=None):
     bin_dir = Path(sys.executable).parent
     tasks_path = Path(str(log_path) + ".tasks.json")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build"), ANSIBLE_FORCE_COLOR="0",
@@ -295,7 +388,9 @@ def run_playbook(inv, lab, log_path, timeout, forks, check=False, watch=None):
                ANSIBLE_FORKS=str(forks), PATH=str(bin_dir) + os.pathsep + os.environ.get("PATH", ""))
     cmd = [str(bin_dir / "ansible-playbook"), "-i", str(inv), "-i", str(lab.dir / "lab-inventory.yml"),
            str(REPO / "playbooks" / "rr_per_leaf.yml"), "-e", "ansible_python_interpreter=%s" % sys.executable,
-           "-e", "kubefabric_verify_timeout=%d" % timeout, "-e", "kubefabric_verify_interval=2"]
+           "-e", "kubefabric_verify_timeout=%d" % timeout]
+    if interval:
+        cmd += ["-e", "kubefabric_verify_interval=%d" % interval]
     if check:
         cmd += ["--check", "--diff"]
     logins0, collisions0 = device_logins(lab), bird_collisions(lab)
@@ -303,15 +398,25 @@ def run_playbook(inv, lab, log_path, timeout, forks, check=False, watch=None):
     if watch is not None:
         watch.start()
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          check=False)
+    # the output is read as it comes: the time each fabric_verify round line appears (its last: convergence)
+    proc = subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, bufsize=1)
+    lines, verify_line_at = [], None
+    for line in proc.stdout:
+        lines.append(line)
+        if ROUND_RE.match(line):
+            verify_line_at = time.time()
+    proc.wait()
     elapsed = time.perf_counter() - start
+    stdout = "".join(lines)
     api = api_counters(lab)
-    Path(log_path).write_text(proc.stdout)
+    Path(log_path).write_text(stdout)
     logins1 = device_logins(lab)
     result = {"rc": proc.returncode, "playbook_s": round(elapsed, 1)}
     if not check:
-        result.update(parse_converged(proc.stdout))
+        result.update(parse_converged(stdout))
+    if established is not None and not check:
+        result.update(verify_lag(result, established(), verify_line_at))
     try:
         per_task = json.loads(tasks_path.read_text())
     except (OSError, ValueError):
@@ -340,6 +445,8 @@ def main():
                              "default: on up to 400 nodes, off above (a 1,000-node mesh is a million BIRD protocols)")
     parser.add_argument("--write-inventory", help="only write the generated inventory to this path")
     parser.add_argument("--verify-timeout", type=int, default=900)
+    parser.add_argument("--verify-interval", type=int,
+                        help="kubefabric_verify_interval (default: the role's, one round per second)")
     parser.add_argument("--forks", type=int, help="Ansible forks (default: one per device, plus localhost)")
     parser.add_argument("--phases", default="apply,rerun,check",
                         help="playbook phases after lab up, comma-separated: apply, rerun, check")
@@ -379,7 +486,8 @@ def main():
         for phase in [p for p in args.phases.split(",") if p]:
             watch = BirdWatch(lab, state, args.watch_bird) if args.watch_bird and phase == "apply" else None
             out = run_playbook(inv, lab, Path(tmp) / ("%s.log" % phase), args.verify_timeout, forks,
-                               check=phase == "check", watch=watch)
+                               check=phase == "check", watch=watch, interval=args.verify_interval,
+                               established=(lambda: last_established(lab, state)) if phase == "apply" else None)
             out["pss_by_kind"] = lab_rss(lab, lab.load())
             out["pss_total_mib"] = round(sum(g["pss_mib"] for g in out["pss_by_kind"].values()), 1)
             out["rss_total_mib"] = round(sum(g["rss_mib"] for g in out["pss_by_kind"].values()), 1)

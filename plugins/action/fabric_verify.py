@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s, status
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.common.query import check_expectations
 from ansible_collections.kubefabric.bgp.plugins.module_utils.devices import connection, sessions
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import observe, verify
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.verify import verify_result
@@ -108,26 +109,33 @@ class ActionModule(ActionBase):
         timeout = int(args.get("timeout") or 120)
         interval = max(1, int(args.get("interval") or 1))
         period = int(args.get("status_period") or status.STATUS_PERIOD)
-        self._check_routes = args.get("check_routes") is None or boolean(args.get("check_routes"))
         check_mode = bool(self._play_context.check_mode)
         auth = {k: args.get(k) for k in k8s.AUTH_ARG_SPEC}
-        classes = ["Agent", "BGP", "Routes"] if self._check_routes else ["Agent", "BGP"]
         start = time.time()
         readers, statuses = {}, None
         self._device_errors = {}
         try:
+            check_routes = args.get("check_routes") is None or boolean(args.get("check_routes"))
+            self._routes_on = verify.resolve_routes_on(plan["sessions"], args.get("routes_on"), check_routes)
+            self._check_routes = self._routes_on != "none"
+            route_nodes, _route_devices = verify.route_endpoints(plan["sessions"], self._routes_on)
             # check mode: the client refuses nothing by itself (it would send dry runs); VerifyStatuses
             # is told not to write at all, and the device reads are reads
             client = k8s.connect(auth, check_mode=check_mode)
             pools = args.get("pools")
             if self._check_routes and pools is None:
                 pools = [(p.get("spec") or {}).get("cidr") for p in client.list("IPPool")]
+            # Routes (the large part of a status) only where the routes are checked; Agent and BGP everywhere
+            classes = status.node_classes(plan["sessions"]["nodes"], route_nodes)
             statuses = status.VerifyStatuses(client, plan["sessions"]["nodes"], classes, period=period,
                                              write=not check_mode)
             readers = self._readers(task_vars, devices)
-            attempt, view, observed = self._rounds(plan, statuses, readers, devices, pools, timeout, interval, start)
-            outcome = verify_result(plan, view["nodes"], observed, args.get("expect"), time.time() - start,
-                                    check_routes=self._check_routes, pools=pools, unobserved=view["unobserved"])
+            attempt, outcome = self._rounds(plan, statuses, readers, devices, pools, timeout, interval, start)
+            outcome = dict(outcome, elapsed=round(time.time() - start, 2))
+            failures = check_expectations(outcome, args.get("expect"))
+            if failures:
+                raise FabricError("expectations not met: %s" % "; ".join(failures), field="expect",
+                                  fix="see the rows of the result")
         except FabricError as exc:
             return dict(result, failed=True, msg=str(exc), error=exc.as_dict())
         finally:
@@ -136,10 +144,24 @@ class ActionModule(ActionBase):
                     reader.close()
         return self._finish(result, outcome, attempt, statuses, readers, check_mode, timeout)
 
+    def _compare(self, plan, view, observed, pools, start, memo):
+        """One round's outcome; the previous round's when nothing it was computed from changed (the same
+        resourceVersion of every status object, the same device rows): a converged-but-for-one-session
+        fabric is not compared again and again in full."""
+        key = (view.get("versions"), sorted(view["pending"]), sorted(view["unobserved"]))
+        if memo and memo[0] == key and memo[1] == observed:
+            return memo[2]
+        outcome = verify_result(plan, view["nodes"], observed, None, time.time() - start,
+                                check_routes=self._check_routes, pools=pools, unobserved=view["unobserved"],
+                                routes_on=self._routes_on)
+        memo[:] = [key, observed, outcome]
+        return outcome
+
     def _rounds(self, plan, statuses, readers, devices, pools, timeout, interval, start):
-        """Read until the fabric matches the plan or the time is up: ``(rounds, node view, device rows)``.
+        """Read until the fabric matches the plan or the time is up: ``(rounds, outcome)``, the outcome
+        with ``converged_at`` (epoch seconds of the round that saw it converged).
         The LIST and the device reads of a round run side by side: a round lasts as long as the slowest."""
-        attempt, shown = 0, (None, 0.0)
+        attempt, shown, memo = 0, (None, 0.0), []
         with ThreadPoolExecutor(max_workers=1) as lister, \
                 ThreadPoolExecutor(max_workers=max(1, min(32, len(devices)))) as pool:
             while True:
@@ -148,17 +170,16 @@ class ActionModule(ActionBase):
                 listing = lister.submit(statuses.read)
                 observed = self._read_devices(readers, pool)
                 view = listing.result()
-                outcome = verify_result(plan, view["nodes"], observed, None, time.time() - start,
-                                        check_routes=self._check_routes, pools=pools,
-                                        unobserved=view["unobserved"])
-                done = outcome["ok"] or time.time() - start + interval > timeout
-                line = observe.progress_line(attempt, time.time() - start, outcome, view, self._check_routes)
+                outcome = self._compare(plan, view, observed, pools, start, memo)
+                now = time.time()
+                done = outcome["ok"] or now - start + interval > timeout
+                line = observe.progress_line(attempt, now - start, outcome, view, self._check_routes)
                 counts = line.split(": ", 1)[1]
-                if done or counts != shown[0] or time.time() - shown[1] >= PROGRESS_EVERY:
+                if done or counts != shown[0] or now - shown[1] >= PROGRESS_EVERY:
                     display.display(line)
-                    shown = (counts, time.time())
+                    shown = (counts, now)
                 if done:
-                    return attempt, view, observed
+                    return attempt, dict(outcome, converged_at=round(now, 3) if outcome["ok"] else None)
                 time.sleep(max(0.0, interval - (time.time() - began)))
 
     @staticmethod

@@ -16,8 +16,9 @@ description:
     or wrong-AS session.
   - With O(check_routes) (the default) it also checks the prefixes. Every node's own IPAM blocks (the blackhole
     routes calico-node's BIRD holds for them, reported in CalicoNodeStatus as C(learnedFrom.sourceType=Static)
-    inside an IP pool) must be in the forwarding table of every other node of the plan, learned over BGP
+    inside an IP pool) must be in the forwarding table of every node O(routes_on) checks, learned over BGP
     (C(NodeMesh) or C(BGPPeer)), and among the active BGP routes of every device of the plan.
+    Sessions are checked at every node and every device whatever O(routes_on) says.
   - Through its action plugin it gathers both sides itself and repeats until everything matches or
     O(timeout) runs out. A round is ONE LIST of CalicoNodeStatus and one read per device over a connection
     kept for the whole run (opened by the first round, closed at the end). While it waits it prints a
@@ -26,8 +27,11 @@ description:
     C(ansible-playbook) output and in the AWX job output as it happens.
   - The first run against a cluster creates one CalicoNodeStatus per node, named C(kubefabric-verify-<node>),
     labelled C(app.kubernetes.io/managed-by=kubefabric) and C(app.kubernetes.io/component=fabric-verify),
-    reporting every O(status_period) seconds; later rounds and runs reuse them and nothing deletes them one
-    by one. To remove them all with one request, C(kubectl delete caliconodestatuses -l
+    reporting every O(status_period) seconds, with the classes C(Agent) and C(BGP), and C(Routes) only on the
+    nodes whose table O(routes_on) checks (a status with routes holds every prefix of the fabric: about 70 KB
+    at 200 nodes, 350 KB at 1,000). Later rounds and runs reuse them and nothing deletes them one by one; a run
+    whose O(routes_on) selects other nodes patches the classes of its own objects that differ (no write when
+    nothing changed). To remove them all with one request, C(kubectl delete caliconodestatuses -l
     app.kubernetes.io/managed-by=kubefabric,app.kubernetes.io/component=fabric-verify); the next run creates
     them again.
   - In check mode nothing is written at all, neither to the API server nor to a device. The CalicoNodeStatus
@@ -83,6 +87,23 @@ options:
         M(kubefabric.bgp.bgp_session_info) with O(kubefabric.bgp.bgp_session_info#module:routes=true).
     type: bool
     default: true
+  routes_on:
+    description:
+      - Where the routes are checked (with O(check_routes); O(check_routes=false) is V(none)).
+      - V(all) - in the table of every node and every device of the plan (nodes x blocks rows, 41,600 at 200 nodes).
+      - V(reflectors) - in the table of every route-reflector node of the plan (a node with a route-reflector
+        client among its sessions) and of every device. Every pod block must have reached every route reflector
+        and every device; the other nodes' statuses carry no routes. The blocks of the nodes not read are the pool
+        prefixes the checked endpoints learned (the origin node shown is the one whose address is the gateway).
+        In a pattern without route-reflector nodes (V(full_mesh), V(tor) with its nodes peering the ToR) it checks
+        the devices only; with neither reflectors nor devices, V(auto) takes V(all).
+      - V(devices) - in the BGP table of every device only.
+      - V(none) - no route check (sessions only).
+      - V(auto) - V(all) up to 50 nodes, else V(reflectors) (V(all) when the plan has neither route-reflector
+        nodes nor devices). The result's RV(routes_on) says what was chosen.
+    type: str
+    choices: [auto, all, reflectors, devices, none]
+    default: auto
   pools:
     description:
       - The IP pool CIDRs whose blocks are checked. When gathering, the IPPools of the cluster are read if this
@@ -132,6 +153,11 @@ EXAMPLES = r"""
     check_routes: false
     expect: "established == expected"
 
+- name: A large fabric - every pod block in every route reflector's and device's table (the default above 50 nodes)
+  kubefabric.bgp.fabric_verify:
+    plan: "{{ fabric.plan }}"
+    routes_on: reflectors
+
 - name: Every planned session and every pod block, and at least 12 prefixes checked
   kubefabric.bgp.fabric_verify:
     plan: "{{ fabric.plan }}"
@@ -173,10 +199,33 @@ route_problems:
   type: list
   elements: dict
 blocks:
-  description: With O(check_routes), each node's own blocks, as observed.
+  description:
+    - With O(check_routes), each node's own blocks, as observed. The blocks of nodes whose table is not read
+      are listed under the node the route's gateway belongs to, or C(?) when it is no node of the plan.
   returned: when O(check_routes)
   type: dict
   sample: {ubuntu-1: [192.168.10.0/26]}
+routes_on:
+  description: Where the routes were checked (O(routes_on) resolved; V(none) without a route check).
+  returned: always
+  type: str
+  sample: reflectors
+routes_checked_at:
+  description: With O(check_routes), the nodes and devices whose tables were checked.
+  returned: when O(check_routes)
+  type: list
+  elements: str
+routes_where:
+  description: With O(check_routes), the same in words, as the progress lines show it.
+  returned: when O(check_routes)
+  type: str
+  sample: 16 reflector node(s) + 9 device(s)
+converged_at:
+  description:
+    - Epoch seconds (controller clock) at which the round that saw the fabric match the plan ended; null when it
+      did not converge.
+  returned: when gathering
+  type: float
 prefixes_expected:
   description: With O(check_routes), the number of (endpoint, prefix) pairs checked.
   returned: when O(check_routes)
@@ -221,7 +270,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico.k8s import argument_spec as k8s_spec
 from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError, fail_module
-from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.verify import verify_result
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric.verify import ROUTES_ON, verify_result
 
 
 def argument_spec():
@@ -230,7 +279,9 @@ def argument_spec():
                 observed_devices=dict(type="dict"), device_group=dict(type="str", default="network_devices"),
                 timeout=dict(type="int", default=120), interval=dict(type="int", default=1),
                 status_period=dict(type="int", default=1),
-                check_routes=dict(type="bool", default=True), pools=dict(type="list", elements="str"),
+                check_routes=dict(type="bool", default=True),
+                routes_on=dict(type="str", default="auto", choices=list(ROUTES_ON)),
+                pools=dict(type="list", elements="str"),
                 expect=dict(type="raw"))
     return spec
 
@@ -243,7 +294,8 @@ def main():
     try:
         result = verify_result(module.params["plan"], module.params["observed_nodes"],
                                module.params["observed_devices"], module.params["expect"],
-                               check_routes=module.params["check_routes"], pools=module.params["pools"])
+                               check_routes=module.params["check_routes"], pools=module.params["pools"],
+                               routes_on=module.params["routes_on"])
     except FabricError as exc:
         fail_module(module, exc)
     if not result["ok"]:

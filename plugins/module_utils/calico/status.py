@@ -204,6 +204,18 @@ def verify_status_object(node, classes, period=STATUS_PERIOD):
             "spec": {"node": node, "classes": list(classes), "updatePeriodSeconds": period}}
 
 
+def classes_of(classes, node):
+    """The classes wanted for ``node``: ``classes`` is one list for every node or ``{node: list}``."""
+    return list(classes.get(node) or ()) if isinstance(classes, dict) else list(classes)
+
+
+def node_classes(nodes, route_nodes):
+    """``{node: classes}``: ``Agent`` and ``BGP`` for every node, ``Routes`` too for ``route_nodes`` (the
+    nodes whose table fabric_verify checks; the others' objects stay small)."""
+    route_nodes = set(route_nodes)
+    return {node: ["Agent", "BGP", "Routes"] if node in route_nodes else ["Agent", "BGP"] for node in nodes}
+
+
 def _is_verify_object(item):
     labels = (item.get("metadata") or {}).get("labels") or {}
     return labels.get(COMPONENT_LABEL) == VERIFY_COMPONENT and labels.get("app.kubernetes.io/managed-by") == "kubefabric"
@@ -228,7 +240,8 @@ def pick_status_objects(items, nodes, classes):
             continue
         name = (item.get("metadata") or {}).get("name") or ""
         rank = (0 if _is_verify_object(item) and name == VERIFY_NAME_PREFIX + node else
-                1 if _filled(item) and set(classes) <= set((item.get("spec") or {}).get("classes") or ()) else
+                1 if _filled(item) and set(classes_of(classes, node)) <= set((item.get("spec") or {}).get("classes") or ())
+                else
                 2 if _filled(item) else 3, name)
         if node not in ranked or rank < ranked[node][0]:
             ranked[node] = (rank, item)
@@ -236,22 +249,23 @@ def pick_status_objects(items, nodes, classes):
 
 
 def status_object_changes(picked, nodes, classes, period=STATUS_PERIOD):
-    """What makes every node have its own object reporting ``classes`` every ``period`` seconds:
-    ``(creates, patches)`` -- objects to create, ``(name, merge patch)`` for own objects that differ."""
+    """What makes every node have its own object reporting exactly its ``classes`` (a list, or ``{node:
+    list}``) every ``period`` seconds: ``(creates, patches)`` -- objects to create, ``(name, merge patch)``
+    for own objects that differ (a class too many is taken away as well: the Routes class makes an object
+    large, and calico-node refreshes it every period)."""
     creates, patches = [], []
     for node in sorted(nodes):
         item = picked.get(node)
+        wanted = classes_of(classes, node)
         own = item is not None and _is_verify_object(item) and \
             item["metadata"]["name"] == VERIFY_NAME_PREFIX + node
         if not own:
-            creates.append(verify_status_object(node, classes, period))
+            creates.append(verify_status_object(node, wanted, period))
             continue
         spec = item.get("spec") or {}
-        have = list(spec.get("classes") or ())
-        missing = [c for c in classes if c not in have]
         patch = {}
-        if missing:
-            patch["classes"] = have + missing
+        if set(spec.get("classes") or ()) != set(wanted):
+            patch["classes"] = wanted
         if spec.get("updatePeriodSeconds") != period:
             patch["updatePeriodSeconds"] = period
         if patch:
@@ -276,16 +290,20 @@ def observe_statuses(picked, nodes, classes):
             continue
         out[node] = status_rows(item.get("status"))
         have = set((item.get("spec") or {}).get("classes") or ())
-        lacking = [c for c in classes if c not in have]
+        lacking = [c for c in classes_of(classes, node) if c not in have]
         if lacking:
             name = item["metadata"]["name"]
             unobserved[node] = "CalicoNodeStatus %s does not report %s" % (name, ", ".join(lacking))
     return {"nodes": out, "pending": pending, "unobserved": unobserved,
-            "objects": {node: item["metadata"]["name"] for node, item in picked.items()}}
+            "objects": {node: item["metadata"]["name"] for node, item in picked.items()},
+            "versions": {node: (item.get("metadata") or {}).get("resourceVersion") for node, item in picked.items()}}
 
 
 class VerifyStatuses:
     """CalicoNodeStatus for fabric_verify: ONE LIST per round.
+
+    ``classes``: one list for every node, or ``{node: list}`` (:func:`node_classes`: Routes only where
+    the routes are checked).
 
     With ``write`` (not in check mode) the first round creates the objects that are missing (once per
     node and cluster: later runs reuse them) and patches an own object whose classes or period differ;
@@ -295,7 +313,7 @@ class VerifyStatuses:
     def __init__(self, client, nodes, classes, period=STATUS_PERIOD, write=True):
         self.client = client
         self.nodes = sorted(nodes)
-        self.classes = list(classes)
+        self.classes = dict(classes) if isinstance(classes, dict) else list(classes)
         self.period = period
         self.write = write
         self.created, self.updated = [], []

@@ -368,6 +368,7 @@ ROLE_VARS = frozenset((
     "kubefabric_node_group", "kubefabric_device_group", "kubefabric_plan_expect", "kubefabric_plan",
     "kubefabric_plan_diagram", "kubefabric_plan_diagram_format",
     "kubefabric_plan_result", "kubefabric_k8s_auth", "kubefabric_verify_timeout", "kubefabric_verify_interval",
+    "kubefabric_verify_routes_on",
     "kubefabric_verify_result", "kubefabric_device_save", "kubefabric_device_state", "kubefabric_device_adopt",
     "kubefabric_device_password_update", "kubefabric_device_config",
     "kubefabric_calico_exclusive", "kubefabric_sessions", "kubefabric_status", "kubefabric_args",

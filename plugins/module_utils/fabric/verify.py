@@ -13,6 +13,13 @@ node's own IPAM blocks (the blackhole routes calico-node's BIRD holds for them, 
 Static`` in CalicoNodeStatus, inside an IP pool) must be in the forwarding table of every other
 node, learned over BGP (``NodeMesh`` or ``BGPPeer``), and among the BGP routes of every device of
 the plan (``bgp_session_info`` with ``routes``).
+
+Where the routes are checked is ``routes_on`` (:func:`resolve_routes_on`): ``all`` (every node and
+device), ``reflectors`` (the route-reflector nodes and every device), ``devices``, ``none``; ``auto``
+is ``all`` up to :data:`ALL_NODES_UP_TO` nodes (or when the plan has neither route reflectors nor
+devices), else ``reflectors``.  When not every node's table is read, the blocks are the checked
+nodes' own blocks plus every pool prefix a checked endpoint learned (its origin: the node whose
+address is the route's gateway or next hop, ``?`` when none is).
 """
 
 from __future__ import annotations
@@ -25,6 +32,48 @@ NOT_OBSERVED = "not observed"  # check mode: a node without a CalicoNodeStatus t
 ERROR_KEY = "error"  # an observed device entry {"error": text}: it answered but could not be read
 NO_ROUTE = "missing route"
 ROUTE_ROWS_SHOWN = 60
+ROUTES_ON = ("auto", "all", "reflectors", "devices", "none")
+ALL_NODES_UP_TO = 50  # routes_on=auto: every node's table up to this many nodes, else reflectors + devices
+UNKNOWN_ORIGIN = "?"
+
+
+def reflector_nodes(expected):
+    """The plan's route-reflector nodes: those with a route-reflector client among their sessions."""
+    return sorted(node for node, rows in (expected.get("nodes") or {}).items()
+                  if any(row.get("rr_client") for row in rows or ()))
+
+
+def resolve_routes_on(expected, routes_on="auto", check_routes=True):
+    """``all``, ``reflectors``, ``devices`` or ``none`` for ``plan.sessions`` (``auto`` and ``None``
+    resolved: ``all`` up to ALL_NODES_UP_TO nodes or when there are neither reflectors nor devices to
+    check instead, else ``reflectors``); ``check_routes=False`` is ``none``."""
+    if not check_routes:
+        return "none"
+    if routes_on in (None, "auto"):
+        small = len(expected.get("nodes") or {}) <= ALL_NODES_UP_TO
+        return "all" if small or not (reflector_nodes(expected) or expected.get("devices")) else "reflectors"
+    if routes_on not in ROUTES_ON:
+        from ..common.errors import FabricError  # pylint: disable=import-outside-toplevel
+        raise FabricError("routes_on %r is not one of %s" % (routes_on, ", ".join(ROUTES_ON)), field="routes_on",
+                          fix="use one of %s" % ", ".join(ROUTES_ON))
+    return routes_on
+
+
+def route_endpoints(expected, routes_on):
+    """``(nodes, devices)`` whose tables a resolved ``routes_on`` checks."""
+    nodes = {"all": sorted(expected.get("nodes") or {}), "reflectors": reflector_nodes(expected)}.get(routes_on, [])
+    devices = sorted(expected.get("devices") or {}) if routes_on != "none" else []
+    return nodes, devices
+
+
+def describe_endpoints(routes_on, nodes, devices):
+    """Where the routes are checked, in words (``16 reflector node(s) + 9 device(s)``)."""
+    if routes_on == "none":
+        return "no route check"
+    kind = "node(s)" if routes_on == "all" else "reflector node(s)"
+    parts = (["%d %s" % (len(nodes), kind)] if nodes or routes_on != "devices" else []) + \
+        (["%d device(s)" % len(devices)] if devices else [])
+    return " + ".join(parts) or "nothing"
 
 
 def _node_rows(observed):
@@ -154,60 +203,116 @@ def node_blocks(observed_nodes, pools=None):
             for node, found in out.items() if found}
 
 
-def compare_routes(expected, observed_nodes, observed_devices, pools=None, unobserved=None):
-    """Rows ``{endpoint, prefix, origin, observed, verdict}``: each node's blocks at every other node
-    of the plan and at every device of the plan (the blocks of an ``unobserved`` node are unknown, its
-    table is not read: one ``not observed`` row for it)."""
+def _addresses(expected):
+    """``{address: name}`` of every endpoint the plan's sessions name."""
+    out = {}
+    for side in ("nodes", "devices"):
+        for rows in (expected.get(side) or {}).values():
+            for row in rows or ():
+                if row.get("peer_name"):
+                    out[row["peer_address"]] = row["peer_name"]
+    return out
+
+
+def _learned(routes):
+    """``{prefix: (gateway, source)}`` of the FIB routes a node learned over BGP."""
+    learned = {}
+    for route in routes or []:
+        source = route.get("learnedFrom") or {}
+        net = _net(route.get("destination"))
+        if net is not None and route.get("type") == "FIB" and source.get("sourceType") in ("NodeMesh", "BGPPeer"):
+            learned[str(net)] = (route.get("gateway"), "%s %s" % (source["sourceType"], source.get("peerIP") or ""))
+    return learned
+
+
+def _device_routes(data):
+    have = {}
+    for route in (data or {}).get("routes") or []:
+        net = _net(route.get("prefix"))
+        if net is not None and route.get("active", True):
+            have[str(net)] = route.get("next_hop") or "?"
+    return have
+
+
+def learned_blocks(expected, node_tables, device_tables, pools, known):
+    """``{prefix: origin}``: the pool prefixes the checked endpoints learned that no checked node holds
+    as its own (``known``); tables: ``{endpoint: {prefix: gateway}}``. The origin is the plan node whose
+    address is the prefix's gateway at a checked node (iBGP keeps the block's node as next hop), else
+    ``?`` (a device's next hop is the node that passed the prefix on over eBGP, not its origin)."""
+    nets = [n for n in (_net(p) for p in pools or ()) if n is not None]
+    names = _addresses(expected)
+    plan_nodes = set(expected.get("nodes") or {})
+    taken = {prefix for prefixes in known.values() for prefix in prefixes}
+    out = {}
+    for group in (node_tables, device_tables):
+        for _endpoint, table in sorted(group.items()):
+            for prefix, gateway in table.items():
+                if prefix in taken or out.get(prefix, UNKNOWN_ORIGIN) != UNKNOWN_ORIGIN:
+                    continue
+                net = _net(prefix)
+                if not any(net.version == p.version and net.subnet_of(p) for p in nets):
+                    continue
+                origin = names.get(str(gateway or "").split("%")[0]) if group is node_tables else None
+                out[prefix] = origin if origin in plan_nodes else UNKNOWN_ORIGIN
+    return out
+
+
+def compare_routes(expected, observed_nodes, observed_devices, pools=None, unobserved=None, routes_on="all"):
+    """Rows ``{endpoint, prefix, origin, observed, verdict}``: each node's blocks at every node and
+    device ``routes_on`` checks (:func:`route_endpoints`), except the block's own node (the blocks of an
+    ``unobserved`` node are unknown, its table is not read: one ``not observed`` row for it)."""
     unobserved = unobserved or {}
     observed_nodes = observed_nodes or {}
     observed_devices = observed_devices or {}
+    check_nodes, check_devices = route_endpoints(expected, routes_on)
     blocks = node_blocks(observed_nodes, pools)
-    wanted = [(origin, prefix) for origin, prefixes in sorted(blocks.items()) for prefix in prefixes]
-    rows = []
-    for node in sorted(expected.get("nodes", {})):
+    rows, node_tables, device_tables = [], {}, {}
+    for node in check_nodes:
         if node in unobserved:
             rows.append({"endpoint": node, "prefix": "-", "origin": "-", "observed": unobserved[node],
                          "verdict": NOT_OBSERVED})
             continue
         routes = _node_routes(observed_nodes.get(node))
-        learned = {}
-        for route in routes or []:
-            source = route.get("learnedFrom") or {}
-            net = _net(route.get("destination"))
-            if net is not None and route.get("type") == "FIB" and source.get("sourceType") in ("NodeMesh", "BGPPeer"):
-                learned[str(net)] = "%s %s" % (source["sourceType"], source.get("peerIP") or "")
         if routes is None:
             rows.append({"endpoint": node, "prefix": "-", "origin": "-", "observed": "no routes reported",
                          "verdict": NO_ROUTE})
             continue
-        for origin, prefix in wanted:
-            if origin == node:
-                continue
-            got = learned.get(prefix)
-            rows.append({"endpoint": node, "prefix": prefix, "origin": origin,
-                         "observed": ("via " + got.strip()) if got else "absent", "verdict": OK if got else NO_ROUTE})
-    for device in sorted(expected.get("devices", {})):
+        node_tables[node] = _learned(routes)
+    for device in check_devices:
         data = observed_devices.get(device)
-        have = {}
-        for route in (data or {}).get("routes") or []:
-            net = _net(route.get("prefix"))
-            if net is not None and route.get("active", True):
-                have[str(net)] = route.get("next_hop") or "?"
         if isinstance(data, dict) and data.get(ERROR_KEY):
             rows.append({"endpoint": device, "prefix": "-", "origin": "-",
                          "observed": "error: %s" % str(data[ERROR_KEY])[:160], "verdict": READ_ERROR})
-            continue
-        if data is None or data.get("routes") is None:
+        elif data is None or data.get("routes") is None:
             rows.append({"endpoint": device, "prefix": "-", "origin": "-",
                          "observed": "unreachable" if data is None else "no routes reported", "verdict": NO_ROUTE})
-            continue
+        else:
+            device_tables[device] = _device_routes(data)
+    if routes_on != "all" and pools is not None:
+        # not every node's table is read: the other nodes' blocks are what the checked endpoints learned
+        gateways = {n: {p: g for p, (g, _s) in t.items()} for n, t in node_tables.items()}
+        for prefix, origin in sorted(learned_blocks(expected, gateways, device_tables, pools, blocks).items()):
+            blocks.setdefault(origin, []).append(prefix)
+    wanted = [(origin, prefix) for origin, prefixes in sorted(blocks.items()) for prefix in prefixes]
+    for endpoint in check_nodes + check_devices:
+        table = node_tables.get(endpoint)
+        if table is not None:
+            have = {prefix: got[1] for prefix, got in table.items()}
+        elif endpoint in device_tables:
+            have = device_tables[endpoint]
+        else:
+            continue  # its row is above
         for origin, prefix in wanted:
+            if origin == endpoint:
+                continue
             got = have.get(prefix)
-            rows.append({"endpoint": device, "prefix": prefix, "origin": origin,
-                         "observed": ("via " + got) if got else "absent", "verdict": OK if got else NO_ROUTE})
+            rows.append({"endpoint": endpoint, "prefix": prefix, "origin": origin,
+                         "observed": ("via " + str(got).strip()) if got else "absent",
+                         "verdict": OK if got else NO_ROUTE})
     bad = [r for r in rows if r["verdict"] not in (OK, NOT_OBSERVED)]
     return {"ok": not bad, "rows": rows, "problems": bad, "blocks": blocks,
-            "expected": sum(1 for r in rows if r["prefix"] != "-"), "present": sum(1 for r in rows if r["verdict"] == OK)}
+            "expected": sum(1 for r in rows if r["prefix"] != "-"), "present": sum(1 for r in rows if r["verdict"] == OK),
+            "routes_on": routes_on, "nodes_checked": check_nodes, "devices_checked": check_devices}
 
 
 def route_table(rows):
@@ -235,33 +340,38 @@ def table(rows):
 
 
 def verify_result(plan, observed_nodes, observed_devices, expect=None, elapsed=0.0, check_routes=False, pools=None,
-                  unobserved=None):
+                  unobserved=None, routes_on="auto"):
     """The module result for one comparison (``expect`` is checked with JMESPath).
 
-    ``check_routes``: also check the prefixes (``compare_routes``); ``pools``: the IP pool CIDRs;
-    ``unobserved``: ``{node: reason}`` of the nodes that could not be observed (``not_observed``)."""
+    ``check_routes``: also check the prefixes (``compare_routes``) where ``routes_on`` says
+    (:func:`resolve_routes_on`); ``pools``: the IP pool CIDRs; ``unobserved``: ``{node: reason}`` of
+    the nodes that could not be observed (``not_observed``)."""
     from ..common.errors import FabricError
     from ..common.query import check_expectations
     if not isinstance(plan, dict) or "sessions" not in plan:
         raise FabricError("plan has no sessions", field="plan", fix="pass the plan returned by fabric_plan")
+    routes_on = resolve_routes_on(plan["sessions"], routes_on, check_routes)
     outcome = compare(plan["sessions"], observed_nodes, observed_devices, unobserved)
     result = {"ok": outcome["ok"], "rows": outcome["rows"], "problems": outcome["problems"],
               "read_errors": outcome["read_errors"], "not_observed": sorted(unobserved or {}),
               "established": outcome["established"], "expected": outcome["expected"],
-              "table": table(outcome["problems"] or outcome["rows"]), "elapsed": round(elapsed, 2)}
-    if check_routes:
-        routes = compare_routes(plan["sessions"], observed_nodes, observed_devices, pools, unobserved)
+              "table": table(outcome["problems"] or outcome["rows"]), "elapsed": round(elapsed, 2),
+              "routes_on": routes_on}
+    if routes_on != "none":
+        routes = compare_routes(plan["sessions"], observed_nodes, observed_devices, pools, unobserved, routes_on)
+        where = describe_endpoints(routes_on, routes["nodes_checked"], routes["devices_checked"])
         # the rows themselves are not returned: a 200-node fabric has 40,000 of them, all ok
         result.update(ok=outcome["ok"] and routes["ok"], route_problems=routes["problems"], blocks=routes["blocks"],
-                      prefixes_expected=routes["expected"], prefixes_present=routes["present"])
+                      prefixes_expected=routes["expected"], prefixes_present=routes["present"],
+                      routes_checked_at=routes["nodes_checked"] + routes["devices_checked"], routes_where=where)
         if routes["problems"]:
             shown = routes["problems"][:ROUTE_ROWS_SHOWN]
             more = len(routes["problems"]) - len(shown)
             result["table"] += "\n" + route_table(shown) + ("\n... and %d more missing route(s)" % more if more else "")
         else:
-            result["table"] += "\nevery node's blocks (%d) are in the tables of every other node and device: %d/%d " \
-                "prefixes present" % (sum(len(b) for b in routes["blocks"].values()), routes["present"],
-                                      routes["expected"])
+            result["table"] += "\nevery block (%d) is in the table of every endpoint checked (routes_on=%s: %s): " \
+                "%d/%d prefixes present" % (sum(len(b) for b in routes["blocks"].values()), routes_on, where,
+                                            routes["present"], routes["expected"])
     if unobserved:
         result["table"] += "\nnot observed (no fault of the fabric, nothing to read): %s" % ", ".join(
             "%s (%s)" % (node, reason) for node, reason in sorted(unobserved.items()))

@@ -83,3 +83,41 @@ def test_the_own_object_wins_over_anyones_and_a_filled_one_over_an_empty_one():
     assert status.pick_status_objects(items, ["n1"], CLASSES)["n1"]["metadata"]["name"] == "b-filled"
     items.append(dict(status.verify_status_object("n1", CLASSES)))
     assert status.pick_status_objects(items, ["n1"], CLASSES)["n1"]["metadata"]["name"] == "kubefabric-verify-n1"
+
+
+def test_routes_only_where_checked_a_changed_choice_patches_only_the_objects_that_differ():
+    fake = FakeKube()
+    classes = status.node_classes(NODES, ["n1"])
+    assert classes == {"n1": CLASSES, "n2": ["Agent", "BGP"], "n3": ["Agent", "BGP"]}
+    statuses = status.VerifyStatuses(client(fake), NODES, classes)
+    statuses.read()
+    assert fake.obj("caliconodestatuses", "kubefabric-verify-n1")["spec"]["classes"] == CLASSES
+    assert fake.obj("caliconodestatuses", "kubefabric-verify-n2")["spec"]["classes"] == ["Agent", "BGP"]
+    for name in fake.names("caliconodestatuses"):
+        fake.obj("caliconodestatuses", name)["status"] = FILLED
+    view = statuses.read()
+    assert sorted(view["nodes"]) == NODES and view["unobserved"] == {}  # n2, n3 need no Routes
+    # a rerun with the same choice writes nothing
+    before = len(writes(fake))
+    again = status.VerifyStatuses(client(fake), NODES, classes)
+    again.read()
+    assert again.created == again.updated == [] and len(writes(fake)) == before
+    # the routes now checked at n2 instead of n1: n1 loses Routes, n2 gets them, n3 is left alone
+    moved = status.VerifyStatuses(client(fake), NODES, status.node_classes(NODES, ["n2"]))
+    view = moved.read()
+    assert moved.updated == ["kubefabric-verify-n1", "kubefabric-verify-n2"] and moved.created == []
+    assert fake.obj("caliconodestatuses", "kubefabric-verify-n1")["spec"]["classes"] == ["Agent", "BGP"]
+    assert fake.obj("caliconodestatuses", "kubefabric-verify-n2")["spec"]["classes"] == CLASSES
+    assert view["pending"] == ["n1", "n2"] and sorted(view["nodes"]) == ["n3"]
+
+
+def test_check_mode_with_per_node_classes_only_a_checked_node_lacking_routes_is_not_observed():
+    fake = FakeKube()
+    for node in NODES:
+        obj = status.verify_status_object(node, ["Agent", "BGP"])
+        obj["status"] = FILLED
+        fake.add("caliconodestatuses", obj)
+    before = len(writes(fake))
+    view = status.VerifyStatuses(client(fake), NODES, status.node_classes(NODES, ["n1"]), write=False).read()
+    assert len(writes(fake)) == before
+    assert list(view["unobserved"]) == ["n1"] and "Routes" in view["unobserved"]["n1"]

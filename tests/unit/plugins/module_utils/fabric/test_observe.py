@@ -99,3 +99,17 @@ def test_progress_line_counts_sessions_prefixes_and_waiting_nodes():
     line = observe.progress_line(1, 0.5, outcome, {"pending": ["n2"]}, check_routes=False)
     assert line.startswith("fabric_verify round 1 (0.5 s): 1/2 session ends Established, 1 problem(s), "
                            "status of 1 node(s) to come: n2->n1 missing")
+
+
+def test_progress_line_says_where_the_routes_are_checked():
+    plan = {"sessions": {"nodes": {"rr": [{"peer_address": "10.0.0.2", "peer_name": "c", "rr_client": True}],
+                                   "c": [{"peer_address": "10.0.0.1", "peer_name": "rr"}]}, "devices": {}}}
+    nodes = {"rr": {"ipv4": [{"peer_address": "10.0.0.2", "info": "Established"}], "ipv6": [],
+                    "routes": {"routesV4": [{"type": "FIB", "destination": "192.168.2.0/26", "gateway": "10.0.0.2",
+                                             "learnedFrom": {"sourceType": "BGPPeer", "peerIP": "10.0.0.2"}}]}},
+             "c": {"ipv4": [{"peer_address": "10.0.0.1", "info": "Established"}], "ipv6": []}}
+    outcome = verify.verify_result(plan, nodes, {}, check_routes=True, pools=["192.168.0.0/16"],
+                                   routes_on="reflectors")
+    line = observe.progress_line(2, 1.0, outcome, {"pending": []}, check_routes=True)
+    assert line == ("fabric_verify round 2 (1.0 s): 2/2 session ends Established, 1/1 prefixes present at "
+                    "1 reflector node(s), 0 problem(s)")

@@ -183,3 +183,110 @@ def test_a_node_that_could_not_be_observed_is_said_so_and_is_no_problem():
     broken = devices_ok()
     broken["leaf1"]["sessions"][0]["established"] = False
     assert not verify.verify_result(PLAN, nodes, broken, unobserved={"node2": "x"})["ok"]
+
+
+# -- routes_on: where the routes are checked ------------------------------------------------------------
+# rr_per_leaf's shape: rr1 reflects for c1 and c2 and peers leaf1 (eBGP); the clients peer rr1 only
+RR_PLAN = {"sessions": {
+    "nodes": {"rr1": [{"peer_address": "10.1.0.21", "peer_name": "c1", "rr_client": True},
+                      {"peer_address": "10.1.0.22", "peer_name": "c2", "rr_client": True},
+                      {"peer_address": "10.1.0.254", "peer_name": "leaf1", "rr_client": False}],
+              "c1": [{"peer_address": "10.1.0.11", "peer_name": "rr1", "rr_client": False}],
+              "c2": [{"peer_address": "10.1.0.11", "peer_name": "rr1", "rr_client": False}]},
+    "devices": {"leaf1": [{"peer_address": "10.1.0.11", "peer_name": "rr1", "remote_as": 64512}]}}}
+BLOCKS = {"rr1": "192.168.1.0/26", "c1": "192.168.2.0/26", "c2": "192.168.3.0/26"}
+
+
+def _bgp_only(peers):
+    return {"ipv4": [_peer(a) for a in peers], "ipv6": [], "routes": {}}
+
+
+def rr_nodes(c2_at_rr=True):
+    routes = [_own(BLOCKS["rr1"]), _learned(BLOCKS["c1"], "10.1.0.21", "BGPPeer")]
+    if c2_at_rr:
+        routes.append(_learned(BLOCKS["c2"], "10.1.0.22", "BGPPeer"))
+    return {"rr1": _status(["10.1.0.21", "10.1.0.22", "10.1.0.254"], routes),
+            "c1": _bgp_only(["10.1.0.11"]), "c2": _bgp_only(["10.1.0.11"])}
+
+
+def rr_devices(prefixes=tuple(BLOCKS.values())):
+    return {"leaf1": {"sessions": [{"peer_address": "10.1.0.11", "established": True, "state": "Established",
+                                    "remote_as": 64512}],
+                      "routes": [{"prefix": p, "next_hop": "10.1.0.11", "active": True} for p in prefixes]}}
+
+
+def _big_plan(nodes, rr=False, devices=False):
+    names = ["n%03d" % i for i in range(nodes)]
+    plan = {"nodes": {n: [{"peer_address": "10.0.0.1", "peer_name": names[0], "rr_client": rr and n == names[0]}]
+                      for n in names}, "devices": {}}
+    if devices:
+        plan["devices"] = {"leaf1": [{"peer_address": "10.0.0.1", "peer_name": names[0]}]}
+    return plan
+
+
+def test_routes_on_auto_is_every_node_when_small_else_reflectors_and_devices():
+    assert verify.resolve_routes_on(RR_PLAN["sessions"]) == "all"
+    assert verify.resolve_routes_on(_big_plan(verify.ALL_NODES_UP_TO)) == "all"
+    assert verify.resolve_routes_on(_big_plan(verify.ALL_NODES_UP_TO + 1, rr=True)) == "reflectors"
+    assert verify.resolve_routes_on(_big_plan(verify.ALL_NODES_UP_TO + 1, devices=True)) == "reflectors"
+    # a large mesh without reflectors and devices: only the nodes themselves can show the routes
+    assert verify.resolve_routes_on(_big_plan(verify.ALL_NODES_UP_TO + 1)) == "all"
+    assert verify.resolve_routes_on(RR_PLAN["sessions"], "devices") == "devices"
+    assert verify.resolve_routes_on(RR_PLAN["sessions"], "all", check_routes=False) == "none"
+    with pytest.raises(FabricError) as err:
+        verify.resolve_routes_on(RR_PLAN["sessions"], "leaves")
+    assert err.value.field == "routes_on"
+
+
+def test_route_endpoints_per_routes_on():
+    sessions = RR_PLAN["sessions"]
+    assert verify.reflector_nodes(sessions) == ["rr1"]
+    assert verify.route_endpoints(sessions, "all") == (["c1", "c2", "rr1"], ["leaf1"])
+    assert verify.route_endpoints(sessions, "reflectors") == (["rr1"], ["leaf1"])
+    assert verify.route_endpoints(sessions, "devices") == ([], ["leaf1"])
+    assert verify.route_endpoints(sessions, "none") == ([], [])
+
+
+def test_reflectors_every_block_at_every_reflector_and_device_from_their_own_tables():
+    result = verify.verify_result(RR_PLAN, rr_nodes(), rr_devices(), check_routes=True, pools=POOLS,
+                                  routes_on="reflectors")
+    assert result["ok"], result["table"]
+    assert result["routes_on"] == "reflectors" and result["routes_checked_at"] == ["rr1", "leaf1"]
+    # the clients report no routes: their blocks come from rr1's table, their origin from the gateway
+    assert result["blocks"] == {"rr1": [BLOCKS["rr1"]], "c1": [BLOCKS["c1"]], "c2": [BLOCKS["c2"]]}
+    assert result["prefixes_expected"] == result["prefixes_present"] == 2 + 3  # rr1: the clients' two; leaf1: 3
+    assert result["routes_where"] == "1 reflector node(s) + 1 device(s)"
+    assert result["established"] == result["expected"] == 6  # sessions still at every node end
+
+
+def test_reflectors_a_block_that_reached_the_device_but_not_the_reflector_is_missing_there():
+    result = verify.verify_result(RR_PLAN, rr_nodes(c2_at_rr=False), rr_devices(), check_routes=True, pools=POOLS,
+                                  routes_on="reflectors")
+    assert not result["ok"]
+    assert [(r["endpoint"], r["prefix"], r["verdict"]) for r in result["route_problems"]] == [
+        ("rr1", BLOCKS["c2"], verify.NO_ROUTE)]
+    # only seen at the device, whose next hop is rr1 (eBGP): the origin is not made up
+    assert result["route_problems"][0]["origin"] == verify.UNKNOWN_ORIGIN
+
+
+def test_reflectors_a_block_missing_at_the_device():
+    result = verify.verify_result(RR_PLAN, rr_nodes(), rr_devices(prefixes=(BLOCKS["rr1"], BLOCKS["c1"])),
+                                  check_routes=True, pools=POOLS, routes_on="reflectors")
+    assert [(r["endpoint"], r["prefix"], r["origin"]) for r in result["route_problems"]] == [
+        ("leaf1", BLOCKS["c2"], "c2")]
+
+
+def test_all_on_the_same_observation_asks_the_clients_tables_too():
+    result = verify.verify_result(RR_PLAN, rr_nodes(), rr_devices(), check_routes=True, pools=POOLS, routes_on="all")
+    assert not result["ok"]
+    assert sorted(r["endpoint"] for r in result["route_problems"]) == ["c1", "c2"]
+    assert {r["observed"] for r in result["route_problems"]} == {"no routes reported"}
+
+
+def test_devices_only_and_none():
+    result = verify.verify_result(RR_PLAN, rr_nodes(), rr_devices(), check_routes=True, pools=POOLS,
+                                  routes_on="devices")
+    assert result["ok"] and result["routes_checked_at"] == ["leaf1"]
+    assert result["prefixes_expected"] == 3 and result["routes_where"] == "1 device(s)"
+    result = verify.verify_result(RR_PLAN, rr_nodes(), rr_devices(), check_routes=True, pools=POOLS, routes_on="none")
+    assert result["ok"] and result["routes_on"] == "none" and "prefixes_expected" not in result
