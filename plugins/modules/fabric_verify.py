@@ -22,13 +22,14 @@ description:
   - Through its action plugin it gathers both sides itself and repeats until everything matches or
     O(timeout) runs out. A round is ONE LIST of CalicoNodeStatus and one read per device over a connection
     kept for the whole run (opened by the first round, closed at the end). While it waits it prints a
-    progress line (C(fabric_verify round N (T s) - E/X session ends Established, P/Q prefixes present, K problem(s)),
-    with a colon after the time) whenever the counts change and at least every 10 s; it shows in
+    progress line (C(fabric_verify round N (T s) - E/X session ends Established, P/Q prefixes present at W, K problem(s)),
+    with a colon after the time; W says where the routes are checked, for example C(16 reflector node(s) + 9 device(s)))
+    whenever the counts change and at least every 10 s; it shows in
     C(ansible-playbook) output and in the AWX job output as it happens.
   - The first run against a cluster creates one CalicoNodeStatus per node, named C(kubefabric-verify-<node>),
     labelled C(app.kubernetes.io/managed-by=kubefabric) and C(app.kubernetes.io/component=fabric-verify),
     reporting every O(status_period) seconds, with the classes C(Agent) and C(BGP), and C(Routes) only on the
-    nodes whose table O(routes_on) checks (a status with routes holds every prefix of the fabric: about 70 KB
+    nodes whose table O(routes_on) checks (a status with routes holds every prefix of the fabric, about 70 KB
     at 200 nodes, 350 KB at 1,000). Later rounds and runs reuse them and nothing deletes them one by one; a run
     whose O(routes_on) selects other nodes patches the classes of its own objects that differ (no write when
     nothing changed). To remove them all with one request, C(kubectl delete caliconodestatuses -l

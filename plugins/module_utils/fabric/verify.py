@@ -24,6 +24,7 @@ address is the route's gateway or next hop, ``?`` when none is).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 OK, MISSING, DOWN, UNEXPECTED, WRONG_AS = "ok", "missing", "not established", "unexpected", "wrong AS"
@@ -163,11 +164,28 @@ def compare(expected, observed_nodes, observed_devices, unobserved=None):
             "established": sum(1 for r in rows if r["verdict"] == OK)}
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _net(text):
+    """The network of a prefix text, or None. Cached: a round parses the same few hundred blocks at every
+    endpoint, and every round the same again (the parse is most of a round's comparison otherwise)."""
     try:
         return ipaddress.ip_network(str(text), strict=False)
     except ValueError:
         return None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _prefix(text):
+    """The canonical text of a prefix (``str`` of its network), or None."""
+    net = _net(text)
+    return None if net is None else str(net)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _in_pools(prefix, pools):
+    net = _net(prefix)
+    return net is not None and any(net.version == p.version and net.subnet_of(p)
+                                   for p in (_net(pool) for pool in pools) if p is not None)
 
 
 def _node_routes(data):
@@ -219,18 +237,18 @@ def _learned(routes):
     learned = {}
     for route in routes or []:
         source = route.get("learnedFrom") or {}
-        net = _net(route.get("destination"))
-        if net is not None and route.get("type") == "FIB" and source.get("sourceType") in ("NodeMesh", "BGPPeer"):
-            learned[str(net)] = (route.get("gateway"), "%s %s" % (source["sourceType"], source.get("peerIP") or ""))
+        prefix = _prefix(route.get("destination"))
+        if prefix is not None and route.get("type") == "FIB" and source.get("sourceType") in ("NodeMesh", "BGPPeer"):
+            learned[prefix] = (route.get("gateway"), "%s %s" % (source["sourceType"], source.get("peerIP") or ""))
     return learned
 
 
 def _device_routes(data):
     have = {}
     for route in (data or {}).get("routes") or []:
-        net = _net(route.get("prefix"))
-        if net is not None and route.get("active", True):
-            have[str(net)] = route.get("next_hop") or "?"
+        prefix = _prefix(route.get("prefix"))
+        if prefix is not None and route.get("active", True):
+            have[prefix] = route.get("next_hop") or "?"
     return have
 
 
@@ -239,7 +257,7 @@ def learned_blocks(expected, node_tables, device_tables, pools, known):
     as its own (``known``); tables: ``{endpoint: {prefix: gateway}}``. The origin is the plan node whose
     address is the prefix's gateway at a checked node (iBGP keeps the block's node as next hop), else
     ``?`` (a device's next hop is the node that passed the prefix on over eBGP, not its origin)."""
-    nets = [n for n in (_net(p) for p in pools or ()) if n is not None]
+    pools = tuple(str(p) for p in pools or ())
     names = _addresses(expected)
     plan_nodes = set(expected.get("nodes") or {})
     taken = {prefix for prefixes in known.values() for prefix in prefixes}
@@ -249,8 +267,7 @@ def learned_blocks(expected, node_tables, device_tables, pools, known):
             for prefix, gateway in table.items():
                 if prefix in taken or out.get(prefix, UNKNOWN_ORIGIN) != UNKNOWN_ORIGIN:
                     continue
-                net = _net(prefix)
-                if not any(net.version == p.version and net.subnet_of(p) for p in nets):
+                if not _in_pools(prefix, pools):
                     continue
                 origin = names.get(str(gateway or "").split("%")[0]) if group is node_tables else None
                 out[prefix] = origin if origin in plan_nodes else UNKNOWN_ORIGIN
