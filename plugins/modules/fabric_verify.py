@@ -22,9 +22,9 @@ description:
   - Through its action plugin it gathers both sides itself and repeats until everything matches or
     O(timeout) runs out. A round is ONE LIST of CalicoNodeStatus and one read per device over a connection
     kept for the whole run (opened by the first round, closed at the end). While it waits it prints a
-    progress line (C(fabric_verify round N (T s) - E/X session ends Established, P/Q prefixes present at W, K problem(s)),
-    with a colon after the time; W says where the routes are checked, for example C(16 reflector node(s) + 9 device(s)))
-    whenever the counts change and at least every 10 s; it shows in
+    progress line (C(fabric_verify round N (T s) - E/X session ends Established, P/Q prefixes present, K problem(s),
+    routes at W), with a colon after the time; W says where the routes are checked, for example
+    C(16 reflector node(s) + 9 device(s))) whenever the counts change and at least every 10 s; it shows in
     C(ansible-playbook) output and in the AWX job output as it happens.
   - The first run against a cluster creates one CalicoNodeStatus per node, named C(kubefabric-verify-<node>),
     labelled C(app.kubernetes.io/managed-by=kubefabric) and C(app.kubernetes.io/component=fabric-verify),

@@ -94,9 +94,9 @@ class DeviceReader:
 
 
 def progress_line(attempt, elapsed, outcome, statuses=None, check_routes=True, shown=4):
-    """One round: session ends Established / expected, prefixes present / expected and where they are
-    checked (``at 16 reflector node(s) + 9 device(s)``), the first problems, and the nodes whose status is
-    still to come (``statuses``: the view of ``VerifyStatuses.read``)."""
+    """One round: session ends Established / expected, prefixes present / expected, the problems and where
+    the routes are checked (``routes at 16 reflector node(s) + 9 device(s)``), the nodes whose status is
+    still to come, and the first problems (``statuses``: the view of ``VerifyStatuses.read``)."""
     problems = ["%s->%s %s" % (p["endpoint"], p["peer_name"] or p["peer_address"], p["verdict"])
                 for p in outcome["problems"][:shown]]
     problems += ["%s: %s from %s %s" % (p["endpoint"], p["prefix"], p["origin"], p["verdict"])
@@ -107,10 +107,11 @@ def progress_line(attempt, elapsed, outcome, statuses=None, check_routes=True, s
     unseen = ""
     if outcome.get("not_observed"):
         unseen = ", %d node(s) not observed" % len(outcome["not_observed"])
-    return ("fabric_verify round %d (%.1f s): %d/%d session ends Established%s, %d problem(s)%s%s%s"
+    return ("fabric_verify round %d (%.1f s): %d/%d session ends Established%s, %d problem(s)%s%s%s%s"
             % (attempt, elapsed, outcome["established"], outcome["expected"],
-               ", %d/%d prefixes present%s" % (outcome["prefixes_present"], outcome["prefixes_expected"],
-                                               " at " + outcome["routes_where"] if outcome.get("routes_where") else "")
+               ", %d/%d prefixes present" % (outcome["prefixes_present"], outcome["prefixes_expected"])
                if check_routes and "prefixes_present" in outcome else "",
-               len(outcome["problems"]) + len(outcome.get("route_problems", [])), waiting, unseen,
+               len(outcome["problems"]) + len(outcome.get("route_problems", [])),
+               ", routes at " + outcome["routes_where"] if check_routes and outcome.get("routes_where") else "",
+               waiting, unseen,
                "" if outcome["ok"] else ": " + ", ".join(problems)))

@@ -66,6 +66,10 @@ def test_too_many_devices_for_the_management_range(bench):
      {"converged": False, "session_ends_established": 798}),
     ('"msg": "800/800 session ends Established, 41000/41600 prefixes present after 12.0 s"',
      {"converged": False, "prefixes_present": 41000}),
+    # with where the routes were checked and fabric_verify's converged_at
+    ('"msg": "800/800 session ends Established, 4984/4984 prefixes present after 9.49 s (routes checked at 16 '
+     'reflector node(s) + 9 device(s); converged at 1796543245.803)"',
+     {"converged": True, "prefixes_expected": 4984, "verify_elapsed_s": 9.49, "verify_converged_at": 1796543245.803}),
     # before the route check
     ('"msg": "800/800 session ends Established after 20.8 s"', {"converged": True, "verify_elapsed_s": 20.8}),
     ("no converged line", {"converged": False, "session_ends": None}),
@@ -73,6 +77,26 @@ def test_too_many_devices_for_the_management_range(bench):
 def test_converged_line(bench, text, expected):
     result = bench.parse_converged("fabric_verify round 1 (2 s): 10/800 session ends Established\n" + text)
     assert {k: result.get(k) for k in expected} == expected
+
+
+def test_bird_since_column_as_epoch(bench):
+    now = 1796543245.8  # the clock of the run; BIRD prints local time
+    local = bench.time.localtime(now)
+    clock = bench.time.strftime("%H:%M:%S", local)
+    assert bench._since_epoch(clock, now) == float(int(now))
+    assert bench._since_epoch(bench.time.strftime("%Y-%m-%d %H:%M:%S", local), now) == float(int(now))
+    # a time of day later than now is yesterday's
+    later = bench.time.strftime("%H:%M:%S", bench.time.localtime(now + 3600))
+    assert bench._since_epoch(later, now) == float(int(now)) + 3600 - 86400
+    assert bench._since_epoch("garbage", now) is None
+
+
+def test_verify_report_lag_from_converged_at_else_the_round_line(bench):
+    established = {"bird_last_established": 100.0, "frr_last_established": 99.5, "last_established": 100.0}
+    lag = bench.verify_lag({"verify_converged_at": 101.8}, established, 101.9)
+    assert lag["verify_report_lag_s"] == 1.8 and lag["verify_report_lag_frr_s"] == 2.3
+    assert bench.verify_lag({}, established, 103.0)["verify_report_lag_s"] == 3.0  # an older fabric_verify
+    assert "verify_report_lag_s" not in bench.verify_lag({}, dict(established, last_established=None), 103.0)
 
 
 def test_lab_cluster_starts_with_calico_defaults_unless_the_mesh_is_off():

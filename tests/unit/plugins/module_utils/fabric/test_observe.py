@@ -111,5 +111,5 @@ def test_progress_line_says_where_the_routes_are_checked():
     outcome = verify.verify_result(plan, nodes, {}, check_routes=True, pools=["192.168.0.0/16"],
                                    routes_on="reflectors")
     line = observe.progress_line(2, 1.0, outcome, {"pending": []}, check_routes=True)
-    assert line == ("fabric_verify round 2 (1.0 s): 2/2 session ends Established, 1/1 prefixes present at "
-                    "1 reflector node(s), 0 problem(s)")
+    assert line == ("fabric_verify round 2 (1.0 s): 2/2 session ends Established, 1/1 prefixes present, "
+                    "0 problem(s), routes at 1 reflector node(s)")
