@@ -21,10 +21,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
+# pylint: disable=wrong-import-position
 from lab import paths  # noqa: E402
 
 paths.ensure_collection_importable()
-# pylint: disable=wrong-import-position
 from plan_scale import fabric  # noqa: E402
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import status  # noqa: E402
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import verify  # noqa: E402

@@ -269,7 +269,7 @@ def learned_blocks(expected, node_tables, device_tables, pools, known):
                     continue
                 if not _in_pools(prefix, pools):
                     continue
-                origin = names.get(str(gateway or "").split("%")[0]) if group is node_tables else None
+                origin = names.get(str(gateway or "").split("%", maxsplit=1)[0]) if group is node_tables else None
                 out[prefix] = origin if origin in plan_nodes else UNKNOWN_ORIGIN
     return out
 
