@@ -60,6 +60,35 @@ def migration_rack_asn(spec, old, new):
     return migrate.rack_asn(spec, old, new)
 
 
+def migration_cluster_plan(plan, cluster=None):
+    try:
+        return migrate.cluster_plan(plan, cluster or None)
+    except FabricError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def migration_target(plan):
+    try:
+        return migrate.target_of(plan)
+    except FabricError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def migration_unsliced(workflow_defined, migration):
+    try:
+        migrate.refuse_sliced(bool(workflow_defined), migration)
+    except FabricError as exc:
+        raise AnsibleFilterError(str(exc))
+    return True
+
+
+def migration_cluster_auth(plan, hostvars):
+    try:
+        return migrate.cluster_auth(plan, hostvars)
+    except FabricError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
 class FilterModule(object):
     """kubefabric.bgp migration filters."""
 
@@ -69,4 +98,6 @@ class FilterModule(object):
                 "migration_route_reflectors": migration_route_reflectors,
                 "migration_unset_rr": migration_unset_rr, "migration_as_steps": migration_as_steps,
                 "migration_as_targets": migration_as_targets,
-                "migration_node_asn": migration_node_asn, "migration_rack_asn": migration_rack_asn}
+                "migration_node_asn": migration_node_asn, "migration_rack_asn": migration_rack_asn,
+                "migration_cluster_plan": migration_cluster_plan, "migration_target": migration_target,
+                "migration_unsliced": migration_unsliced, "migration_cluster_auth": migration_cluster_auth}

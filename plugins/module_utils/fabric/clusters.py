@@ -407,3 +407,32 @@ def redact(plan, redact_one):
                 neighbor["password"] = None
                 neighbor["password_from_inventory"] = True
     return plan
+
+
+# ------------------------------------------------------------------------------------------------
+# read-only playbooks (status): the nodes of a play, per cluster
+
+_AUTH_VARS = (("kubeconfig", "k8s_kubeconfig"), ("context", "k8s_context"))
+
+
+def by_credentials(hosts, hostvars, node_group="k8s_nodes", cluster_group=CLUSTER_GROUP):
+    """The Kubernetes node hosts ``hosts`` grouped by the credentials that reach their cluster: ``[{cluster, auth,
+    hosts, nodes}]`` (``nodes``: Calico node names). A host's credentials are its ``kubefabric_k8s_auth``, else its
+    ``k8s_kubeconfig`` / ``k8s_context`` (the cluster's group vars); ``cluster`` is the group the hosts share besides
+    ``all``, the node group and the cluster group (empty for a single-cluster inventory)."""
+    found = {}
+    for host in hosts:
+        data = hostvars[host]
+        auth = data.get("kubefabric_k8s_auth") or {key: data.get(var) for key, var in _AUTH_VARS}
+        auth = {key: value for key, value in dict(auth).items() if value is not None}
+        entry = found.setdefault(repr(sorted(auth.items())), {"auth": auth, "hosts": [], "nodes": [], "groups": None})
+        entry["hosts"].append(host)
+        entry["nodes"].append(data.get("calico_node_name") or host)
+        names = set(data.get("group_names") or []) - {"all", node_group, cluster_group}
+        entry["groups"] = names if entry["groups"] is None else entry["groups"] & names
+    out = []
+    for entry in found.values():
+        groups = sorted(entry.pop("groups") or [])
+        entry["cluster"] = groups[0] if len(groups) == 1 and len(found) > 1 else ""
+        out.append(entry)
+    return sorted(out, key=lambda e: (e["cluster"], e["hosts"][0]))

@@ -233,3 +233,83 @@ def global_as_targets(module_args, new):
     """The nodes a new default AS changes (those without an AS of their own in the plan) -> ``new``."""
     _schema.to_asn(new, "all", "kubefabric_as_global")
     return {node["name"]: str(new) for node in (module_args or {}).get("nodes", []) if not node.get("as_number")}
+
+
+# ------------------------------------------------------------------------------------------------
+# several clusters on one fabric, sliced jobs (docs/multi_cluster.md, docs/migrations.md)
+
+MIGRATIONS_FIX_SLICED = ("run the migration as one unsliced job (AWX: job_slice_count 1, outside the sliced "
+                         "workflow of docs/awx.md); its steps wait for the whole cluster between writes")
+
+
+def refuse_sliced(workflow_defined, migration):
+    """A migration is ordered, cluster-wide steps with waits in between: a slice of a sliced job (it got the
+    workflow's ``kubefabric_workflow``) would run them on a part of the nodes, racing the other slices."""
+    if workflow_defined:
+        raise FabricError("%s is a migration and this run is a slice of a sliced job; nothing was changed" % migration,
+                          host="localhost", field="kubefabric_workflow", fix=MIGRATIONS_FIX_SLICED)
+
+
+def cluster_plan(plan, cluster=None):
+    """The part of ``plan`` (``fabric_plan``'s) that a migration of one cluster acts on.
+
+    A single-cluster plan is returned as it is (``cluster`` must then be empty).  A plan of several
+    clusters needs ``cluster`` (``kubefabric_cluster``): the result keeps the shape of a fabric plan with
+    only that cluster in ``clusters``, the devices' ``device_scopes`` limited to that cluster's owner scope
+    (a device without a neighbour of that cluster keeps an empty list: the devices role changes nothing on
+    it), ``sessions`` to the rows of that cluster, and ``migration`` =
+    ``{cluster, owner, devices}`` (``devices``: the devices with a neighbour of that cluster).
+    """
+    clusters = (plan or {}).get("clusters")
+    if not clusters:
+        if cluster:
+            raise FabricError("kubefabric_cluster is %s but the inventory describes one cluster" % cluster,
+                              host="localhost", field="kubefabric_cluster",
+                              fix="drop kubefabric_cluster (it selects a cluster of a kubefabric_clusters inventory)")
+        return plan
+    names = ", ".join(sorted(clusters))
+    if not cluster:
+        raise FabricError("the inventory has several clusters (%s) and a migration changes one at a time" % names,
+                          host="localhost", field="kubefabric_cluster",
+                          fix="choose the cluster to migrate: -e kubefabric_cluster=<one of %s>; migrate the "
+                              "others in turn, then set fabric_pattern" % names)
+    if cluster not in clusters:
+        raise FabricError("kubefabric_cluster %s is not a cluster of this inventory" % cluster, host="localhost",
+                          field="kubefabric_cluster", fix="use one of %s (children of kubefabric_clusters)" % names)
+    chosen = clusters[cluster]
+    owner = chosen["owner"]
+    scopes = {device: [row for row in rows if row.get("owner") == owner]
+              for device, rows in (plan.get("device_scopes") or {}).items()}
+    out = dict(plan, clusters={cluster: chosen}, device_scopes=scopes)
+    out["sessions"] = dict(chosen["sessions"])
+    out["migration"] = {"cluster": cluster, "owner": owner,
+                        "devices": sorted(device for device, rows in scopes.items() if rows)}
+    out.pop("dot", None)
+    return out
+
+
+def target_of(plan):
+    """The single-cluster plan a migration's steps read (``module_args``, ``sessions``): the plan itself, or the
+    one cluster that :func:`cluster_plan` kept."""
+    clusters = (plan or {}).get("clusters") or {}
+    if len(clusters) > 1:
+        raise FabricError("the plan still has several clusters (%s)" % ", ".join(sorted(clusters)), host="localhost",
+                          field="kubefabric_cluster", fix="restrict it with kubefabric.bgp.migration_cluster_plan first")
+    return next(iter(clusters.values())) if clusters else plan
+
+
+def cluster_auth(plan, hostvars):
+    """``{cluster: Kubernetes connection}`` of the clusters in ``plan``: the cluster's ``kubefabric_k8s_auth``, else
+    its ``k8s_kubeconfig`` / ``k8s_context`` (group variables, read from the cluster's first host)."""
+    out = {}
+    for name, cluster in sorted(((plan or {}).get("clusters") or {}).items()):
+        hosts = cluster.get("hosts") or []
+        if not hosts:
+            raise FabricError("cluster %s has no hosts in the plan" % name, host="localhost", field="kubefabric_clusters",
+                              fix="add the cluster's nodes to its group")
+        data = hostvars[hosts[0]]
+        auth = data.get("kubefabric_k8s_auth")
+        if not auth:
+            auth = {key: data.get(var) for key, var in (("kubeconfig", "k8s_kubeconfig"), ("context", "k8s_context"))}
+        out[name] = {key: value for key, value in dict(auth).items() if value is not None}
+    return out

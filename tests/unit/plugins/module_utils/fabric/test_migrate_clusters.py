@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright: kubefabric.bgp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Migrations and status with several clusters on one fabric (docs/multi_cluster.md): one cluster per migration,
+its owner scope only on the shared devices; a sliced migration refused; status reads each cluster through its
+own credentials. The plans are examples/multi_cluster planned by the real fabric_plan action and module."""
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.kubefabric.bgp.plugins.filter import migration as migration_filters
+from ansible_collections.kubefabric.bgp.plugins.filter import clusters as status_filters
+from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors import FabricError
+from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import clusters, migrate
+
+from .test_clusters import example, plan_inventory
+
+
+@pytest.fixture(scope="module")
+def fabric(tmp_path_factory):
+    result, _sent = plan_inventory(tmp_path_factory.mktemp("plan"), example(), {"pattern": "tor"})
+    assert not result.get("failed"), result
+    return result["plan"]
+
+
+def test_a_multi_cluster_plan_needs_the_cluster_to_migrate(fabric):
+    with pytest.raises(FabricError) as err:
+        migrate.cluster_plan(fabric, None)
+    assert (err.value.host, err.value.field) == ("localhost", "kubefabric_cluster")
+    assert "blue, green" in err.value.fix and "-e kubefabric_cluster=" in err.value.fix
+    with pytest.raises(FabricError) as err:
+        migrate.cluster_plan(fabric, "red")
+    assert err.value.field == "kubefabric_cluster" and "blue, green" in err.value.fix
+    with pytest.raises(AnsibleFilterError, match="kubefabric_cluster"):
+        migration_filters.migration_cluster_plan(fabric, "")
+
+
+def test_the_cluster_plan_keeps_only_that_cluster_and_its_owner_scope(fabric):
+    plan = migrate.cluster_plan(fabric, "blue")
+    assert list(plan["clusters"]) == ["blue"]
+    assert plan["migration"] == {"cluster": "blue", "owner": "dc1.blue", "devices": ["leaf1", "leaf2", "spine"]}
+    # every device keeps a key, only its rows of dc1.blue (the spine's has no neighbour: the uplinks are dc1's)
+    assert sorted(plan["device_scopes"]) == sorted(fabric["device_scopes"])
+    assert [(r["owner"], r["config"]["neighbors"]) for r in plan["device_scopes"]["spine"]] == [("dc1.blue", [])]
+    for device in ("leaf1", "leaf2"):
+        rows = plan["device_scopes"][device]
+        assert [row["owner"] for row in rows] == ["dc1.blue"]
+        addresses = {n["address"] for n in rows[0]["config"]["neighbors"]}
+        assert addresses and all(a.startswith("10.1") for a in addresses)  # blue's racks 10.11/10.12 only
+        green = [r for r in fabric["device_scopes"][device] if r["owner"] == "dc1.green"][0]
+        assert not addresses & {n["address"] for n in green["config"]["neighbors"]}
+    # the steps read blue's own plan: its nodes, peers and sessions, none of green's
+    target = migrate.target_of(plan)
+    assert target is fabric["clusters"]["blue"]
+    assert sorted(n["name"] for n in target["module_args"]["nodes"]) == ["b1-n1", "b2-n1"]
+    assert sorted(plan["sessions"]["nodes"]) == ["b1-n1", "b2-n1"]
+    # the whole plan is not changed
+    assert sorted(fabric["clusters"]) == ["blue", "green"] and len(fabric["device_scopes"]["leaf1"]) == 3
+
+
+def test_target_of_refuses_a_plan_of_several_clusters_and_passes_one_cluster_through(fabric):
+    with pytest.raises(FabricError, match="several clusters"):
+        migrate.target_of(fabric)
+    single = fabric["clusters"]["green"]
+    assert migrate.cluster_plan(single, None) is single and migrate.target_of(single) is single
+    with pytest.raises(FabricError) as err:
+        migrate.cluster_plan(single, "green")
+    assert err.value.field == "kubefabric_cluster" and "drop kubefabric_cluster" in err.value.fix
+
+
+def test_a_slice_of_a_sliced_job_cannot_run_a_migration():
+    with pytest.raises(FabricError) as err:
+        migrate.refuse_sliced(True, "kubefabric.bgp.mesh_to_rr")
+    assert (err.value.host, err.value.field) == ("localhost", "kubefabric_workflow")
+    assert "unsliced" in err.value.fix and "nothing was changed" in err.value.message
+    migrate.refuse_sliced(False, "kubefabric.bgp.mesh_to_rr")
+    assert migration_filters.migration_unsliced(False, "x") is True
+    with pytest.raises(AnsibleFilterError, match="kubefabric.bgp.change_as is a migration"):
+        migration_filters.migration_unsliced(True, "kubefabric.bgp.change_as")
+
+
+HOSTVARS = {
+    "b1-n1": {"k8s_kubeconfig": "/k/blue", "group_names": ["blue", "k8s_nodes", "kubefabric_clusters"]},
+    "b2-n1": {"k8s_kubeconfig": "/k/blue", "group_names": ["blue", "k8s_nodes", "kubefabric_clusters", "rack_b2"]},
+    "g1-n1": {"kubefabric_k8s_auth": {"host": "https://green:6443", "api_key": "t"}, "calico_node_name": "g1",
+              "group_names": ["green", "k8s_nodes", "kubefabric_clusters"]},
+}
+
+
+def test_cluster_auth_reads_each_clusters_credentials(fabric):
+    auth = migrate.cluster_auth(fabric, {"b1-n1": {"k8s_kubeconfig": "/k/blue", "k8s_context": None},
+                                         "b2-n1": {}, "g1-n1": {"kubefabric_k8s_auth": {"kubeconfig": "/k/g"}},
+                                         "g2-n1": {}})
+    assert auth == {"blue": {"kubeconfig": "/k/blue"}, "green": {"kubeconfig": "/k/g"}}
+
+
+def test_status_reads_each_cluster_through_its_own_credentials():
+    groups = status_filters.status_clusters(["g1-n1", "b2-n1", "b1-n1"], HOSTVARS)
+    assert groups == [
+        {"cluster": "blue", "auth": {"kubeconfig": "/k/blue"}, "hosts": ["b2-n1", "b1-n1"], "nodes": ["b2-n1", "b1-n1"]},
+        {"cluster": "green", "auth": {"host": "https://green:6443", "api_key": "t"}, "hosts": ["g1-n1"],
+         "nodes": ["g1"]}]
+    # one cluster (every host the same credentials): one read, no cluster name
+    single = clusters.by_credentials(["b1-n1", "b2-n1"], HOSTVARS)
+    assert len(single) == 1 and single[0]["cluster"] == "" and single[0]["nodes"] == ["b1-n1", "b2-n1"]
