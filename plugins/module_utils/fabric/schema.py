@@ -387,6 +387,9 @@ ROLE_VARS = frozenset((
     "kubefabric_migration_source", "kubefabric_migration_drained", "kubefabric_migration_pods",
     "kubefabric_migration_plan_result", "kubefabric_migration_nodes", "kubefabric_migration_new_types",
     "kubefabric_migration_bgpconfig", "kubefabric_migration_verify",
+    "kubefabric_migration_target", "kubefabric_migration_k8s_auth", "kubefabric_migration_name",
+    "kubefabric_migration_source_args", "kubefabric_migration_auth",
+    "kubefabric_clusters",  # the default parent group of the clusters (docs/multi_cluster.md), named in messages
     "kubefabric_preflight", "kubefabric_preflight_plan", "kubefabric_preflight_devices",
     "kubefabric_preflight_device_state", "kubefabric_preflight_calico", "kubefabric_preflight_access",
     "kubefabric_preflight_result", "kubefabric_lock", "kubefabric_lock_name", "kubefabric_lock_namespace",

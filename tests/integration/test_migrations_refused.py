@@ -1,0 +1,101 @@
+"""Migrations refuse, before anything is read from or written to any cluster or device, what they cannot do
+(docs/migrations.md): a slice of a sliced job (AWX job slicing inside the workflow of docs/awx.md, which passes
+``kubefabric_workflow`` to every slice), and with several clusters on one fabric a run that does not say which
+cluster to migrate, a cluster that does not exist, and change_as (not per cluster yet).
+
+The real playbooks run with ansible-playbook against the examples' inventories; their endpoints (the lab's
+addresses, no lab up) are never contacted: each run must stop at the refusing task, named in the output, with
+host, field and fix, and no task that talks to an endpoint may have started."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MULTI = REPO / "examples" / "multi_cluster" / "inventory.yml"
+SINGLE = REPO / "examples" / "seed004_mesh_first" / "inventory.yml"
+MIGRATIONS = ["mesh_to_rr.yml", "mesh_to_tor.yml", "rr_to_mesh.yml", "change_as.yml"]
+# tasks that reach a Kubernetes API or a device: none may start in a refused run
+ENDPOINT_TASKS = ["Pre-flight", "Take the fabric lock", "BGPConfiguration now", "The nodes' AS in the cluster",
+                  "Read the fabric lock"]
+
+
+def playbook(name, inventory, *extra):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build"), ANSIBLE_FORCE_COLOR="0", NO_COLOR="1",
+               PATH=str(BIN) + os.pathsep + os.environ.get("PATH", ""),
+               KUBECONFIG="/nonexistent/kubefabric-refused-test")
+    out = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), "-e",
+                          "ansible_python_interpreter=%s" % sys.executable, str(REPO / "playbooks" / name)]
+                         + list(extra), cwd=str(REPO), env=env, text=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, timeout=600, check=False)
+    return out.returncode, out.stdout
+
+
+def _no_endpoint_task(out):
+    started = [t for t in ENDPOINT_TASKS if "TASK [" in out and any(
+        line.startswith("TASK [") and t in line for line in out.splitlines())]
+    assert started == [], (started, out[-3000:])
+
+
+WORKFLOW = json.dumps({"kubefabric_workflow": {"plan": {"module_args": {}}, "hosts": ["b1-n1"], "holder": "x"},
+                       "kubefabric_as_global": 64600})
+
+
+@pytest.mark.parametrize("name", MIGRATIONS)
+@pytest.mark.parametrize("inventory", [SINGLE, MULTI], ids=["one-cluster", "two-clusters"])
+def test_a_slice_of_a_sliced_job_refuses_every_migration(name, inventory):
+    rc, out = playbook(name, inventory, "-e", WORKFLOW, "-e", "kubefabric_cluster=blue")
+    assert rc != 0, out[-3000:]
+    migration = "kubefabric.bgp.%s" % name[:-4]
+    assert ("localhost: kubefabric_workflow: %s is a migration and this run is a slice of a sliced job; nothing "
+            "was changed Fix: run the migration as one unsliced job" % migration) in out, out[-3000:]
+    assert "A migration runs as one unsliced job" in out
+    # stopped before the plan (the fabric_plan tasks of the four migrations)
+    assert not [line for line in out.splitlines() if line.startswith("TASK [") and any(
+        t in line for t in ("Plan the target (", "Plan the source", "Plan the fabric as it is now"))], out[-3000:]
+    _no_endpoint_task(out)
+
+
+@pytest.fixture(scope="module")
+def multi_rr(tmp_path_factory):
+    """examples/multi_cluster with a route reflector per cluster (b1-n1, g1-n1): every migration can plan it."""
+    data = yaml.safe_load(MULTI.read_text())
+    for name, cluster in data["all"]["children"]["kubefabric_clusters"]["children"].items():
+        cluster["hosts"]["%s1-n1" % name[0]]["route_reflector"] = True
+        cluster["vars"]["route_reflector_cluster_id"] = "244.0.0.1"
+    path = tmp_path_factory.mktemp("rr") / "inventory.yml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("name", ["mesh_to_rr.yml", "mesh_to_tor.yml", "rr_to_mesh.yml"])
+def test_several_clusters_need_the_cluster_to_migrate(name, multi_rr):
+    rc, out = playbook(name, multi_rr)
+    assert rc != 0, out[-3000:]
+    assert ("localhost: kubefabric_cluster: the inventory has several clusters (blue, green) and a migration changes "
+            "one at a time Fix: choose the cluster to migrate: -e kubefabric_cluster=<one of blue, green>") in out, \
+        out[-3000:]
+    _no_endpoint_task(out)
+    rc, out = playbook(name, multi_rr, "-e", "kubefabric_cluster=red")
+    assert rc != 0 and "kubefabric_cluster: kubefabric_cluster red is not a cluster of this inventory" in out, \
+        out[-3000:]
+    _no_endpoint_task(out)
+
+
+def test_one_cluster_refuses_a_cluster_name():
+    rc, out = playbook("mesh_to_tor.yml", SINGLE, "-e", "kubefabric_cluster=blue")
+    assert rc != 0 and "kubefabric_cluster is blue but the inventory describes one cluster" in out, out[-3000:]
+    _no_endpoint_task(out)
+
+
+def test_change_as_is_not_per_cluster_yet():
+    rc, out = playbook("change_as.yml", MULTI, "-e", "kubefabric_as_global=64600", "-e", "kubefabric_cluster=blue")
+    assert rc != 0, out[-3000:]
+    assert "localhost: kubefabric_clusters: this inventory has several clusters (blue, green)" in out, out[-3000:]
+    assert "Fix: set the new calico_asn" in out
+    _no_endpoint_task(out)
