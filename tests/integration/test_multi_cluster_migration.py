@@ -172,3 +172,26 @@ def test_status_and_drift_per_cluster_after_the_migration(lab, green_converged):
     assert rc == 0, out[-6000:]
     for host in ("localhost", "spine", "leaf1", "leaf2"):
         assert _recap(out, host) == (0, 0), (host, out[-3000:])
+
+
+def test_status_sliced_each_slice_reports_its_own_part(lab, green_converged, tmp_path):
+    """status as an AWX sliced job (2 slices at once through ansible-runner, AWX's slicing rule): each slice
+    prints the tables of its own nodes (read through their cluster's API) and devices, together every host once."""
+    from . import awxslice  # pylint: disable=import-outside-toplevel
+    flat = awxslice.with_lab(awxslice.flatten(yaml.safe_load(lab.inventory.read_text())),
+                             json.loads(open(lab.state["lab_inventory"]).read()))
+    parts, pdds = [], []
+    for number in (1, 2):
+        script, hosts = awxslice.awx_slice(flat, number, 2)
+        parts.append(hosts)
+        pdds.append(awxslice.private_data_dir(tmp_path, "status-slice%d" % number, script, "kubefabric.bgp.status", {}))
+    results = awxslice.run_all(pdds)
+    printed = []
+    for hosts, (_stats, _events, out) in zip(parts, results):
+        tables = set(re.findall(r"^ok: \[([^\]]+)\] => \{\s*\"msg\": \[", out, re.M))
+        assert tables == hosts, (hosts, tables, out[-3000:])
+        for host in tables & set(BLUE + GREEN):
+            table = re.search(r"ok: \[%s\] => \{\s*\"msg\": \[(.*?)\]\s*\}" % re.escape(host), out, re.S)
+            assert "Established" in table.group(1), (host, out[-3000:])
+        printed += sorted(tables)
+    assert sorted(printed) == sorted(BLUE + GREEN + ["spine", "leaf1", "leaf2"])
