@@ -24,6 +24,8 @@ description:
     credentials from the environment). No secret is passed as a task argument or shown in a result or diff.
   - A device that fails does not stop the others; the task fails naming every device that failed (host, field, fix).
     A missing device host or C(bgp_password) fails the task before any device is contacted.
+author:
+  - kubefabric.bgp contributors (@kubefabric)
 options:
   plan:
     description: The C(plan) returned by M(kubefabric.bgp.fabric_plan).
