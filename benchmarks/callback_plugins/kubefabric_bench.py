@@ -51,8 +51,10 @@ class CallbackModule(CallbackBase):
         entry["hosts"] += 1
         res = result._result or {}
         entry["changed"] += 1 if res.get("changed") else 0
-        # a looped task (one item per owner scope) carries its items' results in "results"
-        for item in [res] + [r for r in res.get("results") or [] if isinstance(r, dict)]:
+        # a looped task (one item per owner scope) carries its items' results in "results", fabric_devices
+        # (every device from the controller) one row per device and owner scope in "devices"
+        rows = [r for r in (res.get("results") or []) + (res.get("devices") or []) if isinstance(r, dict)]
+        for item in [res] + rows:
             commands = item.get("commands")
             if isinstance(commands, list):
                 entry["commands"] += len(commands)

@@ -27,9 +27,9 @@ def _scopes(plan, host, data):
     return [(data.get("kubefabric_fabric_id") or "default", plan["module_args"]["devices"][host])]
 
 
-def _devices(plan, wanted, hostvars, state, early):
-    """``(host, platform, session params, config, state, owner)`` per device and owner scope to check;
-    problems go to ``early``."""
+def _devices(plan, wanted, hostvars, state, early, options=None):
+    """``(host, platform, session params, config, state, owner, options)`` per device and owner scope to
+    check; problems go to ``early``."""
     planned = plan["module_args"].get("devices") or {}
     devices = []
     for host in sorted(planned if wanted is None else wanted):
@@ -48,7 +48,8 @@ def _devices(plan, wanted, hostvars, state, early):
                 early.append(preflight._row(host, "device", FabricError(  # pylint: disable=protected-access
                     str(exc), host=host, field="bgp_password", fix="set bgp_password for %s (vault)" % host)))
                 break
-            devices.append((host, data.get("platform"), session_params(hostvars, host), config, state, owner))
+            devices.append((host, data.get("platform"), session_params(hostvars, host), config, state, owner,
+                            options))
     return devices
 
 
@@ -84,7 +85,9 @@ class ActionModule(ControllerAction):
                                  if k in CONFIG_OPTIONS and v is not None)
             calico = {"nodes": module_args.get("nodes") or [], "peers": peers, "configuration": configuration,
                       "exclusive": boolean(args.get("exclusive", True))}
-        devices = _devices(plan, args.get("devices"), hostvars, state, early)
+        options = {"adopt": boolean(args.get("device_adopt") or False),
+                   "password_update": args.get("device_password_update") or "on_change"}
+        devices = _devices(plan, args.get("devices"), hostvars, state, early, options)
         auth = dict((k, args.get(k)) for k in k8s.AUTH_ARG_SPEC)
         params = dict(auth, api_group=args.get("api_group") or "auto",
                       request_timeout=int(args.get("request_timeout") or 30))
@@ -98,8 +101,10 @@ class ActionModule(ControllerAction):
         outcome["rows"] = early + outcome["rows"]
         outcome["failures"] = early + outcome["failures"]
         outcome["ok"] = not outcome["failures"]
+        would = outcome["changes"]
         result.update(changed=False, ok=outcome["ok"], rows=outcome["rows"], failures=outcome["failures"],
-                      devices=sorted({d[0] for d in devices}))
+                      devices=sorted({d[0] for d in devices}), changes=would,
+                      would_change=bool(early) or bool(would["calico"]) or any(would["devices"].values()))
         if not outcome["ok"]:
             result.update(failed=True, msg=preflight.failure_message(outcome))
         return result

@@ -195,8 +195,7 @@ writes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s, manage
-
-SECRET_REF = dict(name=dict(type="str", required=True), key=dict(type="str", default="password", no_log=False))
+from ansible_collections.kubefabric.bgp.plugins.module_utils.calico.specs import CONFIG_OPTIONS
 
 
 def main():
@@ -206,28 +205,7 @@ def main():
         node=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         replace=dict(type="bool", default=False),
-        as_number=dict(type="str"),
-        node_to_node_mesh_enabled=dict(type="bool"),
-        log_severity_screen=dict(type="str"),
-        listen_port=dict(type="int"),
-        service_cluster_ips=dict(type="list", elements="str"),
-        service_external_ips=dict(type="list", elements="str"),
-        service_load_balancer_ips=dict(type="list", elements="str"),
-        service_load_balancer_aggregation=dict(type="str", choices=["Enabled", "Disabled"]),
-        communities=dict(type="list", elements="dict", options=dict(
-            name=dict(type="str", required=True), value=dict(type="str", required=True))),
-        prefix_advertisements=dict(type="list", elements="dict", options=dict(
-            cidr=dict(type="str", required=True), communities=dict(type="list", elements="str", required=True))),
-        node_mesh_password=dict(type="str", no_log=True),
-        node_mesh_password_secret=dict(type="dict", no_log=False, options=SECRET_REF),
-        node_mesh_max_restart_time=dict(type="str"),
-        bind_mode=dict(type="str", choices=["None", "NodeIP"]),
-        ignored_interfaces=dict(type="list", elements="str"),
-        ipv4_normal_route_priority=dict(type="int"),
-        ipv6_normal_route_priority=dict(type="int"),
-        program_cluster_routes=dict(type="str", choices=["Enabled", "Disabled"]),
-        local_workload_peering_ipv4=dict(type="str"),
-        local_workload_peering_ipv6=dict(type="str"),
+        **CONFIG_OPTIONS,
         secret_namespace=dict(type="str", default="kube-system", no_log=False),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)

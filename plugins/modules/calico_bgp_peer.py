@@ -192,31 +192,7 @@ writes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s, manage
-
-PEER_OPTIONS = dict(
-    name=dict(type="str", required=True),
-    peer_ip=dict(type="str"),
-    as_number=dict(type="str"),
-    node=dict(type="str"),
-    node_selector=dict(type="str"),
-    peer_selector=dict(type="str"),
-    local_workload_selector=dict(type="str"),
-    password=dict(type="str", no_log=True),
-    password_secret=dict(type="dict", no_log=False, options=dict(
-        name=dict(type="str", required=True), key=dict(type="str", default="password", no_log=False))),
-    source_address=dict(type="str", choices=["UseNodeIP", "None"]),
-    keep_original_next_hop=dict(type="bool"),
-    next_hop_mode=dict(type="str", choices=["Auto", "Self", "Keep"]),
-    max_restart_time=dict(type="str"),
-    keepalive_time=dict(type="str"),
-    ttl_security=dict(type="int"),
-    num_allowed_local_as_numbers=dict(type="int"),
-    local_as_number=dict(type="str"),
-    reachable_by=dict(type="str"),
-    reverse_peering=dict(type="str", choices=["Auto", "Manual"]),
-    filters=dict(type="list", elements="str"),
-    labels=dict(type="dict"),
-)
+from ansible_collections.kubefabric.bgp.plugins.module_utils.calico.specs import PEER_OPTIONS
 
 
 def main():

@@ -110,15 +110,7 @@ writes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubefabric.bgp.plugins.module_utils.calico import k8s, manage
-
-NODE_OPTIONS = dict(
-    name=dict(type="str", required=True),
-    as_number=dict(type="str"),
-    ipv4_address=dict(type="str"),
-    ipv6_address=dict(type="str"),
-    route_reflector_cluster_id=dict(type="str"),
-    labels=dict(type="dict"),
-)
+from ansible_collections.kubefabric.bgp.plugins.module_utils.calico.specs import NODE_OPTIONS
 
 
 def main():

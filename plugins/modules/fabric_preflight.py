@@ -43,6 +43,15 @@ options:
     type: str
     default: overridden
     choices: [merged, replaced, overridden]
+  device_adopt:
+    description: The C(adopt) the devices role will use (M(kubefabric.bgp.frr_bgp) and the others).
+    type: bool
+    default: false
+  device_password_update:
+    description: The C(password_update) the devices role will use.
+    type: str
+    default: on_change
+    choices: [on_change, on_create, always]
   calico:
     description: Dry-run the Calico objects of the plan.
     type: bool
@@ -120,6 +129,19 @@ devices:
   returned: always
   type: list
   elements: str
+changes:
+  description:
+    - What the run would change - C(calico), the number of Calico writes (server-side dry runs that passed), and
+      C(devices), the number of commands per device (planned in check mode with O(device_state), O(device_adopt)
+      and O(device_password_update)).
+    - The pattern roles take the fabric lock and run the writing tasks only when something would change.
+  returned: always
+  type: dict
+  sample: {"calico": 0, "devices": {"leaf1": 0, "spine1": 3}}
+would_change:
+  description: Whether any count of RV(changes) is above 0 (or an input problem was found).
+  returned: always
+  type: bool
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -132,6 +154,9 @@ def argument_spec():
     spec = k8s_spec()
     spec.update(plan=dict(type="dict", required=True), devices=dict(type="list", elements="str"),
                 device_state=dict(type="str", default="overridden", choices=["merged", "replaced", "overridden"]),
+                device_adopt=dict(type="bool", default=False),
+                device_password_update=dict(type="str", default="on_change",
+                                            choices=["on_change", "on_create", "always"]),
                 calico=dict(type="bool", default=True), exclusive=dict(type="bool", default=True),
                 access=dict(type="list", elements="str", default=["calico", "verify", "lock"]),
                 secret_namespace=dict(type="str", default="kube-system", no_log=False),

@@ -168,11 +168,12 @@ def test_awx_job_converges_idempotent_without_secrets(lab_fabric, tmp_path):
     assert converged and "Established" in json.dumps(converged[0]["event_data"]["res"]), proc.stdout[-3000:]
     # the device task ran with the credential's user, host keys pinned from the credential's file
     device_tasks = [e for e in events if e.get("event") == "runner_on_ok"
-                    and e["event_data"].get("task_action") == "kubefabric.bgp.frr_bgp"]
+                    and e["event_data"].get("task_action") == "kubefabric.bgp.fabric_devices"]
     assert device_tasks, "the FRR switch was not configured"
-    # the device role loops over the device's owner scopes (one here): the commands are in the loop's results
+    # every device from the controller, one row per device and owner scope (one here) with its commands
     res = device_tasks[0]["event_data"]["res"]
-    commands = [line for item in res.get("results", [res]) for line in item["commands"]]
+    assert [row["host"] for row in res["devices"]] == ["tor1"] and res["devices"][0]["changed"], res["devices"]
+    commands = [line for item in res["devices"] for line in item["commands"]]
     assert sum(1 for line in commands if line.strip().endswith("password ********")) == 4, commands  # TCP-MD5, masked
     assert_no_secret(artifacts, proc, secret_values)
 

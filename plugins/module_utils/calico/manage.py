@@ -86,6 +86,7 @@ class CalicoChange:
         self.written = []
         self.not_written = []
         self.extra = {}           # what the module returns besides the objects (e.g. the resulting spec)
+        self.nodes_after = None   # plan_nodes: every k8s Node of the cluster as the plan leaves it
 
     @property
     def changed(self):
@@ -198,6 +199,19 @@ class CalicoChange:
 
     def diff(self):
         return {"before": self.before, "after": self.after}
+
+    @classmethod
+    def combine(cls, client, changes):
+        """One change made of ``changes`` (planned against ``client``), written in their order by one
+        ``run()``: what calico_apply uses to write peers, nodes and the configuration back to back."""
+        combined = cls(client)
+        for change in changes:
+            combined.steps.extend(change.steps)
+            combined.objects.extend(change.objects)
+            combined.before.update(change.before)
+            combined.after.update(change.after)
+            combined.warnings.extend(change.warnings)
+        return combined
 
     def result(self):
         result = dict(changed=self.changed, api_group=self.client._group, objects=self.objects,
@@ -390,8 +404,9 @@ def build_peer(options, index=None):
     return calico_object("BGPPeer", name, spec, options.get("labels")), options.get("password")
 
 
-def plan_peers(client, params):
-    """Plan for calico_bgp_peer: every listed peer present/absent, and the purge of ``exclusive``."""
+def plan_peers(client, params, nodes=None):
+    """Plan for calico_bgp_peer: every listed peer present/absent, and the purge of ``exclusive``.
+    ``nodes``: the cluster's k8s Nodes the selectors are checked against (default: as they are now)."""
     entries = params.get("peers") or []
     state = params.get("state") or "present"
     namespace = params.get("secret_namespace") or "kube-system"
@@ -430,7 +445,7 @@ def plan_peers(client, params):
         plan.ensure("BGPPeer", peer, have, same)
         plan_orphaned_secret(plan, have, "password", peer["spec"], namespace)
     if state == "present":
-        plan.warnings.extend(unmatched_selectors([peer for peer, _clear in built], client))
+        plan.warnings.extend(unmatched_selectors([peer for peer, _clear in built], client, nodes))
     if params.get("exclusive") and state == "present":
         listed = set(names)
         for name in sorted(existing):
@@ -441,13 +456,14 @@ def plan_peers(client, params):
     return plan
 
 
-def unmatched_selectors(peers, client):
-    """Warnings for BGPPeers whose nodeSelector matches none of the cluster's nodes now."""
+def unmatched_selectors(peers, client, nodes=None):
+    """Warnings for BGPPeers whose nodeSelector matches none of the cluster's nodes (``nodes``, default:
+    the nodes as they are now)."""
     selecting = [p for p in peers if (p.get("spec") or {}).get("nodeSelector")]
     if not selecting:
         return []
     labels = [((calico_nodes.calico_node_from_k8s(node).get("metadata") or {}).get("labels") or {})
-              for node in client.list("Node")]
+              for node in (client.list("Node") if nodes is None else nodes)]
     warnings = []
     for peer in selecting:
         text = peer["spec"]["nodeSelector"]
@@ -622,7 +638,33 @@ def plan_nodes(client, params):
         if not patch:
             plan.unchanged("Node", name)
             continue
-        plan.patch("Node", node, patch, calico_nodes.apply_merge_patch(node, patch))
+        existing[name] = calico_nodes.apply_merge_patch(node, patch)
+        plan.patch("Node", node, patch, existing[name])
+    plan.nodes_after = list(existing.values())   # every node of the cluster as it will be
+    return plan
+
+
+def plan_apply(client, params):
+    """Plan for calico_apply: the BGPPeers, the nodes and the default BGPConfiguration, each read once and
+    all validated before the first write, then written back to back in that order (one burst, so
+    calico-node renders each node's BIRD once; see roles/calico/tasks/apply.yml for the order)."""
+    namespace = params.get("secret_namespace") or "kube-system"
+    nodes = None
+    if params.get("nodes"):
+        nodes = plan_nodes(client, {"nodes": params["nodes"], "state": "present"})
+    peers = None
+    if params.get("peers") is not None:
+        # the selectors are checked against the nodes as this run leaves them (labels set in the same run)
+        peers = plan_peers(client, {"peers": params["peers"], "state": "present", "secret_namespace": namespace,
+                                    "exclusive": params.get("exclusive")},
+                           nodes=nodes.nodes_after if nodes is not None else None)
+    config = None
+    if params.get("bgp_configuration"):
+        config = plan_bgp_configuration(client, dict(params["bgp_configuration"], name="default", state="present",
+                                                     secret_namespace=namespace))
+    plan = CalicoChange.combine(client, [change for change in (peers, nodes, config) if change is not None])
+    if config is not None:
+        plan.extra["bgp_configuration"] = config.extra["spec"]
     return plan
 
 
@@ -766,6 +808,7 @@ class CalicoModule:
 
 BGP_CONFIGURATION = CalicoModule(plan=plan_bgp_configuration)
 BGP_PEER = CalicoModule(plan=plan_peers)
+APPLY = CalicoModule(plan=plan_apply)
 NODE = CalicoModule(plan=plan_nodes)
 NODE_STATUS_INFO = CalicoModule(gather=gather_node_status)
 PEERING_INFO = CalicoModule(gather=gather_peering_info, connect=False)

@@ -137,3 +137,5 @@ PLAN = FabricModule(plan_result, prepare=_hide_device_passwords)
 LOCK = FabricModule(lock.run, needs_kubernetes=True)
 PREFLIGHT = FabricModule(action_only="kubefabric.bgp.fabric_preflight runs through its action plugin: call it by "
                                      "that name in a play (it needs the inventory's device variables)")
+DEVICES = FabricModule(action_only="kubefabric.bgp.fabric_devices runs through its action plugin: call it by "
+                                   "that name in a play (it needs the inventory's device variables)")

@@ -17,6 +17,9 @@ Three kinds of check run at the same time (a thread pool on the controller), eac
   devices role would do next, without the write. The device parameters come from the caller (the action
   plugin uses fabric_verify's ``session_params``: inventory variables, then the environment).
 
+Each row also counts what the write would change (Calico writes, device commands; ``changes(rows)``), so the
+pattern roles know before the lock whether the run writes at all.
+
 The result names every endpoint that failed (host, field, fix); nothing is changed either way.
 """
 
@@ -88,18 +91,28 @@ def _as_error(exc, host, what, rename=False):
 
 
 # -- devices -----------------------------------------------------------------------------------------
-def check_device(host, platform, params, config, state, owner=None, driver_factory=None):
+def make_driver(platform, params, driver_factory=None):
+    """The resource-module driver of ``platform`` for one device (``driver_factory(platform, params)``
+    instead in the unit tests)."""
+    if driver_factory is not None:
+        return driver_factory(platform, params)
+    return getattr(sessions._driver(platform), DRIVER_CLASSES[platform])(params)  # pylint: disable=protected-access
+
+
+def check_device(host, platform, params, config, state, owner=None, options=None, driver_factory=None):
     """Reach, log in, read and plan one device in check mode, as the owner scope ``owner`` (the
-    devices role's ``kubefabric_fabric_id``, or a cluster's scope on a shared device). Returns a result row."""
+    devices role's ``kubefabric_fabric_id``, or a cluster's scope on a shared device) with the devices role's
+    ``options`` (``adopt``, ``password_update``), so that ``changes`` is the number of commands the write
+    would send. Returns a result row."""
     if platform not in DRIVER_CLASSES:
         return _row(host, "device", FabricError("unknown platform %r" % (platform,), host=host, field="platform",
                                                 fix="use one of %s" % ", ".join(sorted(DRIVER_CLASSES))))
     try:
-        if driver_factory is None:
-            driver = getattr(sessions._driver(platform), DRIVER_CLASSES[platform])(params)  # pylint: disable=protected-access
-        else:
-            driver = driver_factory(platform, params)
-        outcome = device_resource.run(driver, state, config=config, check_mode=True, host=host, owner=owner)
+        driver = make_driver(platform, params, driver_factory)
+        options = options or {}
+        outcome = device_resource.run(driver, state, config=config, check_mode=True, host=host, owner=owner,
+                                      adopt=bool(options.get("adopt")),
+                                      password_update=options.get("password_update") or "on_change")
     except Exception as exc:  # pylint: disable=broad-except
         return _row(host, "device", _as_error(exc, host, "reading the device", rename=True))
     return _row(host, "device", None, platform=platform, changes=len(outcome.get("commands") or []))
@@ -228,7 +241,19 @@ def run(connect, devices=(), calico=None, steps=(), secret_namespace="kube-syste
             continue
         seen.add(row["message"])
         unique.append(row)
-    return {"ok": not failures, "rows": rows, "failures": unique}
+    return {"ok": not failures, "rows": rows, "failures": unique, "changes": changes(rows)}
+
+
+def changes(rows):
+    """What the run would change, from the check-mode rows: ``{"calico": writes, "devices": {host: commands}}``.
+    A run whose pre-flight counts 0 everywhere has nothing to write (the pattern roles then take no lock and
+    skip the writing tasks)."""
+    calico = sum(row.get("writes") or 0 for row in rows if row["kind"] == "calico")
+    devices = {}
+    for row in rows:
+        if row["kind"] == "device":
+            devices[row["endpoint"]] = devices.get(row["endpoint"], 0) + (row.get("changes") or 0)
+    return {"calico": calico, "devices": devices}
 
 
 def failure_message(outcome):

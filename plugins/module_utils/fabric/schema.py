@@ -395,7 +395,9 @@ ROLE_VARS = frozenset((
     "kubefabric_preflight_result", "kubefabric_lock", "kubefabric_lock_name", "kubefabric_lock_namespace",
     "kubefabric_lock_duration", "kubefabric_lock_result", "kubefabric_lock_holder",
     "kubefabric_device_scopes", "kubefabric_cluster", "kubefabric_cluster_auth", "kubefabric_verify_plan",
-    "kubefabric_pattern_role",
+    "kubefabric_pattern_role", "kubefabric_skip_unchanged", "kubefabric_device_push", "kubefabric_writes",
+    "kubefabric_preflight_skip", "kubefabric_run_writes", "kubefabric_play_devices", "kubefabric_push_devices",
+    "kubefabric_devices_result", "kubefabric_found_calico", "kubefabric_found_devices",
     # AWX job slicing (docs/awx.md): what the workflow's plan node passes on, and the slices' own
     "kubefabric_workflow", "kubefabric_workflow_release_only", "kubefabric_lock_holder_identity",
     "kubefabric_slice_lock", "kubefabric_node_hosts",

@@ -163,3 +163,44 @@ def test_one_unreachable_api_is_reported_once():
 def test_the_calico_check_refuses_a_client_that_would_write():
     with pytest.raises(FabricError):
         preflight.check_calico(client(cluster()), **CALICO)
+
+
+def test_changes_count_what_the_write_would_send():
+    """0 everywhere = nothing to write (the pattern roles then take no lock and skip the writes)."""
+    config = {"asn": 65001, "router_id": "10.0.0.1", "neighbors": [{"address": "10.0.0.9", "remote_as": 64512}]}
+
+    class InPlace(Driver):
+        def render(self, plan):
+            return []   # the device has the plan already
+
+    # "new" twice: two owner scopes on one device add up
+    devices = [("done", "frr", {"hostname": "done"}, config, "overridden", "dc1"),
+               ("new", "frr", {"hostname": "new"}, config, "overridden", "dc1"),
+               ("new", "frr", {"hostname": "new"}, config, "overridden", "dc1.green")]
+    outcome = preflight.run(lambda: None, devices=devices, driver_factory=lambda platform, params: (
+        InPlace if params["hostname"] == "done" else Driver)(params["hostname"], "ok"))
+    assert outcome["changes"] == {"calico": 0, "devices": {"done": 0, "new": 2}}
+    fake = cluster()
+    assert preflight.run(connect_to(fake), calico=CALICO)["changes"]["calico"] == 4
+
+
+def test_devices_are_planned_with_the_roles_adopt():
+    """A neighbour without a marker at a planned address: refused as the devices role would refuse it, and
+    counted as a change (taken over) with the role's adopt: true."""
+    config = {"asn": 65001, "router_id": "10.0.0.1", "neighbors": [{"address": "10.0.0.9", "remote_as": 64512}]}
+
+    class Unmarked(Driver):
+        def gather(self):
+            return {"asn": 65001, "router_id": "10.0.0.1", "listen_ranges": [], "neighbors": [
+                {"address": "10.0.0.9", "remote_as": 64512}]}
+
+    def factory(platform, params):
+        return Unmarked(params["hostname"], "ok")
+
+    refused = preflight.run(lambda: None, devices=[("leaf", "frr", {"hostname": "leaf"}, config, "overridden")],
+                            driver_factory=factory)
+    assert not refused["ok"] and "adopt" in refused["failures"][0]["message"]
+    adopted = preflight.run(lambda: None, devices=[("leaf", "frr", {"hostname": "leaf"}, config, "overridden",
+                                                    None, {"adopt": True})], driver_factory=factory)
+    assert adopted["ok"], adopted["failures"]
+    assert adopted["changes"]["devices"]["leaf"] == 1
