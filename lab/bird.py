@@ -80,19 +80,7 @@ class BirdInstance:
 
     def protocols(self):
         """``show protocols`` as ``{name: {proto, table, state, since, info}}``."""
-        rows = {}
-        for line in self.birdc("show protocols").splitlines():
-            parts = line.split()
-            if len(parts) < 5 or parts[0] in ("name", "BIRD") or line[:4].isdigit():
-                continue
-            name, proto, table, state = parts[:4]
-            rest = parts[4:]
-            since = rest.pop(0)
-            if re.match(r"^\d{4}-\d{2}-\d{2}$", since) and rest:  # "2026-11-23 18:00:01"
-                since += " " + rest.pop(0)
-            rows[name] = {"proto": proto, "table": table, "state": state, "since": since,
-                          "info": " ".join(rest)}
-        return rows
+        return parse_protocols(self.birdc("show protocols"))
 
     def routes(self):
         """``show route`` as ``[{destination, gateway, interface, protocol, primary}]`` (every route of
@@ -136,4 +124,22 @@ def parse_show_route(text):
         rows.append({"destination": current, "gateway": match.group("gw") or "",
                      "interface": match.group("dev") or match.group("dev2") or "",
                      "protocol": match.group("proto"), "primary": bool(match.group("primary"))})
+    return rows
+
+
+def parse_protocols(text):
+    """``show protocols`` (or the protocol lines of ``show protocols all``: the detail lines below
+    each are indented) as ``{name: {proto, table, state, since, info}}``."""
+    rows = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 5 or parts[0] in ("name", "BIRD") or line[:4].isdigit() or line[:1].isspace():
+            continue
+        name, proto, table, state = parts[:4]
+        rest = parts[4:]
+        since = rest.pop(0)
+        if re.match(r"^\d{4}-\d{2}-\d{2}$", since) and rest:  # "2026-11-23 18:00:01"
+            since += " " + rest.pop(0)
+        rows[name] = {"proto": proto, "table": table, "state": state, "since": since,
+                      "info": " ".join(rest)}
     return rows

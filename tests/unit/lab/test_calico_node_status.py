@@ -249,7 +249,7 @@ def test_route_stamp_leaves_out_ticking_timers(tmp_path):
                 b"     Hold timer:       %d/240\n"
                 b"0000 \n") % (imported, imported, imported, hold)
 
-    replies = [reply(200, 1), reply(150, 1), reply(149, 2)]
+    replies = [reply(200, 1), reply(150, 1), reply(149, 2), reply(148, 2)]
 
     def answer():
         for data in replies:
@@ -262,8 +262,11 @@ def test_route_stamp_leaves_out_ticking_timers(tmp_path):
     thread = threading.Thread(target=answer)
     thread.start()
     bird = BirdControl(path, "n1")
-    stamps = [bird.route_stamp() for _ in replies]
+    stamps = [bird.route_stamp() for _ in replies[:3]]
+    rows, stamp = bird.protocols_and_stamp()                # the protocol lines of the same answer
     thread.join()
     server.close()
-    assert stamps[0] == stamps[1] != stamps[2]
+    assert stamps[0] == stamps[1] != stamps[2] == stamp
+    assert rows == {"Mesh_10_0_0_2": {"proto": "BGP", "table": "master", "state": "up", "since": "10:00:01",
+                                      "info": "Established"}}
     assert "Hold timer" not in stamps[0] and "Import updates" in stamps[0]
