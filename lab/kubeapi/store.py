@@ -16,6 +16,7 @@ import collections
 import json
 import marshal
 import queue
+import sys
 import threading
 
 HISTORY = 10000
@@ -26,6 +27,25 @@ def clone(obj):
     """A deep copy of a JSON-shaped object (dicts, lists, strings, numbers, booleans, None): a marshal
     round trip, an order of magnitude faster than ``copy.deepcopy`` on a 70 KB CalicoNodeStatus."""
     return marshal.loads(marshal.dumps(obj))
+
+
+def shared_strings(obj):
+    """``obj`` with every string value interned, in place: the routes of 1,000 CalicoNodeStatus objects
+    repeat the same few hundred gateways, interfaces and sources millions of times, and a stored object
+    keeps one copy of each (its clones too: marshal keeps interned strings interned)."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if isinstance(value, str):
+                obj[key] = sys.intern(value)
+            elif isinstance(value, (dict, list)):
+                shared_strings(value)
+    elif isinstance(obj, list):
+        for index, value in enumerate(obj):
+            if isinstance(value, str):
+                obj[index] = sys.intern(value)
+            elif isinstance(value, (dict, list)):
+                shared_strings(value)
+    return obj
 
 
 def _size(obj):
@@ -101,7 +121,7 @@ class Store:
             rv = self.next_rv()
             obj["metadata"]["resourceVersion"] = str(rv)
             key = (obj["metadata"].get("namespace") or "", obj["metadata"]["name"])
-            stored = obj if owned else clone(obj)
+            stored = shared_strings(obj if owned else clone(obj))
             previous = self.objects.setdefault(storage, {}).get(key)
             self.objects[storage][key] = stored
             self._emit(rv, storage, event_type, stored, previous)
