@@ -83,7 +83,9 @@ class KubeHTTP:
             ca_file = handle.name
         self.http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=ca_file, maxsize=32)
 
-    def request(self, method, path, body=None, query=None, stream=False):
+    def request(self, method, path, body=None, query=None, stream=False, answer=True):
+        """The decoded answer (``answer=False``: None; a status write's answer is the whole object, which
+        the status reporter does not read)."""
         from urllib.parse import urlencode
         url = self.server + path + ("?" + urlencode(query) if query else "")
         headers = {"Authorization": "Bearer %s" % self.token, "Accept": "application/json"}
@@ -98,7 +100,7 @@ class KubeHTTP:
             return resp
         if resp.status >= 400:
             raise RuntimeError("%s %s: HTTP %d %s" % (method, path, resp.status, resp.data[:300]))
-        return json.loads(resp.data or b"{}")
+        return json.loads(resp.data or b"{}") if answer else None
 
 
 class BirdControl:
@@ -218,7 +220,9 @@ class CalicoNodeEmulator:
             base += "/namespaces/%s" % namespace
         return "%s/%s" % (base, plural)
 
-    def _call(self, method, path, body=None, query=None, stream=False):
+    def _call(self, method, path, body=None, query=None, stream=False, answer=True):
+        if not answer:
+            return self.api.request(method, path, body=body, query=query, stream=stream, answer=False)
         return self.api.request(method, path, body=body, query=query, stream=stream)
 
     def list(self, group, version, plural, namespace=None):
@@ -237,23 +241,53 @@ class CalicoNodeEmulator:
         return resources
 
     # -- watching ----------------------------------------------------------------------------
+    def _stream(self, path, version, on_event):
+        """One watch request from ``version``, every event to ``on_event(type, object)``. Returns the
+        resourceVersion to resume from (a watch ends every 30 s: the next one goes on from there, as a
+        client-go reflector does, instead of listing everything again), or None when the version has
+        expired (410 in an ERROR event): the caller lists again."""
+        query = {"watch": "1", "timeoutSeconds": "30"}
+        if version:
+            query["resourceVersion"] = version
+        resp = self._call("GET", path, query=query, stream=True)
+        buffer = b""
+        try:
+            for chunk in resp.stream(65536, decode_content=True):
+                if self.stop_event.is_set():
+                    break
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if not line.strip():
+                        continue
+                    event = json.loads(line)
+                    if event.get("type") == "ERROR":
+                        self.log("watch %s: %s; listing again" % (path, (event.get("object") or {}).get("message")))
+                        return None
+                    obj = event.get("object") or {}
+                    version = (obj.get("metadata") or {}).get("resourceVersion") or version
+                    on_event(event.get("type"), obj)
+        finally:
+            resp.release_conn()
+        return version
+
     def _watch(self, group, version, plural, namespace):
+        """LIST once (its resourceVersion), then watch from there on; any event asks for a reconcile."""
         path = self._path(group, version, plural, namespace)
+        resume = None
         while not self.stop_event.is_set():
             try:
-                resp = self._call("GET", path, query={"watch": "1", "timeoutSeconds": "30"}, stream=True)
-                for chunk in resp.stream(4096, decode_content=True):
-                    if self.stop_event.is_set():
-                        break
-                    if chunk.strip():
-                        self.changed.set()
-                resp.release_conn()
+                if resume is None:
+                    data = self._call("GET", path)
+                    resume = (data.get("metadata") or {}).get("resourceVersion") if isinstance(data, dict) else None
+                    self.changed.set()
+                resume = self._stream(path, resume, lambda _type, _obj: self.changed.set())
             except Exception as exc:  # pylint: disable=broad-except
                 if self.stop_event.is_set():
                     break
                 self.log("watch %s: %s; retrying" % (plural, exc))
+                resume = None
                 self.stop_event.wait(1.0)
-            self.changed.set()
 
     def start_watches(self):
         for spec in WATCHED:
@@ -302,32 +336,20 @@ class CalicoNodeEmulator:
         return (data.get("metadata") or {}).get("resourceVersion") if isinstance(data, dict) else None
 
     def _watch_statuses(self):
+        """LIST (the cache of specs) once, then watch from its resourceVersion; LIST again only when the
+        watch's version expired or the connection failed."""
         path = self._path(*STATUSES)
+        resume = None
         while not self.stop_event.is_set():
             try:
-                version = self._resync_statuses()
-                query = {"watch": "1", "timeoutSeconds": "30"}
-                if version:
-                    query["resourceVersion"] = version
-                resp = self._call("GET", path, query=query, stream=True)
-                buffer = b""
-                for chunk in resp.stream(65536, decode_content=True):
-                    if self.stop_event.is_set():
-                        break
-                    buffer += chunk
-                    *lines, buffer = buffer.split(b"\n")
-                    for line in lines:
-                        if not line.strip():
-                            continue
-                        event = json.loads(line)
-                        if event.get("type") == "ERROR":
-                            raise RuntimeError("watch error: %s" % event.get("object"))
-                        self._status_event(event.get("type"), event.get("object") or {})
-                resp.release_conn()
+                if resume is None:
+                    resume = self._resync_statuses()
+                resume = self._stream(path, resume, self._status_event)
             except Exception as exc:  # pylint: disable=broad-except
                 if self.stop_event.is_set():
                     break
                 self.log("watch caliconodestatuses: %s; retrying" % exc)
+                resume = None
                 self.stop_event.wait(1.0)
 
     # -- reconciling --------------------------------------------------------------------------
@@ -454,7 +476,7 @@ class CalicoNodeEmulator:
                     continue
             status = {k: v for k, v in full.items() if k != "routes" or wants_routes}
             try:
-                self._call("PATCH", path + "/%s/status" % name, body={"status": status})
+                self._call("PATCH", path + "/%s/status" % name, body={"status": status}, answer=False)
             except Exception as exc:  # pylint: disable=broad-except
                 self.log("status of %s: %s" % (name, exc))
                 continue

@@ -30,9 +30,9 @@ class FakeAPI:
     def __init__(self):
         self.calls = []
 
-    def request(self, method, path, body=None, query=None, stream=False):
+    def request(self, method, path, body=None, query=None, stream=False, answer=True):
         self.calls.append((method, path, body))
-        return {}
+        return {} if answer else None
 
 
 def emulator(tmp_path):
@@ -270,3 +270,49 @@ def test_route_stamp_leaves_out_ticking_timers(tmp_path):
     assert rows == {"Mesh_10_0_0_2": {"proto": "BGP", "table": "master", "state": "up", "since": "10:00:01",
                                       "info": "Established"}}
     assert "Hold timer" not in stamps[0] and "Import updates" in stamps[0]
+
+
+class WatchAPI:
+    """An API server for one kind: LIST answers, watch streams given event lines; records the requests."""
+
+    class Stream:
+        def __init__(self, lines):
+            self.lines = lines
+
+        def stream(self, _size, decode_content=True):
+            for line in self.lines:
+                yield line.encode() + b"\n"
+
+        def release_conn(self):
+            pass
+
+    def __init__(self, watches, emu_box):
+        self.watches = list(watches)
+        self.requests = []
+        self.emu_box = emu_box
+
+    def request(self, method, path, body=None, query=None, stream=False, answer=True):
+        self.requests.append((method, (query or {}).get("watch"), (query or {}).get("resourceVersion")))
+        if not stream:
+            return {"metadata": {"resourceVersion": "100"}, "items": []}
+        if not self.watches:
+            self.emu_box[0].stop()
+            return self.Stream([])
+        return self.Stream(self.watches.pop(0))
+
+
+def test_a_watch_goes_on_from_its_last_version_and_lists_again_only_when_it_expired():
+    import json
+    box = []
+    event = lambda etype, name, rv: json.dumps({"type": etype, "object": {  # noqa: E731
+        "metadata": {"name": name, "resourceVersion": rv}, "spec": {"node": "n1"}}})
+    expired = json.dumps({"type": "ERROR", "object": {"kind": "Status", "code": 410, "message": "too old"}})
+    api = WatchAPI([[event("ADDED", "a", "101"), event("MODIFIED", "a", "105")],   # ends after 30 s
+                    [],                                                              # nothing happened
+                    [event("DELETED", "a", "107"), expired]], box)
+    emu = CalicoNodeEmulator(api, [], log=lambda msg: None)
+    box.append(emu)
+    emu._watch_statuses()
+    assert api.requests == [("GET", None, None), ("GET", "1", "100"), ("GET", "1", "105"), ("GET", "1", "105"),
+                            ("GET", None, None), ("GET", "1", "100")]
+    assert emu.status_objects == {}
