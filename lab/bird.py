@@ -62,11 +62,12 @@ class BirdInstance:
         if out.returncode != 0:
             raise LabError("bird -p rejected %s: %s" % (path or self.cfg, out.stdout.strip()))
 
-    def configure(self, config):
-        """Write the new configuration (text or ``{file: text}``) and apply it with ``birdc configure``."""
+    def configure(self, config, birdc=None):
+        """Write the new configuration (text or ``{file: text}``) and apply it with ``birdc configure``
+        (``birdc``: another way to send BIRD the command, e.g. its control socket spoken directly)."""
         self._write(config)
         self.check_config()
-        out = self.birdc("configure")
+        out = (birdc or self.birdc)("configure")
         if "Reconfigured" not in out and "Reconfiguration in progress" not in out:
             raise LabError("birdc configure on %s: %s" % (self.name, out.strip()))
         return out

@@ -374,7 +374,8 @@ class CalicoNodeEmulator:
                 if runtime.bird.proc is None and not runtime.bird.alive():
                     runtime.bird.start(files, timeout=60)
                 else:
-                    runtime.bird.configure(files)
+                    # "configure" over the control socket (what birdcl sends): no birdc process per node
+                    runtime.bird.configure(files, birdc=self.bird_control(runtime).birdc)
             except Exception as exc:  # pylint: disable=broad-except
                 # a loaded machine (100+ nodes on 2 cores) can be slower than BIRD's start timeout:
                 # leave this node for the next pass instead of giving up on every node after it
