@@ -63,10 +63,18 @@ class BirdInstance:
             raise LabError("bird -p rejected %s: %s" % (path or self.cfg, out.stdout.strip()))
 
     def configure(self, config, birdc=None):
-        """Write the new configuration (text or ``{file: text}``) and apply it with ``birdc configure``
-        (``birdc``: another way to send BIRD the command, e.g. its control socket spoken directly)."""
+        """Write the new configuration (text or ``{file: text}``), check it (confd's check_cmd) and apply
+        it with ``birdc configure``. ``birdc``: another way to send BIRD its commands (its control socket
+        spoken directly): then the check is BIRD's own ``configure check`` instead of a ``bird -p``
+        process, so reconfiguring 1,000 nodes starts no process at all and takes seconds, not a minute
+        (peers configured late refuse the early ones' connections, which then wait BIRD's error wait)."""
         self._write(config)
-        self.check_config()
+        if birdc is None:
+            self.check_config()
+        else:
+            checked = birdc("configure check")
+            if "Configuration OK" not in checked:
+                raise LabError("BIRD of %s: configure check: %s" % (self.name, checked.strip()))
         out = (birdc or self.birdc)("configure")
         if "Reconfigured" not in out and "Reconfiguration in progress" not in out:
             raise LabError("birdc configure on %s: %s" % (self.name, out.strip()))

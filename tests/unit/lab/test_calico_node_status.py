@@ -316,3 +316,29 @@ def test_a_watch_goes_on_from_its_last_version_and_lists_again_only_when_it_expi
     assert api.requests == [("GET", None, None), ("GET", "1", "100"), ("GET", "1", "105"), ("GET", "1", "105"),
                             ("GET", None, None), ("GET", "1", "100")]
     assert emu.status_objects == {}
+
+
+def test_configure_over_the_control_socket_checks_first_and_refuses_a_bad_file(tmp_path):
+    import pytest
+
+    from lab.bird import BirdInstance
+    from lab.netns import LabError
+    sent = []
+
+    def control(answers):
+        def birdc(command):
+            sent.append(command)
+            return answers[command]
+        return birdc
+
+    bird = BirdInstance(None, tmp_path, "n1")
+    ok = control({"configure check": "Reading configuration from bird.cfg\nConfiguration OK\n",
+                  "configure": "Reading configuration from bird.cfg\nReconfigured\n"})
+    bird.configure({"bird.cfg": "router id 10.0.0.1;\n"}, birdc=ok)
+    assert sent == ["configure check", "configure"]
+    assert (tmp_path / "bird.cfg").read_text() == "router id 10.0.0.1;\n"
+    sent.clear()
+    bad = control({"configure check": "Reading configuration from bird.cfg\nbird.cfg:1:1 syntax error\n"})
+    with pytest.raises(LabError):
+        bird.configure({"bird.cfg": "nonsense\n"}, birdc=bad)
+    assert sent == ["configure check"]                          # never applied
