@@ -83,7 +83,7 @@ class KubeHTTP:
             ca_file = handle.name
         self.http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=ca_file, maxsize=32)
 
-    def request(self, method, path, body=None, query=None, stream=False, answer=True):
+    def request(self, method, path, body=None, query=None, stream=False, answer=True, timeout=30):
         """The decoded answer (``answer=False``: None; a status write's answer is the whole object, which
         the status reporter does not read)."""
         from urllib.parse import urlencode
@@ -95,7 +95,7 @@ class KubeHTTP:
             headers["Content-Type"] = ("application/merge-patch+json" if method == "PATCH"
                                        else "application/json")
         resp = self.http.request(method, url, body=data, headers=headers, preload_content=not stream,
-                                 timeout=None if stream else 30)
+                                 timeout=None if stream else timeout)
         if stream:
             return resp
         if resp.status >= 400:
@@ -222,7 +222,12 @@ class CalicoNodeEmulator:
 
     def _call(self, method, path, body=None, query=None, stream=False, answer=True):
         if not answer:
-            return self.api.request(method, path, body=body, query=query, stream=stream, answer=False)
+            # a status write waits for its answer however long the API server takes: one given up
+            # after 30 s is still done by the server, and written again - on a starved server (1,000
+            # nodes) such writes piled up faster than it did them; waiting keeps at most one write
+            # per worker in flight
+            return self.api.request(method, path, body=body, query=query, stream=stream, answer=False,
+                                    timeout=600)
         return self.api.request(method, path, body=body, query=query, stream=stream)
 
     def list(self, group, version, plural, namespace=None):

@@ -30,7 +30,7 @@ class FakeAPI:
     def __init__(self):
         self.calls = []
 
-    def request(self, method, path, body=None, query=None, stream=False, answer=True):
+    def request(self, method, path, body=None, query=None, stream=False, answer=True, timeout=30):
         self.calls.append((method, path, body))
         return {} if answer else None
 
@@ -291,7 +291,7 @@ class WatchAPI:
         self.requests = []
         self.emu_box = emu_box
 
-    def request(self, method, path, body=None, query=None, stream=False, answer=True):
+    def request(self, method, path, body=None, query=None, stream=False, answer=True, timeout=30):
         self.requests.append((method, (query or {}).get("watch"), (query or {}).get("resourceVersion")))
         if not stream:
             return {"metadata": {"resourceVersion": "100"}, "items": []}
