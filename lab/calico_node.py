@@ -24,6 +24,7 @@ import datetime
 import ipaddress
 import json
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -662,8 +663,11 @@ def node_routes(bird_routes):
         source = _source(route["protocol"])
         if source is None or ":" in route["destination"]:
             continue
-        row = {"type": "FIB" if route["primary"] else "RIB", "destination": route["destination"],
-               "gateway": route["gateway"], "interface": route["interface"], "learnedFrom": source}
+        # interned: 1,000 nodes hold the same prefixes, gateways and sources (1.6 GB of rows otherwise)
+        source = {key: sys.intern(value) for key, value in source.items()}
+        row = {"type": "FIB" if route["primary"] else "RIB", "destination": sys.intern(route["destination"]),
+               "gateway": sys.intern(route["gateway"]), "interface": sys.intern(route["interface"]),
+               "learnedFrom": source}
         out.append(row)
     return out
 
