@@ -197,6 +197,27 @@ def api_counters(lab, reset=True):
     return out
 
 
+def calico_node_counters(lab):
+    """The emulated calico-node's own counters (reconciles, ``birdc configure`` runs, status reads and
+    writes, status fill latency), from the file it keeps in the lab directory; None without one."""
+    try:
+        return json.loads((lab.dir / "calico-node.counters.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def calico_node_delta(before, after):
+    """What calico-node did during a phase: its counts as differences, the fill latencies as they stand."""
+    if after is None:
+        return None
+    before = before or {}
+    out = {key: value - before.get(key, 0) for key, value in after.items() if isinstance(value, int)}
+    out["status_to_fill"] = after.get("status_to_fill")
+    out["birdc_configures_per_node_max"] = after.get("birdc_configures_per_node_max")
+    out["fill_latency_s"] = after.get("fill_latency_s")
+    return out
+
+
 def device_logins(lab):
     """SSH logins so far, per device (the lab devices' sshd logs)."""
     out = {}
@@ -394,6 +415,7 @@ def run_playbook(inv, lab, log_path, timeout, forks, check=False, watch=None, es
     if check:
         cmd += ["--check", "--diff"]
     logins0, collisions0 = device_logins(lab), bird_collisions(lab)
+    calico0 = calico_node_counters(lab)
     api_counters(lab)  # reset: the phase's own requests only
     if watch is not None:
         watch.start()
@@ -428,6 +450,7 @@ def run_playbook(inv, lab, log_path, timeout, forks, check=False, watch=None, es
         "device_commands": sum(t["commands"] for t in per_task),
         "device_tasks_changed": sum(t["changed"] for t in per_task if t["commands"]),
         "bird_connection_collisions": bird_collisions(lab) - collisions0,
+        "calico_node": calico_node_delta(calico0, calico_node_counters(lab)),
         "slowest_tasks_s": dict(sorted(tasks.items(), key=lambda kv: -kv[1])[:8]), "log": str(log_path)})
     if watch is not None:
         result.update(watch.stop())

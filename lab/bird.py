@@ -62,11 +62,20 @@ class BirdInstance:
         if out.returncode != 0:
             raise LabError("bird -p rejected %s: %s" % (path or self.cfg, out.stdout.strip()))
 
-    def configure(self, config):
-        """Write the new configuration (text or ``{file: text}``) and apply it with ``birdc configure``."""
+    def configure(self, config, birdc=None):
+        """Write the new configuration (text or ``{file: text}``), check it (confd's check_cmd) and apply
+        it with ``birdc configure``. ``birdc``: another way to send BIRD its commands (its control socket
+        spoken directly): then the check is BIRD's own ``configure check`` instead of a ``bird -p``
+        process, so reconfiguring 1,000 nodes starts no process at all and takes seconds, not a minute
+        (peers configured late refuse the early ones' connections, which then wait BIRD's error wait)."""
         self._write(config)
-        self.check_config()
-        out = self.birdc("configure")
+        if birdc is None:
+            self.check_config()
+        else:
+            checked = birdc("configure check")
+            if "Configuration OK" not in checked:
+                raise LabError("BIRD of %s: configure check: %s" % (self.name, checked.strip()))
+        out = (birdc or self.birdc)("configure")
         if "Reconfigured" not in out and "Reconfiguration in progress" not in out:
             raise LabError("birdc configure on %s: %s" % (self.name, out.strip()))
         return out
@@ -80,19 +89,7 @@ class BirdInstance:
 
     def protocols(self):
         """``show protocols`` as ``{name: {proto, table, state, since, info}}``."""
-        rows = {}
-        for line in self.birdc("show protocols").splitlines():
-            parts = line.split()
-            if len(parts) < 5 or parts[0] in ("name", "BIRD") or line[:4].isdigit():
-                continue
-            name, proto, table, state = parts[:4]
-            rest = parts[4:]
-            since = rest.pop(0)
-            if re.match(r"^\d{4}-\d{2}-\d{2}$", since) and rest:  # "2026-11-23 18:00:01"
-                since += " " + rest.pop(0)
-            rows[name] = {"proto": proto, "table": table, "state": state, "since": since,
-                          "info": " ".join(rest)}
-        return rows
+        return parse_protocols(self.birdc("show protocols"))
 
     def routes(self):
         """``show route`` as ``[{destination, gateway, interface, protocol, primary}]`` (every route of
@@ -136,4 +133,22 @@ def parse_show_route(text):
         rows.append({"destination": current, "gateway": match.group("gw") or "",
                      "interface": match.group("dev") or match.group("dev2") or "",
                      "protocol": match.group("proto"), "primary": bool(match.group("primary"))})
+    return rows
+
+
+def parse_protocols(text):
+    """``show protocols`` (or the protocol lines of ``show protocols all``: the detail lines below
+    each are indented) as ``{name: {proto, table, state, since, info}}``."""
+    rows = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 5 or parts[0] in ("name", "BIRD") or line[:4].isdigit() or line[:1].isspace():
+            continue
+        name, proto, table, state = parts[:4]
+        rest = parts[4:]
+        since = rest.pop(0)
+        if re.match(r"^\d{4}-\d{2}-\d{2}$", since) and rest:  # "2026-11-23 18:00:01"
+            since += " " + rest.pop(0)
+        rows[name] = {"proto": proto, "table": table, "state": state, "since": since,
+                      "info": " ".join(rest)}
     return rows

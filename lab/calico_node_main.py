@@ -28,7 +28,8 @@ def main(argv):
         bird = BirdInstance(Netns(node["ns"]), lab_dir / "nodes" / host, name=host)
         runtimes.append(NodeRuntime(node["name"], bird, [node["block"]]))
     emulator = CalicoNodeEmulator(api_client(where / "kubeconfig"), runtimes,
-                                  log=lambda msg: print(msg, flush=True))
+                                  log=lambda msg: print(msg, flush=True),
+                                  counters_file=where / "calico-node.counters.json")
     kubelet = Kubelet(api_client(where / "kubeconfig"), pods_of_state(state),
                       log=lambda msg: print(msg, flush=True))
 

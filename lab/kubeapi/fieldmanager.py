@@ -7,11 +7,11 @@ leaves.  Apply: a field that another manager owns with a different value is a co
 ``force``; fields the applier owned before and no longer applies are removed unless someone else
 owns them.  Update: changed fields move to the updater.
 """
-import copy
 import datetime
 import json
 
 from .patch import PRIMITIVE, list_strategy
+from .store import clone
 
 MISSING = object()
 ITEM = "."
@@ -208,7 +208,7 @@ def _child(cur, elem):
 
 def _merge_applied(live, config, kind, path=()):
     if isinstance(config, dict):
-        result = copy.deepcopy(live) if isinstance(live, dict) else {}
+        result = clone(live) if isinstance(live, dict) else {}
         for key, value in config.items():
             if value is None:
                 continue
@@ -217,8 +217,8 @@ def _merge_applied(live, config, kind, path=()):
     if isinstance(config, list):
         strategy = list_strategy(kind, path)
         if strategy is None or not isinstance(live, list):
-            return copy.deepcopy(config)
-        result = copy.deepcopy(live)
+            return clone(config)
+        result = clone(live)
         if strategy == PRIMITIVE:
             for value in config:
                 if value not in result:
@@ -226,7 +226,7 @@ def _merge_applied(live, config, kind, path=()):
             return result
         for item in config:
             if not isinstance(item, dict) or strategy not in item:
-                return copy.deepcopy(config)
+                return clone(config)
             idx = next((n for n, o in enumerate(result)
                         if isinstance(o, dict) and o.get(strategy) == item[strategy]), None)
             if idx is None:
@@ -234,7 +234,7 @@ def _merge_applied(live, config, kind, path=()):
             else:
                 result[idx] = _merge_applied(result[idx], item, kind, path + ("[]",))
         return result
-    return copy.deepcopy(config)
+    return clone(config)
 
 
 def apply(live, config, kind, manager, api_version, force=False):
@@ -263,7 +263,7 @@ def apply(live, config, kind, manager, api_version, force=False):
     for entry in entries:
         if entry is not mine:
             others |= entry["set"]
-    result = copy.deepcopy(live) if live else {}
+    result = clone(live) if live else {}
     for path in sorted(mine["set"] - applied, key=len, reverse=True):
         if path in others:
             continue

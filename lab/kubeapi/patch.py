@@ -6,7 +6,8 @@ of primitives or replaced whole.  ``LIST_STRATEGY`` holds that for the kinds the
 which is also what the Calico API server does for its kinds.  Server-side apply uses the same table
 for its associative lists.
 """
-import copy
+
+from .store import clone
 
 PRIMITIVE = "$primitive"   # list merged as a set of scalars (metadata.finalizers)
 
@@ -63,7 +64,7 @@ def list_strategy(kind, path):
 def merge_patch(target, patch):
     """RFC 7386 JSON merge patch."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     result = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
@@ -84,7 +85,7 @@ def json_patch(target, operations):
     # jsonpatch must be in requirements-dev.txt; imported here so that only JSON patches need it
     import jsonpatch  # pylint: disable=import-outside-toplevel
     try:
-        return jsonpatch.JsonPatch(operations).apply(copy.deepcopy(target))
+        return jsonpatch.JsonPatch(operations).apply(clone(target))
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
         raise PatchError(str(exc)) from exc
     except (KeyError, TypeError, IndexError, ValueError) as exc:
@@ -112,7 +113,7 @@ def _smp_map(orig, patch, kind, path):
         return _clean(patch)
     if directive not in (None, "merge", "replace", "delete"):
         raise PatchError("unknown patch type: %s in map: %s" % (directive, patch))
-    result = copy.deepcopy(orig) if isinstance(orig, dict) else {}
+    result = clone(orig) if isinstance(orig, dict) else {}
     for key, value in patch.items():
         if key.startswith("$deleteFromPrimitiveList/"):
             field = key.split("/", 1)[1]
@@ -148,7 +149,7 @@ def _smp_list(orig, patch, kind, path):
     strategy = list_strategy(kind, path)
     if strategy is None:
         return _clean(patch)
-    orig = copy.deepcopy(orig) if isinstance(orig, list) else []
+    orig = clone(orig) if isinstance(orig, list) else []
     if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch):
         return _clean(patch)
     if strategy == PRIMITIVE:

@@ -383,7 +383,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if name is None:
                 if first("watch") in ("1", "true", "True"):
                     return self._watch(api, rtype, namespace, query)
-                result = api.list(rtype, namespace, first("labelSelector"), first("fieldSelector"))
+                result = api.list(rtype, namespace, first("labelSelector"), first("fieldSelector"), shared=True)
                 if "as=Table" in (self.headers.get("Accept") or ""):
                     result = _table(rtype, result["items"], result["metadata"]["resourceVersion"],
                                     first("includeObject"))

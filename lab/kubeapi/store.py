@@ -13,13 +13,39 @@ watchers serialise it as it is).  An event's ``previous`` is the object it repla
 shared copy, not a new one), so a 70 KB CalicoNodeStatus written every period costs its size once.
 """
 import collections
-import copy
 import json
+import marshal
 import queue
+import sys
 import threading
 
 HISTORY = 10000
 HISTORY_BYTES = 64 * 1024 * 1024
+
+
+def clone(obj):
+    """A deep copy of a JSON-shaped object (dicts, lists, strings, numbers, booleans, None): a marshal
+    round trip, an order of magnitude faster than ``copy.deepcopy`` on a 70 KB CalicoNodeStatus."""
+    return marshal.loads(marshal.dumps(obj))
+
+
+def shared_strings(obj):
+    """``obj`` with every string value interned, in place: the routes of 1,000 CalicoNodeStatus objects
+    repeat the same few hundred gateways, interfaces and sources millions of times, and a stored object
+    keeps one copy of each (its clones too: marshal keeps interned strings interned)."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if isinstance(value, str):
+                obj[key] = sys.intern(value)
+            elif isinstance(value, (dict, list)):
+                shared_strings(value)
+    elif isinstance(obj, list):
+        for index, value in enumerate(obj):
+            if isinstance(value, str):
+                obj[index] = sys.intern(value)
+            elif isinstance(value, (dict, list)):
+                shared_strings(value)
+    return obj
 
 
 def _size(obj):
@@ -59,7 +85,7 @@ class Store:
         """A copy of the object (``shared=True``: the stored object itself, not to be changed), or None."""
         with self.lock:
             obj = self.objects.get(storage, {}).get((namespace or "", name))
-        return copy.deepcopy(obj) if obj is not None and not shared else obj
+        return clone(obj) if obj is not None and not shared else obj
 
     def list(self, storage, namespace=None, shared=False):
         """``(items, rv)``; ``shared=True`` returns the stored objects themselves (the caller must not
@@ -68,7 +94,7 @@ class Store:
             items = [o for (ns, _name), o in sorted(self.objects.get(storage, {}).items())
                      if namespace is None or ns == namespace]
             rv = str(self.rv)
-        return (items if shared else [copy.deepcopy(o) for o in items]), rv
+        return (items if shared else [clone(o) for o in items]), rv
 
     def current_rv(self):
         with self.lock:
@@ -87,17 +113,19 @@ class Store:
             self.rv += 1
             return self.rv
 
-    def put(self, storage, obj, event_type):
-        """Store a copy of ``obj`` (its resourceVersion is set here), emit ``event_type``; returns a copy."""
+    def put(self, storage, obj, event_type, owned=False):
+        """Store a copy of ``obj`` (its resourceVersion is set here), emit ``event_type``; returns a copy.
+        ``owned=True``: the caller hands ``obj`` over (it keeps no reference and changes it no more):
+        it is stored as it is and returned shared, saving two copies per write."""
         with self.lock:
             rv = self.next_rv()
             obj["metadata"]["resourceVersion"] = str(rv)
             key = (obj["metadata"].get("namespace") or "", obj["metadata"]["name"])
-            stored = copy.deepcopy(obj)
+            stored = shared_strings(obj if owned else clone(obj))
             previous = self.objects.setdefault(storage, {}).get(key)
             self.objects[storage][key] = stored
             self._emit(rv, storage, event_type, stored, previous)
-        return copy.deepcopy(stored)
+        return stored if owned else clone(stored)
 
     def remove(self, storage, namespace, name):
         with self.lock:
@@ -107,7 +135,7 @@ class Store:
             rv = self.next_rv()
             gone = dict(old, metadata=dict(old["metadata"], resourceVersion=str(rv)))
             self._emit(rv, storage, "DELETED", gone, old)
-        return copy.deepcopy(gone)
+        return clone(gone)
 
     def _emit(self, rv, storage, event_type, obj, previous):
         size = _size(obj)

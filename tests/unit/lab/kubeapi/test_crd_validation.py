@@ -136,3 +136,45 @@ def test_without_manifests_kinds_are_served_without_schema_checks():
     got = _create(api, "crd.projectcalico.org/v1", {"kind": "BGPPeer", "object": {
         "metadata": {"name": "x"}, "spec": {"node": "n1", "nodeSelector": "all()", "colour": "red"}}})
     assert got["spec"] == {"node": "n1", "nodeSelector": "all()", "colour": "red"}
+
+
+def _node_status(name, routes):
+    return {"lastUpdated": "2026-12-06T07:00:00Z",
+            "bgp": {"numberEstablishedV4": 1, "numberNotEstablishedV4": 0, "numberEstablishedV6": 0,
+                    "numberNotEstablishedV6": 0, "peersV4": [
+                {"peerIP": "10.0.0.2", "type": "NodeMesh", "state": "Established", "since": "07:00:00"}]},
+            "routes": {"routesV4": [{"type": "FIB", "destination": "10.%d.%d.0/26" % (i // 250, i % 250),
+                                     "gateway": "10.0.0.2", "interface": "eth0",
+                                     "learnedFrom": {"sourceType": "BGPPeer", "peerIP": "10.0.0.2"}}
+                                    for i in range(routes)]}}
+
+
+def test_status_patches_are_validated_and_never_change_what_was_stored_or_served_before():
+    """The status subresource's write path shares the stored object instead of copying it: a refused
+    status changes nothing, an accepted one leaves the previous version (history, earlier answers) as
+    it was, and a LIST that shares the stored objects serves exactly what a copying one serves."""
+    import json
+    api = server()
+    rtype = api.kinds.by_path("crd.projectcalico.org", "v1", "caliconodestatuses")
+    api.create(rtype, None, {"metadata": {"name": "n1"}, "spec": {"node": "n1", "classes": ["Agent", "BGP", "Routes"],
+                                                                  "updatePeriodSeconds": 1}})
+    first = api.patch(rtype, None, "n1", "application/merge-patch+json",
+                      json.dumps({"status": _node_status("n1", 3)}), subresource="status")
+    stored_first = api.store.get(rtype.storage, None, "n1", shared=True)
+    snapshot = json.dumps(stored_first, sort_keys=True)
+    bad = _node_status("n1", 1)
+    bad["routes"]["routesV4"][0]["type"] = "Sideways"       # not one of FIB, RIB
+    with pytest.raises(APIError) as refused:
+        api.patch(rtype, None, "n1", "application/merge-patch+json", json.dumps({"status": bad}),
+                  subresource="status")
+    assert refused.value.code == 422 and "status.routes.routesV4[0].type" in refused.value.body["message"]
+    assert api.store.get(rtype.storage, None, "n1", shared=True) is stored_first
+    second = api.patch(rtype, None, "n1", "application/merge-patch+json",
+                       json.dumps({"status": _node_status("n1", 5)}), subresource="status")
+    assert len(second["status"]["routes"]["routesV4"]) == 5 and second["spec"] == first["spec"]
+    assert json.dumps(stored_first, sort_keys=True) == snapshot          # the previous version untouched
+    assert len(first["status"]["routes"]["routesV4"]) == 3               # and the answer given for it
+    second["spec"]["node"] = "changed"                                    # an answer is the caller's copy
+    shared, copied = api.list(rtype, shared=True), api.list(rtype)
+    assert shared == copied and copied["items"][0]["spec"]["node"] == "n1"
+    assert shared["items"][0]["status"] is api.store.get(rtype.storage, None, "n1", shared=True)["status"]

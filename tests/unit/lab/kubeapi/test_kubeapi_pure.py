@@ -191,3 +191,15 @@ def test_counters_by_verb_and_resource():
     assert (count.writes, count.dry_runs) == (2, 1)
     count.reset()
     assert count.snapshot()["requests"] == {"total": 0, "by_verb": {}, "by_resource": {}}
+
+
+def test_stored_objects_share_equal_strings_and_clones_keep_sharing():
+    import json
+    store = Store()
+    for name in ("a", "b"):    # as a request decodes them: equal strings, distinct objects
+        store.put("calico/CalicoNodeStatus", json.loads(json.dumps(_status(name, 3))), "ADDED", owned=True)
+    a = store.get("calico/CalicoNodeStatus", None, "a", shared=True)["status"]["routes"]
+    b = store.get("calico/CalicoNodeStatus", None, "b", shared=True)["status"]["routes"]
+    assert a == b and all(x is y for x, y in zip(a, b))
+    copied = store.get("calico/CalicoNodeStatus", None, "a")["status"]["routes"]
+    assert copied == a and copied is not a and all(x is y for x, y in zip(copied, a))
