@@ -80,6 +80,8 @@ def inventory(nodes, racks, mgmt_base="198.18.40", spines=1, lab_mesh=True):
     fabric_vars = {"fabric_pattern": "rr_per_leaf", "calico_asn": 64512, "fabric_racks": fabric_racks}
     if not lab_mesh:
         fabric_vars["lab_node_to_node_mesh"] = False  # the lab's cluster starts with the mesh off (docs/lab.md)
+        # 1,000 BIRDs scanning one shared kernel every 2 s starve on its route lock (docs/lab.md)
+        fabric_vars["lab_bird_scan_time"] = 30
     return {"all": {
         "vars": fabric_vars,
         "children": {

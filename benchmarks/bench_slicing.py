@@ -38,10 +38,8 @@ from tests.integration import awxslice  # noqa: E402
 TASKS = {
     "plan": "Plan both sides of the fabric and the sessions that will exist",
     "preflight": "Pre-flight - Calico dry run, Kubernetes rights and every device, in parallel (changes nothing)",
-    "calico_node": "Set the nodes' BGP settings and Calico labels",
-    "bgp_peer": "Apply the BGPPeers of the plan",
-    "bgp_configuration": "Apply the default BGPConfiguration",
-    "device": "Configure FRR",
+    "calico": "Apply the Calico side - BGPPeers, nodes, default BGPConfiguration in one burst",
+    "device": "Configure every network device at once, from the controller",
     "verify": "Wait until both sides show exactly the planned sessions, all Established, and every pod block is routed",
 }
 
@@ -53,8 +51,20 @@ def load():
 CLUSTER_PREFLIGHT = "Pre-flight of each cluster - Calico dry run and Kubernetes rights (changes nothing)"
 
 
+def device_seconds(events):
+    """Seconds per device of the controller push (its result rows), summed over the device's owner scopes."""
+    out = {}
+    for event in events:
+        data = event.get("event_data", {})
+        if event.get("event") in ("runner_on_ok", "runner_on_failed") and data.get("task") == TASKS["device"]:
+            for row in (data.get("res") or {}).get("devices") or []:
+                out[row["host"]] = out.get(row["host"], 0.0) + (row.get("seconds") or 0.0)
+    return out
+
+
 def durations(events):
     out = {key: awxslice.task_seconds(events, task) for key, task in TASKS.items()}
+    out["device_rows"] = device_seconds(events)
     for host, seconds in awxslice.task_seconds(events, CLUSTER_PREFLIGHT).items():  # several clusters
         out["preflight"][host] = out["preflight"].get(host, 0.0) + seconds
     return out
@@ -97,8 +107,13 @@ def _fit(points):
 def unit_costs(first, second, size, plan):
     """Per-unit costs from the converging job (writes) and the rerun (reads; converged, so verify does not wait).
 
-    A calico module's fixed cost (start-up, API discovery) is the one-object BGPConfiguration apply; the node and
-    peer costs are what their tasks take beyond it. A device push is fitted over the devices (neighbours -> s).
+    The Calico side is one task per cluster (``calico_apply``): its fixed cost (start-up, API discovery, the
+    reads) is the converging job's time for it per cluster minus what its writes cost per object, the objects
+    being the cluster's nodes and BGPPeers; with clusters of one size the two are not separable, so the fixed
+    cost is that task's time in the rerun (reads only, nothing to write: pre-flight let it through only where a
+    cluster had changes, else the task does not run and the first job's time is used). The devices are pushed
+    at once from the controller: a device's push (its row's ``seconds``) is fitted over the devices
+    (neighbours -> s), and the task's own time above the slowest device is its fixed cost.
     """
     d1, d2 = durations(first[1]), durations(second[1])
 
@@ -106,27 +121,31 @@ def unit_costs(first, second, size, plan):
         return sum(found[key].values()) if found[key] else 0.0
 
     clusters = size["clusters"]
-    fixed = total(d1, "bgp_configuration") / clusters
+    objects = size["nodes"] + size["bgp_peers"]
+    calico_first = total(d1, "calico")
+    fixed = (total(d2, "calico") or calico_first) / clusters
     neighbours = {name: len(cfg.get("neighbors", [])) for name, cfg in plan["module_args"]["devices"].items()}
-    dev_fixed, dev_slope = _fit([(neighbours[h], s) for h, s in d1["device"].items()])
+    rows = d1["device_rows"]
+    dev_fixed, dev_slope = _fit([(neighbours[h], s) for h, s in rows.items()]) if rows else (0.0, 0.0)
+    push_task = total(d1, "device")
     wall1 = job_wall(first[1])
-    main = sum(total(d1, k) for k in ("plan", "preflight", "calico_node", "bgp_peer", "bgp_configuration", "verify"))
+    main = sum(total(d1, k) for k in ("plan", "preflight", "calico", "device", "verify"))
     return {
         "plan_per_node_ms": 1000 * total(d1, "plan") / size["nodes"],
         "preflight_per_object_ms": 1000 * total(d1, "preflight") / (size["nodes"] + size["bgp_peers"] + size["devices"]),
         "calico_fixed_s": fixed,
-        "calico_node_per_node_ms": 1000 * max(0.0, total(d1, "calico_node") - clusters * fixed) / size["nodes"],
-        "bgp_peer_per_peer_ms": 1000 * max(0.0, total(d1, "bgp_peer") - clusters * fixed) / max(1, size["bgp_peers"]),
+        "calico_per_object_ms": 1000 * max(0.0, calico_first - clusters * fixed) / max(1, objects),
         "device_fixed_s": dev_fixed, "device_push_per_neighbour_ms": 1000 * dev_slope,
+        "device_task_fixed_s": max(0.0, push_task - max(rows.values() or [0.0])),
         "verify_per_session_end_ms": 1000 * total(d2, "verify") / size["session_ends"],
         "convergence_s": max(0.0, total(d1, "verify") - total(d2, "verify")),
-        "job_overhead_s": max(0.0, (wall1 or 0) - main - max(d1["device"].values() or [0])),
+        "job_overhead_s": max(0.0, (wall1 or 0) - main),
         "unsliced_wall_s": wall1, "rerun_wall_s": job_wall(second[1]),
         "plan_json_bytes_per_host": size["plan_json_bytes"] / (size["nodes"] + size["devices"]),
     }
 
 
-def predict(units, size, slices, forks, cores=None):
+def predict(units, size, slices, cores=None):
     """Wall time of plan node + slices (side by side) + finish node. ``cores``: the slices share that many CPUs
     (their work, everything but the convergence wait, is stretched by slices/cores); None: AWX, one execution
     slot per slice."""
@@ -138,19 +157,20 @@ def predict(units, size, slices, forks, cores=None):
     clusters = size["clusters"]
     plan_node = (units["job_overhead_s"] + units["plan_per_node_ms"] * ms * size["nodes"]
                  + units["preflight_per_object_ms"] * ms * (size["nodes"] + size["bgp_peers"] + size["devices"]))
-    neighbours = size["neighbours"] / max(1, size["devices"])
-    push = math.ceil(per(size["devices"]) / forks) * (units["device_fixed_s"]
-                                                      + units["device_push_per_neighbour_ms"] * ms * neighbours)
+    # the slice's devices at once from the controller (32 threads): the slowest device, per 32
+    rounds = math.ceil(per(size["devices"]) / 32)
+    push = units["device_task_fixed_s"] + rounds * (units["device_fixed_s"] + units["device_push_per_neighbour_ms"]
+                                                     * ms * size.get("max_neighbours_per_device",
+                                                                     size["neighbours"] / max(1, size["devices"])))
     device_ends = size.get("device_session_ends", size["session_ends"] // 4)
-    work = (units["job_overhead_s"] + 2 * min(clusters, per(size["nodes"])) * units["calico_fixed_s"]
-            + units["calico_node_per_node_ms"] * ms * per(size["nodes"])
-            + units["bgp_peer_per_peer_ms"] * ms * per(size["bgp_peers"]) + push
+    work = (units["job_overhead_s"] + min(clusters, per(size["nodes"])) * units["calico_fixed_s"]
+            + units["calico_per_object_ms"] * ms * (per(size["nodes"]) + per(size["bgp_peers"])) + push
             + units["verify_per_session_end_ms"] * ms * per(device_ends))
     if cores:
         work *= max(1.0, slices / cores)
     slice_wall = work + units["convergence_s"]
-    finish = (units["job_overhead_s"] + 2 * clusters * units["calico_fixed_s"]
-              + units["bgp_peer_per_peer_ms"] * ms * size["bgp_peers"]
+    finish = (units["job_overhead_s"] + clusters * units["calico_fixed_s"]
+              + units["calico_per_object_ms"] * ms * size["bgp_peers"]
               + units["verify_per_session_end_ms"] * ms * size["session_ends"])
     return {"plan_node_s": round(plan_node, 1), "slice_s": round(slice_wall, 1), "finish_s": round(finish, 1),
             "total_s": round(plan_node + slice_wall + finish, 1),
@@ -204,8 +224,8 @@ def analyse(root, args, report):
     size = shape(plan)
     units = unit_costs((stats_of(first), first), (stats_of(second), second), size, plan)
     report.update(fabric=size, units={k: round(v, 3) if v is not None else None for k, v in units.items()})
-    report["predicted_here"] = predict(units, size, args.slices, args.forks, cores=args.cores)
-    report["predicted_awx"] = predict(units, size, args.slices, args.forks)
+    report["predicted_here"] = predict(units, size, args.slices, cores=args.cores)
+    report["predicted_awx"] = predict(units, size, args.slices)
     plan_job = events_of(root / "b-1-plan")
     slices = [events_of(p) for p in sorted(root.glob("b-1-slice*"))]
     finish = events_of(root / "b-1-finish")
@@ -217,7 +237,7 @@ def analyse(root, args, report):
                                  "total_s": round((max(parsed) - min(parsed)).total_seconds(), 1)}
     target = target_size()
     report["target"] = dict(target, predictions={
-        "slices=%d forks=%d" % (s, f): predict(units, target, s, f) for s, f in ((1, 50), (8, 25), (25, 25), (50, 50))})
+        "slices=%d" % n: predict(units, target, n) for n in (1, 8, 25, 50)})
     print(json.dumps(report, indent=2))
     return 0
 
@@ -256,8 +276,8 @@ def main():
     units = unit_costs(first, second, size, plan)
     report.update(lab_up_s=round(up1, 1), fabric=size, units={k: round(v, 3) if v is not None else None
                                                               for k, v in units.items()})
-    report["predicted_here"] = predict(units, size, args.slices, args.forks, cores=args.cores)
-    report["predicted_awx"] = predict(units, size, args.slices, args.forks)
+    report["predicted_here"] = predict(units, size, args.slices, cores=args.cores)
+    report["predicted_awx"] = predict(units, size, args.slices)
 
     def sliced(flat):
         started = time.perf_counter()
@@ -274,7 +294,7 @@ def main():
         "changed": [awxslice.changed(s[0]) for s in slices]}
     target = target_size()
     report["target"] = dict(target, predictions={
-        "slices=%d forks=%d" % (s, f): predict(units, target, s, f) for s, f in ((1, 50), (8, 25), (25, 25), (50, 50))})
+        "slices=%d" % n: predict(units, target, n) for n in (1, 8, 25, 50)})
     print(json.dumps(report, indent=2))
     (out / "report.json").write_text(json.dumps(report, indent=2))
     return 0

@@ -187,8 +187,12 @@ class NodeRuntime:
 class CalicoNodeEmulator:
     """Watch the API server and keep every node's BIRD configured; report CalicoNodeStatus."""
 
-    def __init__(self, api_client, nodes, log=print, status_tick=0.25, status_workers=32, counters_file=None):
+    def __init__(self, api_client, nodes, log=print, status_tick=0.25, status_workers=32, counters_file=None,
+                 scan_time=None):
         self.api = api_client
+        # ``lab_bird_scan_time`` (docs/lab.md): the kernel and device scan period of every BIRD instead of
+        # calico-node's 2 s - a lab deviation for big labs, whose nodes share ONE kernel (and its route lock)
+        self.scan_time = scan_time
         self.nodes = {n.name: n for n in nodes}
         self.log = log
         self.status_tick = status_tick  # how often due CalicoNodeStatus objects are looked for
@@ -371,6 +375,8 @@ class CalicoNodeEmulator:
             peers = confd.node_sessions(model, name, collected)
             files = birdcfg.render_node(model=model, node=name, peers=peers, blocks=runtime.blocks,
                                         bird_variant="stock")
+            if self.scan_time:
+                files = with_scan_time(files, self.scan_time)
             if files != runtime.files:
                 todo.append((name, runtime, files))
 
@@ -654,6 +660,11 @@ def _source(protocol):
         if protocol.startswith(start):
             return {"sourceType": kind}
     return None
+
+
+def with_scan_time(files, seconds):
+    """calico-node's BIRD files with every ``scan time 2`` (kernel table, interfaces) set to ``seconds``."""
+    return {name: text.replace("scan time 2;", "scan time %d;" % seconds) for name, text in files.items()}
 
 
 def node_routes(bird_routes):

@@ -29,7 +29,8 @@ def main(argv):
         runtimes.append(NodeRuntime(node["name"], bird, [node["block"]]))
     emulator = CalicoNodeEmulator(api_client(where / "kubeconfig"), runtimes,
                                   log=lambda msg: print(msg, flush=True),
-                                  counters_file=where / "calico-node.counters.json")
+                                  counters_file=where / "calico-node.counters.json",
+                                  scan_time=state.get("bird_scan_time"))
     kubelet = Kubelet(api_client(where / "kubeconfig"), pods_of_state(state),
                       log=lambda msg: print(msg, flush=True))
 

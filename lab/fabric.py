@@ -252,6 +252,9 @@ def up(inventory_path, log=print):
     lab.dir.mkdir(parents=True, exist_ok=True)
     state = {"name": lab.name, "inventory": str(lab.inventory_path), "namespaces": [], "complete": False,
              "nodes": {}, "devices": {}}
+    if inv["vars"].get("lab_bird_scan_time"):
+        # a lab deviation for big labs (docs/lab.md): every node's BIRD scans its kernel table less often
+        state["bird_scan_time"] = int(inv["vars"]["lab_bird_scan_time"])
     lab.save(state)
     netns.ensure_safety_route()
     _raise_neigh_limits(len(inv["nodes"]) + len(inv["devices"]))

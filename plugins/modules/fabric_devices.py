@@ -90,11 +90,12 @@ RETURN = r"""
 devices:
   description:
     - One row per device and owner scope, C({host, owner, changed, commands, before, after, saved, ...}) as the
-      device's module returns it, or C({host, owner, failed, msg, error}).
+      device's module returns it, or C({host, owner, failed, msg, error}); C(seconds) is how long that device
+      and scope took (connect, read, push, read back, save).
   returned: always
   type: list
   elements: dict
-  sample: [{"host": "leaf1", "owner": "default", "changed": true, "commands": ["router bgp 65001", "exit"]}]
+  sample: [{"host": "leaf1", "owner": "default", "changed": true, "seconds": 1.42, "commands": ["router bgp 65001", "exit"]}]
 """
 
 from ansible.module_utils.basic import AnsibleModule

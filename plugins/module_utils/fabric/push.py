@@ -13,6 +13,7 @@ failure is named (host, field, fix).
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ..common.errors import FabricError
@@ -26,10 +27,12 @@ def push_device(host, platform, params, config, state, owner=None, options=None,
     "failed": True, "error", "msg"}``."""
     options = options or {}
     row = {"host": host, "owner": owner}
+    started = time.monotonic()
     if platform not in preflight.DRIVER_CLASSES:
         error = FabricError("unknown platform %r" % (platform,), host=host, field="platform",
                             fix="use one of %s" % ", ".join(sorted(preflight.DRIVER_CLASSES)))
-        return dict(row, failed=True, changed=False, error=error.as_dict(), msg=str(error))
+        return dict(row, failed=True, changed=False, error=error.as_dict(), msg=str(error),
+                    seconds=_since(started))
     try:
         driver = preflight.make_driver(platform, dict(params, save=options.get("save", True)), driver_factory)
         outcome = device_resource.run(driver, state, config=config, check_mode=check_mode, host=host, owner=owner,
@@ -39,8 +42,13 @@ def push_device(host, platform, params, config, state, owner=None, options=None,
     except Exception as exc:  # pylint: disable=broad-except
         error = preflight._as_error(exc, host, "configuring the device", rename=True)  # pylint: disable=protected-access
         # a push rejected part-way was rolled back by the driver; its message says what was taken
-        return dict(row, failed=True, changed=False, error=error.as_dict(), msg=str(error))
-    return dict(row, **outcome)
+        return dict(row, failed=True, changed=False, error=error.as_dict(), msg=str(error),
+                    seconds=_since(started))
+    return dict(row, seconds=_since(started), **outcome)
+
+
+def _since(started):
+    return round(time.monotonic() - started, 3)
 
 
 def push(devices, check_mode=False, workers=32, driver_factory=None):

@@ -160,3 +160,19 @@ def test_bird_accepts_a_file_with_every_option(tmp_path):
     proc = subprocess.run([shutil.which("bird"), "-p", "-c", str(tmp_path / "bird.cfg")], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode != 0
+
+
+def test_big_lab_scan_time_changes_only_the_two_scan_periods():
+    from lab.calico_node import with_scan_time
+    res = [node("a", "10.0.0.1/24"), node("b", "10.0.0.2/24")]
+    files = birdcfg.render_node(res, node="a")
+    slow = with_scan_time(files, 30)
+    assert set(slow) == set(files)
+    for name, text in files.items():
+        before, after = text.splitlines(), slow[name].splitlines()
+        changed = [(x, y) for x, y in zip(before, after) if x != y]
+        assert len(before) == len(after)
+        assert all("scan time 2;" in x and "scan time 30;" in y for x, y in changed)
+    assert slow["bird.cfg"].count("scan time 30;") == 2  # the kernel template and protocol device
+    assert "scan time 2;" not in slow["bird.cfg"]
+

@@ -31,6 +31,7 @@ def test_thousand_nodes_forty_leaves_two_spines(bench):
     nodes, leaves, spines = _hosts(inv, "k8s_nodes"), _hosts(inv, "leaves"), _hosts(inv, "spines")
     assert (len(nodes), len(leaves), len(spines)) == (1000, 40, 2)
     assert inv["all"]["vars"]["lab_node_to_node_mesh"] is False
+    assert inv["all"]["vars"]["lab_bird_scan_time"] == 30
     devices = dict(leaves, **spines)
     mgmt = [ipaddress.ip_address(d["ansible_host"]) for d in devices.values()]
     # one management /30 per device, inside the lab's range

@@ -98,6 +98,7 @@ def test_check_mode_sends_nothing_and_scopes_of_a_device_never_overlap():
     rows = [("leaf1", "frr", {"hostname": "leaf1"}, CONFIG, "overridden", owner, None) for owner in ("dc1", "dc1.g")]
     result = run_push(devices, rows, check_mode=True)
     assert [row["owner"] for row in result] == ["dc1", "dc1.g"] and all(row["changed"] for row in result)
+    assert all(isinstance(row["seconds"], float) and row["seconds"] >= 0 for row in result)  # per device and scope
     assert devices["leaf1"].pushed == [] and devices["leaf1"].sessions == 2
 
 
