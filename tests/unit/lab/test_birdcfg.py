@@ -175,4 +175,3 @@ def test_big_lab_scan_time_changes_only_the_two_scan_periods():
         assert all("scan time 2;" in x and "scan time 30;" in y for x, y in changed)
     assert slow["bird.cfg"].count("scan time 30;") == 2  # the kernel template and protocol device
     assert "scan time 2;" not in slow["bird.cfg"]
-

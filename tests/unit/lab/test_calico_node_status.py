@@ -304,8 +304,10 @@ class WatchAPI:
 def test_a_watch_goes_on_from_its_last_version_and_lists_again_only_when_it_expired():
     import json
     box = []
-    event = lambda etype, name, rv: json.dumps({"type": etype, "object": {  # noqa: E731
-        "metadata": {"name": name, "resourceVersion": rv}, "spec": {"node": "n1"}}})
+
+    def event(etype, name, rv):
+        return json.dumps({"type": etype, "object": {"metadata": {"name": name, "resourceVersion": rv},
+                                                     "spec": {"node": "n1"}}})
     expired = json.dumps({"type": "ERROR", "object": {"kind": "Status", "code": 410, "message": "too old"}})
     api = WatchAPI([[event("ADDED", "a", "101"), event("MODIFIED", "a", "105")],   # ends after 30 s
                     [],                                                              # nothing happened

@@ -141,8 +141,9 @@ def test_without_manifests_kinds_are_served_without_schema_checks():
 def _node_status(name, routes):
     return {"lastUpdated": "2026-12-06T07:00:00Z",
             "bgp": {"numberEstablishedV4": 1, "numberNotEstablishedV4": 0, "numberEstablishedV6": 0,
-                    "numberNotEstablishedV6": 0, "peersV4": [
-                {"peerIP": "10.0.0.2", "type": "NodeMesh", "state": "Established", "since": "07:00:00"}]},
+                    "numberNotEstablishedV6": 0,
+                    "peersV4": [{"peerIP": "10.0.0.2", "type": "NodeMesh", "state": "Established",
+                                 "since": "07:00:00"}]},
             "routes": {"routesV4": [{"type": "FIB", "destination": "10.%d.%d.0/26" % (i // 250, i % 250),
                                      "gateway": "10.0.0.2", "interface": "eth0",
                                      "learnedFrom": {"sourceType": "BGPPeer", "peerIP": "10.0.0.2"}}
