@@ -202,7 +202,7 @@ def test_routes_are_read_again_only_when_bird_says_they_moved(tmp_path):
     bird.stamp, bird.prefix = "2 imported", "192.168.9.0/26"  # a route came: read once, written once
     emu.report_status(emu.due_statuses(now + 10))
     assert bird.asked["routes"] == 2
-    written = [call for call in patches(api)[2:]]
+    written = list(patches(api)[2:])
     assert [call[1].rsplit("/", 2)[-2] for call in written] == ["routes"]   # the object without Routes: nothing
     assert written[0][2]["status"]["routes"]["routesV4"][0]["destination"] == "192.168.9.0/26"
 
@@ -262,7 +262,7 @@ def test_route_stamp_leaves_out_ticking_timers(tmp_path):
     thread = threading.Thread(target=answer)
     thread.start()
     bird = BirdControl(path, "n1")
-    stamps = [bird.route_stamp() for _ in replies[:3]]
+    stamps = [bird.route_stamp() for _reply in replies[:3]]
     rows, stamp = bird.protocols_and_stamp()                # the protocol lines of the same answer
     thread.join()
     server.close()
