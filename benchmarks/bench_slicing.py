@@ -160,8 +160,8 @@ def predict(units, size, slices, cores=None):
     # the slice's devices at once from the controller (32 threads): the slowest device, per 32
     rounds = math.ceil(per(size["devices"]) / 32)
     busiest = size.get("max_neighbours_per_device", size["neighbours"] / max(1, size["devices"]))
-    push = units["device_task_fixed_s"] + rounds * (units["device_fixed_s"]
-                                                     + units["device_push_per_neighbour_ms"] * ms * busiest)
+    one_round = units["device_fixed_s"] + units["device_push_per_neighbour_ms"] * ms * busiest
+    push = units["device_task_fixed_s"] + rounds * one_round
     device_ends = size.get("device_session_ends", size["session_ends"] // 4)
     work = (units["job_overhead_s"] + min(clusters, per(size["nodes"])) * units["calico_fixed_s"]
             + units["calico_per_object_ms"] * ms * (per(size["nodes"]) + per(size["bgp_peers"])) + push
