@@ -38,9 +38,9 @@ def migration_unset_rr(module_args, label=None):
     return migrate.unset_route_reflectors(module_args, label)
 
 
-def migration_as_steps(targets, hostvars, nodes=None):
+def migration_as_steps(targets, hostvars, nodes=None, cluster=None):
     try:
-        return migrate.as_steps(targets, hostvars, nodes)
+        return migrate.as_steps(targets, hostvars, nodes, cluster or None)
     except FabricError as exc:
         raise AnsibleFilterError(str(exc))
 
@@ -82,6 +82,13 @@ def migration_unsliced(workflow_defined, migration):
     return True
 
 
+def migration_as_scope(plan, nodes, fabric_id=None):
+    try:
+        return migrate.as_scope(plan, nodes, fabric_id)
+    except FabricError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
 def migration_cluster_auth(plan, hostvars):
     try:
         return migrate.cluster_auth(plan, hostvars)
@@ -100,4 +107,5 @@ class FilterModule(object):
                 "migration_as_targets": migration_as_targets,
                 "migration_node_asn": migration_node_asn, "migration_rack_asn": migration_rack_asn,
                 "migration_cluster_plan": migration_cluster_plan, "migration_target": migration_target,
-                "migration_unsliced": migration_unsliced, "migration_cluster_auth": migration_cluster_auth}
+                "migration_unsliced": migration_unsliced, "migration_cluster_auth": migration_cluster_auth,
+                "migration_as_scope": migration_as_scope}

@@ -1,7 +1,8 @@
 """Migrations refuse, before anything is read from or written to any cluster or device, what they cannot do
 (docs/migrations.md): a slice of a sliced job (AWX job slicing inside the workflow of docs/awx.md, which passes
 ``kubefabric_workflow`` to every slice), and with several clusters on one fabric a run that does not say which
-cluster to migrate, a cluster that does not exist, and change_as (not per cluster yet).
+cluster to migrate and a cluster that does not exist (every migration, change_as included), and in change_as a node
+of another cluster than the one it changes.
 
 The real playbooks run with ansible-playbook against the examples' inventories; their endpoints (the lab's
 addresses, no lab up) are never contacted: each run must stop at the refusing task, named in the output, with
@@ -73,15 +74,16 @@ def multi_rr(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("name", ["mesh_to_rr.yml", "mesh_to_tor.yml", "rr_to_mesh.yml"])
+@pytest.mark.parametrize("name", MIGRATIONS)
 def test_several_clusters_need_the_cluster_to_migrate(name, multi_rr):
-    rc, out = playbook(name, multi_rr)
+    extra = ["-e", "kubefabric_as_global=64600"] if name == "change_as.yml" else []
+    rc, out = playbook(name, multi_rr, *extra)
     assert rc != 0, out[-3000:]
     assert ("localhost: kubefabric_cluster: the inventory has several clusters (blue, green) and a migration changes "
             "one at a time Fix: choose the cluster to migrate: -e kubefabric_cluster=<one of blue, green>") in out, \
         out[-3000:]
     _no_endpoint_task(out)
-    rc, out = playbook(name, multi_rr, "-e", "kubefabric_cluster=red")
+    rc, out = playbook(name, multi_rr, "-e", "kubefabric_cluster=red", *extra)
     assert rc != 0 and "kubefabric_cluster: kubefabric_cluster red is not a cluster of this inventory" in out, \
         out[-3000:]
     _no_endpoint_task(out)
@@ -93,9 +95,35 @@ def test_one_cluster_refuses_a_cluster_name():
     _no_endpoint_task(out)
 
 
-def test_change_as_is_not_per_cluster_yet():
-    rc, out = playbook("change_as.yml", MULTI, "-e", "kubefabric_as_global=64600", "-e", "kubefabric_cluster=blue")
+def test_change_as_of_one_cluster_refuses_another_clusters_node():
+    rc, out = playbook("change_as.yml", MULTI, "-e", '{"kubefabric_as_nodes": {"g1-n1": 64600}}',
+                       "-e", "kubefabric_cluster=blue")
     assert rc != 0, out[-3000:]
-    assert "localhost: kubefabric_clusters: this inventory has several clusters (blue, green)" in out, out[-3000:]
-    assert "Fix: set the new calico_asn" in out
+    assert "g1-n1: kubefabric_as_nodes: 'g1-n1' is not a node of cluster blue" in out, out[-3000:]
+    assert "name nodes of cluster blue (kubefabric_cluster) only; change another cluster's nodes in a run of that cluster" in out, out[-3000:]
     _no_endpoint_task(out)
+
+
+def test_change_as_of_one_cluster_acts_within_that_cluster(tmp_path):
+    """With kubefabric_cluster the whole fabric is planned, that cluster's part kept, and the run goes on to its
+    first endpoint: the AS check of that cluster's nodes through that cluster's own kubeconfig (no lab: green's
+    kubeconfig is an empty file, blue's and the run's KUBECONFIG do not exist; each fails in its own words, so the
+    error shows whose credentials the run used; it stops there having written nothing)."""
+    data = yaml.safe_load(MULTI.read_text())
+    clusters = data["all"]["children"]["kubefabric_clusters"]["children"]
+    (tmp_path / "green.kubeconfig").write_text("")
+    clusters["green"]["vars"]["k8s_kubeconfig"] = str(tmp_path / "green.kubeconfig")
+    clusters["blue"]["vars"]["k8s_kubeconfig"] = str(tmp_path / "blue.kubeconfig")
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump(data))
+    for cluster, words in (("green", "cannot load the kubeconfig"), ("blue", "does not exist")):
+        rc, out = playbook("change_as.yml", inventory, "-e", "kubefabric_as_global=64600",
+                           "-e", "kubefabric_cluster=%s" % cluster)
+        assert rc != 0, out[-3000:]
+        assert "this inventory has several clusters" not in out and "kubefabric_cluster:" not in out, out[-3000:]
+        assert ("cluster %s: its nodes and Calico objects through its own credentials; device neighbours of owner "
+                "scope dc1.%s on leaf1, leaf2, spine; other clusters untouched" % (cluster, cluster)) in out, out[-3000:]
+        started = [line for line in out.splitlines() if line.startswith("TASK [")]
+        assert "The nodes' AS in the cluster" in started[-1], out[-3000:]
+        failed = [line for line in out.splitlines() if line.startswith("fatal: [localhost]")]
+        assert len(failed) == 1 and words in failed[0], out[-3000:]

@@ -151,11 +151,12 @@ def unset_route_reflectors(module_args, label=None):
     return items
 
 
-def as_steps(targets, hostvars, nodes=None):
+def as_steps(targets, hostvars, nodes=None, cluster=None):
     """The order of an AS change, rack by rack, so that no pair of pods loses its path for long.
 
     ``targets`` maps the nodes that change to their new AS; ``hostvars`` gives each node's ``rack`` and
-    ``route_reflector``; ``nodes`` are all the nodes (to know every route reflector of a rack).
+    ``route_reflector``; ``nodes`` are all the nodes (to know every route reflector of a rack): with several
+    clusters on one fabric the nodes of the cluster that changes (``cluster``, named in errors).
 
     Clients reach each other only through route reflectors, and a route that passes from one AS through
     another back into the first is dropped (AS-path loop).  So, per rack: while one route reflector of
@@ -170,7 +171,7 @@ def as_steps(targets, hostvars, nodes=None):
 
     if nodes is not None:
         names = set(nodes) | {spec(n).get("calico_node_name") for n in nodes if spec(n).get("calico_node_name")}
-        check_as_targets(targets, sorted(names))
+        check_as_targets(targets, sorted(names), cluster)
     else:
         check_as_targets(targets)
     racks = {}
@@ -214,8 +215,9 @@ def rack_asn(spec, old, new):
     return spec
 
 
-def check_as_targets(targets, nodes=None):
-    """``kubefabric_as_nodes``: every node of the node group, every AS valid; raises FabricError."""
+def check_as_targets(targets, nodes=None, cluster=None):
+    """``kubefabric_as_nodes``: every node of the node group (of ``cluster``, with several clusters on one fabric),
+    every AS valid; raises FabricError."""
     if not isinstance(targets, dict):
         raise FabricError("kubefabric_as_nodes must map node names to AS numbers", host="all",
                           field="kubefabric_as_nodes", fix="write {\"node\": AS, ...}")
@@ -223,6 +225,12 @@ def check_as_targets(targets, nodes=None):
     for node, asn in sorted((targets or {}).items()):
         if nodes is not None and node not in known:
             guess = _schema.nearest(node, known)
+            if cluster:
+                raise FabricError("%r is not a node of cluster %s" % (node, cluster), host=node,
+                                  field="kubefabric_as_nodes",
+                                  fix=("did you mean %s? " % guess if guess else "") +
+                                  "name nodes of cluster %s (kubefabric_cluster) only; change another cluster's "
+                                  "nodes in a run of that cluster" % cluster)
             raise FabricError("%r is not a node of the node group" % node, host=node, field="kubefabric_as_nodes",
                               fix=("did you mean %s? " % guess if guess else "") +
                               "name hosts of kubefabric_node_group (default k8s_nodes)")
@@ -313,3 +321,31 @@ def cluster_auth(plan, hostvars):
             auth = {key: data.get(var) for key, var in (("kubeconfig", "k8s_kubeconfig"), ("context", "k8s_context"))}
         out[name] = {key: value for key, value in dict(auth).items() if value is not None}
     return out
+
+
+def as_scope(plan, nodes, fabric_id=None):
+    """What one AS change (``change_as``) acts on, from a plan of the whole fabric (a single-cluster plan, or one
+    that :func:`cluster_plan` restricted to the cluster that changes): ``{cluster, owner, nodes, devices}``.
+
+    ``nodes`` are the node group's hosts; with several clusters only the cluster's own hosts are kept.
+    ``devices`` maps each device with neighbours to change to its configurations, one per owner scope
+    (``[{owner, config}]``), each applied with ``state: overridden`` limited to that owner: with several clusters
+    the cluster's scope ``<fabric_id>.<cluster>`` only (devices without a neighbour of that cluster are left out),
+    else the fabric's ``fabric_id`` (``default`` when unset, as the devices role).
+    """
+    plan = plan or {}
+    migration = plan.get("migration")
+    if plan.get("clusters") and not migration:
+        raise FabricError("the plan has several clusters (%s) and is not restricted to one"
+                          % ", ".join(sorted(plan["clusters"])), host="localhost", field="kubefabric_cluster",
+                          fix="restrict it with kubefabric.bgp.migration_cluster_plan first")
+    if migration:
+        cluster, owner = migration["cluster"], migration["owner"]
+        nodes = sorted(plan["clusters"][cluster].get("hosts") or [])
+        devices = {device: [{"owner": row["owner"], "config": row["config"]} for row in rows]
+                   for device, rows in sorted((plan.get("device_scopes") or {}).items()) if rows}
+    else:
+        cluster, owner = "", str(fabric_id) if fabric_id not in (None, "") else "default"
+        devices = {device: [{"owner": owner, "config": config}]
+                   for device, config in sorted(((plan.get("module_args") or {}).get("devices") or {}).items())}
+    return {"cluster": cluster, "owner": owner, "nodes": list(nodes or []), "devices": devices}

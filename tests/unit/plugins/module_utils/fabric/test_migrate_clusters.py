@@ -102,3 +102,54 @@ def test_status_reads_each_cluster_through_its_own_credentials():
     # one cluster (every host the same credentials): one read, no cluster name
     single = clusters.by_credentials(["b1-n1", "b2-n1"], HOSTVARS)
     assert len(single) == 1 and single[0]["cluster"] == "" and single[0]["nodes"] == ["b1-n1", "b2-n1"]
+
+
+# ------------------------------------------------------------------------------------------------
+# change_as per cluster: what one cluster's AS change acts on
+
+NODE_GROUP = ["b1-n1", "b2-n1", "g1-n1", "g2-n1"]
+
+
+def test_an_as_change_of_one_cluster_acts_on_its_nodes_and_its_owner_scope_only(fabric):
+    scope = migrate.as_scope(migrate.cluster_plan(fabric, "green"), NODE_GROUP, "ignored")
+    assert (scope["cluster"], scope["owner"], scope["nodes"]) == ("green", "dc1.green", ["g1-n1", "g2-n1"])
+    # every device of green's owner scope, once, in that scope only: the spine's row has no neighbour (its uplinks
+    # are the fabric's, dc1), so `overridden` there only removes what dc1.green may have left
+    assert sorted(scope["devices"]) == ["leaf1", "leaf2", "spine"]
+    assert [(r["owner"], r["config"]["neighbors"]) for r in scope["devices"]["spine"]] == [("dc1.green", [])]
+    for device in ("leaf1", "leaf2"):
+        rows = scope["devices"][device]
+        assert [row["owner"] for row in rows] == ["dc1.green"]
+        mine = {n["address"] for n in rows[0]["config"]["neighbors"]}
+        assert mine and all(a.startswith("10.2") for a in mine)  # green's racks 10.21/10.22 only
+        blue = [r for r in fabric["device_scopes"][device] if r["owner"] == "dc1.blue"][0]
+        assert not mine & {n["address"] for n in blue["config"]["neighbors"]}
+    with pytest.raises(FabricError) as err:
+        migrate.as_scope(fabric, NODE_GROUP)
+    assert (err.value.host, err.value.field) == ("localhost", "kubefabric_cluster")
+    with pytest.raises(AnsibleFilterError, match="several clusters"):
+        migration_filters.migration_as_scope(fabric, NODE_GROUP)
+
+
+def test_an_as_change_of_a_single_cluster_acts_on_every_node_and_device_in_the_fabrics_scope(fabric):
+    single = fabric["clusters"]["blue"]
+    scope = migration_filters.migration_as_scope(single, ["b1-n1", "b2-n1"], "")
+    assert (scope["cluster"], scope["owner"], scope["nodes"]) == ("", "default", ["b1-n1", "b2-n1"])
+    assert sorted(scope["devices"]) == sorted(single["module_args"]["devices"])
+    assert all(rows == [{"owner": "default", "config": single["module_args"]["devices"][device]}]
+               for device, rows in scope["devices"].items())
+    assert {r[0]["owner"] for r in migrate.as_scope(single, [], "dc7")["devices"].values()} == {"dc7"}
+
+
+def test_an_as_change_of_one_cluster_refuses_another_clusters_node():
+    hostvars = {"b1-n1": {"rack": "b1"}, "b2-n1": {"rack": "b2"}, "g1-n1": {"rack": "g1"}}
+    assert migrate.as_steps({"b2-n1": 64600}, hostvars, ["b1-n1", "b2-n1"], "blue") == [["b2-n1"]]
+    with pytest.raises(FabricError) as err:
+        migrate.as_steps({"g1-n1": 64600}, hostvars, ["b1-n1", "b2-n1"], "blue")
+    assert (err.value.host, err.value.field) == ("g1-n1", "kubefabric_as_nodes")
+    assert "not a node of cluster blue" in err.value.message and "a run of that cluster" in err.value.fix
+    with pytest.raises(AnsibleFilterError, match="not a node of cluster blue"):
+        migration_filters.migration_as_steps({"g1-n1": 64600}, hostvars, ["b1-n1", "b2-n1"], "blue")
+    # one cluster: the node group's wording
+    with pytest.raises(FabricError, match="not a node of the node group"):
+        migrate.as_steps({"g1-n1": 64600}, hostvars, ["b1-n1", "b2-n1"])
