@@ -13,7 +13,10 @@ fabric's inventory:
   mesh sessions; green's BGPPeers, BGPConfiguration, Kubernetes nodes and every green neighbour on both leaves
   (and the fabric's uplinks) are exactly as before, and green's BIRD sessions stay Established;
 - ``status`` prints every node's table, each cluster read through its own API (green's nodes exist only in
-  green's), and ``drift`` afterwards finds nothing to change.
+  green's), and ``drift`` afterwards finds nothing to change;
+- ``change_as -e kubefabric_cluster=blue`` changes rack b1's AS through blue's API and blue's owner scope on leaf1:
+  green's objects and neighbours stay as they are, every session ends Established, and drift with the new AS in
+  blue's group vars finds nothing to change.
 """
 import json
 import os
@@ -195,3 +198,44 @@ def test_status_sliced_each_slice_reports_its_own_part(lab, green_converged, tmp
             assert "Established" in table.group(1), (host, out[-3000:])
         printed += sorted(tables)
     assert sorted(printed) == sorted(BLUE + GREEN + ["spine", "leaf1", "leaf2"])
+
+
+def test_change_as_of_blue_leaves_green_untouched(lab, green_converged):
+    """change_as of one cluster (after blue's mesh_to_tor above): rack b1's AS 64601 -> 64611 (b1-n1, its only
+    route reflector, and its client b1-n2 in one step), through blue's API, on leaf1 within owner scope dc1.blue.
+    Green's Calico objects and every neighbour not of dc1.blue on both leaves are exactly as before, every session
+    ends Established, and with the new AS written into blue's group vars drift finds nothing to change."""
+    handle = LabHandle(lab.inventory)
+    handle.state = lab.state
+    green = calico_state(lab, "green")
+    devices = leaves(lab)
+    others = {leaf: {a: d for a, d in found.items() if not (d or "").startswith("kubefabric:dc1.blue")}
+              for leaf, found in devices.items()}
+    assert devices["leaf1"]["10.11.0.11"].startswith("kubefabric:dc1.blue"), devices["leaf1"]
+    log = lab.inventory.parent / "change_as.log"
+    rc = handle.playbook("change_as.yml", "-e", "kubefabric_cluster=blue",
+                         "-e", json.dumps({"kubefabric_as_nodes": {"b1-n1": 64611, "b1-n2": 64611}}), log=log)
+    out = log.read_text()
+    assert rc == 0, out[-6000:]
+    assert "cluster blue: its nodes and Calico objects through its own credentials; device neighbours of owner " \
+        "scope dc1.blue on" in out, out[-3000:]
+    # blue's nodes have the new AS in blue's API; green's API and green's neighbours are exactly as before
+    blue = calico_state(lab, "blue")
+    assert {n: (a or {}).get("projectcalico.org/ASNumber") for n, (_l, a, _u) in blue["nodes"].items()} \
+        == {"b1-n1": "64611", "b1-n2": "64611"}, blue["nodes"]
+    assert calico_state(lab, "green") == green
+    after = leaves(lab)
+    for leaf, found in after.items():
+        assert {a: d for a, d in found.items() if not (d or "").startswith("kubefabric:dc1.blue")} == others[leaf], leaf
+    assert after["leaf1"]["10.11.0.11"].startswith("kubefabric:dc1.blue"), after["leaf1"]
+    lab.wait_sessions(_established(BLUE + GREEN, mesh=False), timeout=60,
+                      what="blue's sessions in the new AS and green's, all Established, no mesh")
+    # the new AS in blue's group vars: the pattern's plan and the cluster agree (drift changes nothing anywhere)
+    data = yaml.safe_load(lab.inventory.read_text())
+    data["all"]["children"]["kubefabric_clusters"]["children"]["blue"]["vars"]["fabric_racks"]["b1"]["asn"] = 64611
+    path = lab.inventory.parent / "blue-new-as.yml"
+    path.write_text(yaml.safe_dump(data))
+    rc, out = run(lab, path, name="drift.yml", log=lab.inventory.parent / "drift-new-as.log")
+    assert rc == 0, out[-6000:]
+    for host in ("localhost", "spine", "leaf1", "leaf2"):
+        assert _recap(out, host) == (0, 0), (host, out[-3000:])

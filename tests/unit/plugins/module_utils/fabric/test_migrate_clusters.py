@@ -34,6 +34,17 @@ def test_a_multi_cluster_plan_needs_the_cluster_to_migrate(fabric):
         migration_filters.migration_cluster_plan(fabric, "")
 
 
+def _only_the_clusters_leaf_neighbours(fabric, rows_of, cluster, prefix, other):
+    """On both leaves one row, of the cluster's owner scope, with neighbours in its racks (``prefix``) only."""
+    for device in ("leaf1", "leaf2"):
+        rows = rows_of[device]
+        assert [row["owner"] for row in rows] == ["dc1.%s" % cluster]
+        addresses = {n["address"] for n in rows[0]["config"]["neighbors"]}
+        assert addresses and all(a.startswith(prefix) for a in addresses)
+        theirs = [r for r in fabric["device_scopes"][device] if r["owner"] == "dc1.%s" % other][0]
+        assert not addresses & {n["address"] for n in theirs["config"]["neighbors"]}
+
+
 def test_the_cluster_plan_keeps_only_that_cluster_and_its_owner_scope(fabric):
     plan = migrate.cluster_plan(fabric, "blue")
     assert list(plan["clusters"]) == ["blue"]
@@ -41,13 +52,7 @@ def test_the_cluster_plan_keeps_only_that_cluster_and_its_owner_scope(fabric):
     # every device keeps a key, only its rows of dc1.blue (the spine's has no neighbour: the uplinks are dc1's)
     assert sorted(plan["device_scopes"]) == sorted(fabric["device_scopes"])
     assert [(r["owner"], r["config"]["neighbors"]) for r in plan["device_scopes"]["spine"]] == [("dc1.blue", [])]
-    for device in ("leaf1", "leaf2"):
-        rows = plan["device_scopes"][device]
-        assert [row["owner"] for row in rows] == ["dc1.blue"]
-        addresses = {n["address"] for n in rows[0]["config"]["neighbors"]}
-        assert addresses and all(a.startswith("10.1") for a in addresses)  # blue's racks 10.11/10.12 only
-        green = [r for r in fabric["device_scopes"][device] if r["owner"] == "dc1.green"][0]
-        assert not addresses & {n["address"] for n in green["config"]["neighbors"]}
+    _only_the_clusters_leaf_neighbours(fabric, plan["device_scopes"], "blue", "10.1", "green")
     # the steps read blue's own plan: its nodes, peers and sessions, none of green's
     target = migrate.target_of(plan)
     assert target is fabric["clusters"]["blue"]
@@ -117,13 +122,7 @@ def test_an_as_change_of_one_cluster_acts_on_its_nodes_and_its_owner_scope_only(
     # are the fabric's, dc1), so `overridden` there only removes what dc1.green may have left
     assert sorted(scope["devices"]) == ["leaf1", "leaf2", "spine"]
     assert [(r["owner"], r["config"]["neighbors"]) for r in scope["devices"]["spine"]] == [("dc1.green", [])]
-    for device in ("leaf1", "leaf2"):
-        rows = scope["devices"][device]
-        assert [row["owner"] for row in rows] == ["dc1.green"]
-        mine = {n["address"] for n in rows[0]["config"]["neighbors"]}
-        assert mine and all(a.startswith("10.2") for a in mine)  # green's racks 10.21/10.22 only
-        blue = [r for r in fabric["device_scopes"][device] if r["owner"] == "dc1.blue"][0]
-        assert not mine & {n["address"] for n in blue["config"]["neighbors"]}
+    _only_the_clusters_leaf_neighbours(fabric, scope["devices"], "green", "10.2", "blue")
     with pytest.raises(FabricError) as err:
         migrate.as_scope(fabric, NODE_GROUP)
     assert (err.value.host, err.value.field) == ("localhost", "kubefabric_cluster")
