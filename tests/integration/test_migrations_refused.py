@@ -100,7 +100,8 @@ def test_change_as_of_one_cluster_refuses_another_clusters_node():
                        "-e", "kubefabric_cluster=blue")
     assert rc != 0, out[-3000:]
     assert "g1-n1: kubefabric_as_nodes: 'g1-n1' is not a node of cluster blue" in out, out[-3000:]
-    assert "name nodes of cluster blue (kubefabric_cluster) only; change another cluster's nodes in a run of that cluster" in out, out[-3000:]
+    assert ("name nodes of cluster blue (kubefabric_cluster) only; change another cluster's nodes in a run of that "
+            "cluster") in out, out[-3000:]
     _no_endpoint_task(out)
 
 
