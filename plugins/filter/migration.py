@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import functools
+
 # Every filter of this file is documented in plugins/filter/<filter name>.yml.
 
 from ansible.errors import AnsibleFilterError
@@ -12,18 +14,25 @@ from ansible_collections.kubefabric.bgp.plugins.module_utils.common.errors impor
 from ansible_collections.kubefabric.bgp.plugins.module_utils.fabric import migrate
 
 
+def _fabric_errors(func):
+    """The filter ``func`` with a FabricError (host, field, fix) raised as Ansible's filter error."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except FabricError as exc:
+            raise AnsibleFilterError(str(exc))
+    return wrapper
+
+
+@_fabric_errors
 def migration_missing(expected, status, peer_types=None, exclude_nodes=None):
-    try:
-        return migrate.missing_sessions(expected, status, peer_types, exclude_nodes)
-    except FabricError as exc:
-        raise AnsibleFilterError(str(exc))
+    return migrate.missing_sessions(expected, status, peer_types, exclude_nodes)
 
 
+@_fabric_errors
 def migration_missing_routes(expected, status, source_types=None, exclude_nodes=None):
-    try:
-        return migrate.missing_routes(expected, status, source_types or ("BGPPeer",), exclude_nodes)
-    except FabricError as exc:
-        raise AnsibleFilterError(str(exc))
+    return migrate.missing_routes(expected, status, source_types or ("BGPPeer",), exclude_nodes)
 
 
 def migration_table(rows):
@@ -38,18 +47,14 @@ def migration_unset_rr(module_args, label=None):
     return migrate.unset_route_reflectors(module_args, label)
 
 
+@_fabric_errors
 def migration_as_steps(targets, hostvars, nodes=None, cluster=None):
-    try:
-        return migrate.as_steps(targets, hostvars, nodes, cluster or None)
-    except FabricError as exc:
-        raise AnsibleFilterError(str(exc))
+    return migrate.as_steps(targets, hostvars, nodes, cluster or None)
 
 
+@_fabric_errors
 def migration_as_targets(module_args, new):
-    try:
-        return migrate.global_as_targets(module_args, new)
-    except FabricError as exc:
-        raise AnsibleFilterError(str(exc))
+    return migrate.global_as_targets(module_args, new)
 
 
 def migration_node_asn(node):
@@ -60,40 +65,30 @@ def migration_rack_asn(spec, old, new):
     return migrate.rack_asn(spec, old, new)
 
 
+@_fabric_errors
 def migration_cluster_plan(plan, cluster=None):
-    try:
-        return migrate.cluster_plan(plan, cluster or None)
-    except FabricError as exc:
-        raise AnsibleFilterError(str(exc))
+    return migrate.cluster_plan(plan, cluster or None)
 
 
+@_fabric_errors
 def migration_target(plan):
-    try:
-        return migrate.target_of(plan)
-    except FabricError as exc:
-        raise AnsibleFilterError(str(exc))
+    return migrate.target_of(plan)
 
 
+@_fabric_errors
 def migration_unsliced(workflow_defined, migration):
-    try:
-        migrate.refuse_sliced(bool(workflow_defined), migration)
-    except FabricError as exc:
-        raise AnsibleFilterError(str(exc))
+    migrate.refuse_sliced(bool(workflow_defined), migration)
     return True
 
 
+@_fabric_errors
 def migration_as_scope(plan, nodes, fabric_id=None):
-    try:
-        return migrate.as_scope(plan, nodes, fabric_id)
-    except FabricError as exc:
-        raise AnsibleFilterError(str(exc))
+    return migrate.as_scope(plan, nodes, fabric_id)
 
 
+@_fabric_errors
 def migration_cluster_auth(plan, hostvars):
-    try:
-        return migrate.cluster_auth(plan, hostvars)
-    except FabricError as exc:
-        raise AnsibleFilterError(str(exc))
+    return migrate.cluster_auth(plan, hostvars)
 
 
 class FilterModule(object):
