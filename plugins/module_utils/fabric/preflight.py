@@ -77,7 +77,7 @@ def _row(endpoint, kind, error=None, **extra):
     return row
 
 
-def _as_error(exc, host, what, rename=False):
+def as_error(exc, host, what, rename=False):
     """A FabricError naming ``host``; ``rename``: a device's inventory name goes first (the address the
     driver used is kept beside it)."""
     if isinstance(exc, FabricError):
@@ -99,22 +99,32 @@ def make_driver(platform, params, driver_factory=None):
     return getattr(sessions._driver(platform), DRIVER_CLASSES[platform])(params)  # pylint: disable=protected-access
 
 
+def run_device(host, platform, params, config, state, owner=None, options=None, check_mode=True,
+               driver_factory=None):
+    """One device and owner scope through the devices role's resource-module path (gather, validate, plan,
+    and without ``check_mode`` push, read back, save): ``(driver, outcome)``. ``options``: the role's ``adopt``
+    and ``password_update``. Raises FabricError for an unknown platform, else what the driver raised."""
+    if platform not in DRIVER_CLASSES:
+        raise FabricError("unknown platform %r" % (platform,), host=host, field="platform",
+                          fix="use one of %s" % ", ".join(sorted(DRIVER_CLASSES)))
+    options = options or {}
+    driver = make_driver(platform, params, driver_factory)
+    outcome = device_resource.run(driver, state, config=config, check_mode=check_mode, host=host, owner=owner,
+                                  adopt=bool(options.get("adopt")),
+                                  password_update=options.get("password_update") or "on_change")
+    return driver, outcome
+
+
 def check_device(host, platform, params, config, state, owner=None, options=None, driver_factory=None):
     """Reach, log in, read and plan one device in check mode, as the owner scope ``owner`` (the
     devices role's ``kubefabric_fabric_id``, or a cluster's scope on a shared device) with the devices role's
     ``options`` (``adopt``, ``password_update``), so that ``changes`` is the number of commands the write
     would send. Returns a result row."""
-    if platform not in DRIVER_CLASSES:
-        return _row(host, "device", FabricError("unknown platform %r" % (platform,), host=host, field="platform",
-                                                fix="use one of %s" % ", ".join(sorted(DRIVER_CLASSES))))
     try:
-        driver = make_driver(platform, params, driver_factory)
-        options = options or {}
-        outcome = device_resource.run(driver, state, config=config, check_mode=True, host=host, owner=owner,
-                                      adopt=bool(options.get("adopt")),
-                                      password_update=options.get("password_update") or "on_change")
+        _driver, outcome = run_device(host, platform, params, config, state, owner, options,
+                                      driver_factory=driver_factory)
     except Exception as exc:  # pylint: disable=broad-except
-        return _row(host, "device", _as_error(exc, host, "reading the device", rename=True))
+        return _row(host, "device", as_error(exc, host, "reading the device", rename=True))
     return _row(host, "device", None, platform=platform, changes=len(outcome.get("commands") or []))
 
 
@@ -220,14 +230,14 @@ def run(connect, devices=(), calico=None, steps=(), secret_namespace="kube-syste
                         rows.append(check_access(client, steps, secret_namespace, lock_namespace))
                     return rows
                 except Exception as exc:  # pylint: disable=broad-except
-                    return [_row("Kubernetes API", "kubernetes", _as_error(exc, "Kubernetes API", "the API check"))]
+                    return [_row("Kubernetes API", "kubernetes", as_error(exc, "Kubernetes API", "the API check"))]
             jobs.append(pool.submit(kube))
         if calico is not None:
             def objects():
                 try:
                     return check_calico(connect(), secret_namespace=secret_namespace, **calico)
                 except Exception as exc:  # pylint: disable=broad-except
-                    return [_row("Calico objects", "calico", _as_error(exc, "Calico objects", "the dry run"))]
+                    return [_row("Calico objects", "calico", as_error(exc, "Calico objects", "the dry run"))]
             jobs.append(pool.submit(objects))
         for device in devices:
             jobs.append(pool.submit(lambda args: [check_device(*args, driver_factory=driver_factory)],

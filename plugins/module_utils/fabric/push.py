@@ -16,8 +16,6 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ..common.errors import FabricError
-from ..devices import resource as device_resource
 from . import preflight
 
 
@@ -28,19 +26,13 @@ def push_device(host, platform, params, config, state, owner=None, options=None,
     options = options or {}
     row = {"host": host, "owner": owner}
     started = time.monotonic()
-    if platform not in preflight.DRIVER_CLASSES:
-        error = FabricError("unknown platform %r" % (platform,), host=host, field="platform",
-                            fix="use one of %s" % ", ".join(sorted(preflight.DRIVER_CLASSES)))
-        return dict(row, failed=True, changed=False, error=error.as_dict(), msg=str(error),
-                    seconds=_since(started))
     try:
-        driver = preflight.make_driver(platform, dict(params, save=options.get("save", True)), driver_factory)
-        outcome = device_resource.run(driver, state, config=config, check_mode=check_mode, host=host, owner=owner,
-                                      adopt=bool(options.get("adopt")),
-                                      password_update=options.get("password_update") or "on_change")
+        driver, outcome = preflight.run_device(host, platform, dict(params, save=options.get("save", True)), config,
+                                               state, owner, options, check_mode=check_mode,
+                                               driver_factory=driver_factory)
         outcome.update(driver.result_extras(state))
     except Exception as exc:  # pylint: disable=broad-except
-        error = preflight._as_error(exc, host, "configuring the device", rename=True)  # pylint: disable=protected-access
+        error = preflight.as_error(exc, host, "configuring the device", rename=True)
         # a push rejected part-way was rolled back by the driver; its message says what was taken
         return dict(row, failed=True, changed=False, error=error.as_dict(), msg=str(error),
                     seconds=_since(started))
