@@ -5,18 +5,23 @@ configuration text did not change stay up (shared/reference/LAB_NOTES.md, mesh â
 """
 import re
 import subprocess
+import sys
 from pathlib import Path
 
+from . import clockphase
 from .netns import LabError, wait_for
 
 
 class BirdInstance:
     """One BIRD 1.6 daemon; its config, control socket, PID file and log live in ``workdir``."""
 
-    def __init__(self, ns, workdir, name):
+    def __init__(self, ns, workdir, name, clock="own"):
+        """``clock``: ``own`` - BIRD runs with its own phase of the monotonic clock, as on its own
+        machine (lab/clockphase.py says why); ``shared`` - with the lab machine's clock."""
         self.ns = ns
         self.dir = Path(workdir)
         self.name = name
+        self.clock = clock
         self.cfg = self.dir / "bird.cfg"
         self.ctl = self.dir / "bird.ctl"
         self.proc = None
@@ -30,8 +35,11 @@ class BirdInstance:
         # -d (as calico-node runs it): log to stderr (bird.out).  With -f and no syslog daemon, glibc's
         # syslog falls back to /dev/console, whose slow serial line blocks every BIRD once 100+ of them log
         args = ["bird", "-d", "-c", str(self.cfg), "-s", str(self.ctl), "-P", str(self.dir / "bird.pid")]
+        prefix = None
+        if self.clock == "own":
+            prefix = [sys.executable, clockphase.__file__, str(clockphase.phase_for(self.name)), "--"]
         self.proc = self.ns.spawn(args, tag="bird-%s" % self.name, log=str(self.dir / "bird.out"),
-                                  cwd=str(self.dir))
+                                  cwd=str(self.dir), prefix=prefix)
         wait_for(self._ready, timeout, what="BIRD of %s" % self.name)
         return self
 

@@ -25,7 +25,8 @@ def main(argv):
         state = dict(state, nodes={h: n for h, n in state["nodes"].items() if n.get("cluster") == cluster})
     runtimes = []
     for host, node in sorted(state["nodes"].items()):
-        bird = BirdInstance(Netns(node["ns"]), lab_dir / "nodes" / host, name=host)
+        bird = BirdInstance(Netns(node["ns"]), lab_dir / "nodes" / host, name=host,
+                            clock=state.get("bird_clock", "own"))
         runtimes.append(NodeRuntime(node["name"], bird, [node["block"]]))
     emulator = CalicoNodeEmulator(api_client(where / "kubeconfig"), runtimes,
                                   log=lambda msg: print(msg, flush=True),

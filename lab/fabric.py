@@ -255,6 +255,11 @@ def up(inventory_path, log=print):
     if inv["vars"].get("lab_bird_scan_time"):
         # a lab deviation for big labs (docs/lab.md): every node's BIRD scans its kernel table less often
         state["bird_scan_time"] = int(inv["vars"]["lab_bird_scan_time"])
+    clock = inv["vars"].get("lab_bird_clock", "own")
+    if clock not in ("own", "shared"):
+        raise LabError("lab_bird_clock must be own or shared, not %r" % (clock,))
+    # own: every node's BIRD with its own phase of the monotonic clock, as on its own machine (docs/lab.md)
+    state["bird_clock"] = clock
     lab.save(state)
     netns.ensure_safety_route()
     _raise_neigh_limits(len(inv["nodes"]) + len(inv["devices"]))

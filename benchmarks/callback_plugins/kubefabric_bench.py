@@ -66,7 +66,9 @@ class CallbackModule(CallbackBase):
         path = os.environ.get("KUBEFABRIC_BENCH_TASKS")
         if not path:
             return
+        # at: the task's start in seconds since the epoch (the benchmark places it in its own timeline)
         out = [dict(name=name, seconds=round(self.tasks[name]["end"] - self.tasks[name]["start"], 2),
+                    at=round(self.tasks[name]["start"], 3),
                     **{k: v for k, v in self.tasks[name].items() if k not in ("start", "end")})
                for name in self.order]
         with open(path, "w", encoding="utf-8") as handle:
