@@ -52,6 +52,10 @@ def migration_as_steps(targets, hostvars, nodes=None, cluster=None):
     return migrate.as_steps(targets, hostvars, nodes, cluster or None)
 
 
+def migration_as_overrides(targets, hostvars, nodes=None):
+    return migrate.as_overrides(targets, hostvars, nodes)
+
+
 @_fabric_errors
 def migration_as_targets(module_args, new):
     return migrate.global_as_targets(module_args, new)
@@ -99,7 +103,7 @@ class FilterModule(object):
                 "migration_missing_routes": migration_missing_routes,
                 "migration_route_reflectors": migration_route_reflectors,
                 "migration_unset_rr": migration_unset_rr, "migration_as_steps": migration_as_steps,
-                "migration_as_targets": migration_as_targets,
+                "migration_as_targets": migration_as_targets, "migration_as_overrides": migration_as_overrides,
                 "migration_node_asn": migration_node_asn, "migration_rack_asn": migration_rack_asn,
                 "migration_cluster_plan": migration_cluster_plan, "migration_target": migration_target,
                 "migration_unsliced": migration_unsliced, "migration_cluster_auth": migration_cluster_auth,

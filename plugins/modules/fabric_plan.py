@@ -152,6 +152,15 @@ options:
       - JMESPath checks on the result (C(plan), C(sessions_total)); the task fails listing what does not hold.
       - One expression (must be true), or a list of expressions or C({query, equals}) items.
     type: raw
+  node_overrides:
+    description:
+      - 'Node variables that replace the inventory''s for this plan only, node inventory name -> C({variable: value})
+        (the node variables of O(nodes), for example C(bgp_asn)) - the plan of the fabric as a change will leave it,
+        validated in full before the change is made. M(kubefabric.bgp.fabric_plan) writes nothing, so nothing of the
+        inventory or the fabric changes.'
+      - With several clusters the node's variables change in its cluster too. A name that is not a node, or a
+        variable the plan does not read, fails naming both.
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -182,6 +191,14 @@ EXAMPLES = r"""
 - name: Show what node1 will peer with
   ansible.builtin.debug:
     msg: "{{ fabric.plan | kubefabric.bgp.query('sessions.nodes.node1[].[peer_address, peer_type]') }}"
+
+- name: Would node1 in AS 64600 be a valid fabric? (what-if; fails naming host, field and fix if not)
+  kubefabric.bgp.fabric_plan:
+    node_overrides:
+      node1:
+        bgp_asn: 64600
+  run_once: true
+  delegate_to: localhost
 """
 
 RETURN = r"""

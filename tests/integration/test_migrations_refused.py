@@ -105,6 +105,26 @@ def test_change_as_of_one_cluster_refuses_another_clusters_node():
     _no_endpoint_task(out)
 
 
+def test_change_as_refuses_an_as_path_loop_with_another_cluster_before_any_endpoint():
+    """The fabric the change would leave is planned first: blue's node b1-n1 in green's rack AS (both behind the
+    eBGP devices) would make each cluster drop the other's routes - refused with both clusters, the AS and the
+    nodes named, before the fabric lock or any read of a cluster or device."""
+    rc, out = playbook("change_as.yml", MULTI, "-e", '{"kubefabric_as_nodes": {"b1-n1": 64701}}',
+                       "-e", "kubefabric_cluster=blue")
+    assert rc != 0, out[-3000:]
+    assert ("kubefabric_as_nodes: the fabric this AS change would leave fails its plan: g1-n1: fabric_racks.g1.asn: "
+            "clusters blue and green share AS 64701 behind eBGP devices (nodes b1-n1, g1-n1): each cluster's nodes "
+            "drop the other's routes (AS-path loop)") in out, out[-3000:]
+    assert "Nothing was read or written." in out
+    _no_endpoint_task(out)
+    # the same change to an AS nobody uses passes that plan and goes on to the cluster's first endpoint
+    rc, out = playbook("change_as.yml", MULTI, "-e", '{"kubefabric_as_nodes": {"b1-n1": 64699}}',
+                       "-e", "kubefabric_cluster=blue")
+    started = [line for line in out.splitlines() if line.startswith("TASK [")]
+    assert rc != 0 and "The nodes' AS in the cluster" in started[-1], out[-3000:]
+    assert "share AS" not in out and "fails its plan" not in out
+
+
 def test_change_as_of_one_cluster_acts_within_that_cluster(tmp_path):
     """With kubefabric_cluster the whole fabric is planned, that cluster's part kept, and the run goes on to its
     first endpoint: the AS check of that cluster's nodes through that cluster's own kubeconfig (no lab: green's

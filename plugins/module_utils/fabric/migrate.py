@@ -237,6 +237,19 @@ def check_as_targets(targets, nodes=None, cluster=None):
         _schema.to_asn(asn, node, "kubefabric_as_nodes")
 
 
+def as_overrides(targets, hostvars, nodes):
+    """``fabric_plan``'s ``node_overrides`` for an AS change: every node of ``targets`` (inventory or Calico node
+    name) -> ``{"bgp_asn": AS}`` by its inventory name, so that the fabric the change will leave is planned and
+    checked (AS-path loops with other clusters and devices included) before the first write."""
+    by_name = {}
+    for host in nodes or []:
+        spec = hostvars[host] if host in hostvars else {}
+        by_name[host] = host
+        if spec.get("calico_node_name"):
+            by_name.setdefault(str(spec["calico_node_name"]), host)
+    return {by_name.get(node, node): {"bgp_asn": asn} for node, asn in sorted((targets or {}).items())}
+
+
 def global_as_targets(module_args, new):
     """The nodes a new default AS changes (those without an AS of their own in the plan) -> ``new``."""
     _schema.to_asn(new, "all", "kubefabric_as_global")

@@ -50,7 +50,38 @@ def argument_spec():
         node_group=dict(type="str", default="k8s_nodes"),
         device_group=dict(type="str", default="network_devices"),
         expect=dict(type="raw"),
+        node_overrides=dict(type="dict"),
     )
+
+
+def apply_node_overrides(params):
+    """``node_overrides`` (node inventory name -> {variable: value}) laid over the nodes' variables, in
+    ``nodes`` and in the cluster that holds the node: the plan of the fabric as a change will leave it,
+    before the change is made (change_as checks its target this way before its first write)."""
+    overrides = params.get("node_overrides") or {}
+    if not overrides:
+        return params
+    params = dict(params, nodes={h: dict(v) for h, v in (params.get("nodes") or {}).items()})
+    if params.get("clusters"):
+        params["clusters"] = {name: dict(c, nodes={h: dict(v) for h, v in (c.get("nodes") or {}).items()})
+                              for name, c in params["clusters"].items()}
+    for host, values in sorted(overrides.items()):
+        holders = [params["nodes"]] + [c["nodes"] for c in (params.get("clusters") or {}).values()]
+        holders = [nodes for nodes in holders if host in nodes]
+        if not holders:
+            raise FabricError("%s is not a node of the inventory" % host, host=host, field="node_overrides",
+                              fix="name nodes of the node group (%s) in node_overrides" % params.get("node_group"))
+        if not isinstance(values, dict):
+            raise FabricError("the overrides of %s are not a mapping" % host, host=host,
+                              field="node_overrides.%s" % host, fix="give {variable: value}, e.g. {bgp_asn: 64600}")
+        for key in sorted(values):
+            if key not in NODE_VARS:
+                raise FabricError("%s is not a node variable the plan reads" % key, host=host,
+                                  field="node_overrides.%s.%s" % (host, key),
+                                  fix="override one of: %s" % ", ".join(sorted(NODE_VARS)))
+        for nodes in holders:
+            nodes[host].update(values)
+    return params
 
 
 def _redact(plan):
@@ -73,6 +104,7 @@ def plan_result(params, check_mode=False):
     if params.get("nodes") is None:
         raise FabricError("no nodes", field="nodes", fix="pass nodes, or run the module through its action "
                           "plugin so that it reads the inventory group node_group")
+    params = apply_node_overrides(params)
     fabric = {key: params.get(key) for key in OPTION_VARS}
     fabric.update(nodes=params["nodes"], devices=params.get("devices") or {}, variables=params.get("variables"),
                   inventory_pattern=params.get("inventory_pattern"),

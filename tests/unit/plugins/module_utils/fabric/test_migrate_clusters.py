@@ -152,3 +152,43 @@ def test_an_as_change_of_one_cluster_refuses_another_clusters_node():
     # one cluster: the node group's wording
     with pytest.raises(FabricError, match="not a node of the node group"):
         migrate.as_steps({"g1-n1": 64600}, hostvars, ["b1-n1", "b2-n1"])
+
+
+# ------------------------------------------------------------------------------------------------
+# change_as plans the fabric it will leave before its first write (fabric_plan node_overrides)
+
+def test_the_overrides_of_an_as_change_name_nodes_by_inventory_name():
+    hostvars = {"b1-n1": {"calico_node_name": "blue-node-1"}, "b2-n1": {}}
+    overrides = migration_filters.migration_as_overrides({"blue-node-1": "64600", "b2-n1": 64601}, hostvars,
+                                                         ["b1-n1", "b2-n1"])
+    assert overrides == {"b1-n1": {"bgp_asn": "64600"}, "b2-n1": {"bgp_asn": 64601}}
+
+
+def test_a_plan_with_node_overrides_is_the_fabric_the_change_leaves(tmp_path):
+    # an AS nobody uses: the node's sessions carry it in its cluster's plan, the inventory says otherwise
+    result, _sent = plan_inventory(tmp_path, example(), {"pattern": "tor",
+                                                         "node_overrides": {"b1-n1": {"bgp_asn": 64699}}})
+    assert not result.get("failed"), result.get("msg")
+    rows = result["plan"]["clusters"]["blue"]["sessions"]["nodes"]
+    assert {row["local_as"] for row in rows["b1-n1"]} == {64699}
+    assert {row["local_as"] for row in rows["b2-n1"]} == {64602}  # the other node keeps its rack's AS
+    green = result["plan"]["clusters"]["green"]["sessions"]["nodes"]
+    assert all(row["local_as"] != 64699 for node_rows in green.values() for row in node_rows)
+
+
+def test_a_plan_with_node_overrides_refuses_an_as_path_loop_between_clusters(tmp_path):
+    result, _sent = plan_inventory(tmp_path, example(), {"pattern": "tor",
+                                                         "node_overrides": {"b1-n1": {"bgp_asn": 64701}}})
+    assert result.get("failed")
+    assert "clusters blue and green share AS 64701 behind eBGP devices (nodes b1-n1, g1-n1)" in result["msg"]
+
+
+@pytest.mark.parametrize("overrides, field, words", [
+    ({"nosuch": {"bgp_asn": 64600}}, "node_overrides", "nosuch is not a node of the inventory"),
+    ({"b1-n1": {"bgp_password": "x"}}, "node_overrides.b1-n1.bgp_password", "not a node variable the plan reads"),
+    ({"b1-n1": 64600}, "node_overrides.b1-n1", "are not a mapping"),
+])
+def test_node_overrides_name_what_is_wrong(tmp_path, overrides, field, words):
+    result, _sent = plan_inventory(tmp_path, example(), {"pattern": "tor", "node_overrides": overrides})
+    assert result.get("failed")
+    assert result["error"]["field"] == field and words in result["error"]["message"], result["msg"]
